@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* Logging, version, and small parsing helpers shared by all layers. */
+#include <stdarg.h>
+#include <string.h>
+
+#include <ccdma/common.h>
+
+#include "platform/os.h"
+
+static ccdma_log_fn log_fn;
+static void *log_arg;
+static int log_level = -1; /* -1: read CCDMA_LOG on first use */
+
+const char *ccdma_version(void)
+{
+#define STR2(x) #x
+#define STR(x) STR2(x)
+	return STR(CCDMA_VERSION_MAJOR) "." STR(CCDMA_VERSION_MINOR) "." STR(CCDMA_VERSION_PATCH);
+}
+
+void ccdma_log_set_handler(ccdma_log_fn fn, void *arg)
+{
+	__atomic_store_n(&log_arg, arg, __ATOMIC_RELAXED);
+	__atomic_store_n(&log_fn, fn, __ATOMIC_RELEASE);
+}
+
+void ccdma_log_set_level(enum ccdma_log_level level)
+{
+	__atomic_store_n(&log_level, (int)level, __ATOMIC_RELAXED);
+}
+
+static int current_level(void)
+{
+	int l = __atomic_load_n(&log_level, __ATOMIC_RELAXED);
+	const char *env;
+
+	if (l >= 0)
+		return l;
+	l = CCDMA_LOG_WARN;
+	env = ccdma_os_getenv("CCDMA_LOG");
+	if (env) {
+		if (!strcmp(env, "error"))
+			l = CCDMA_LOG_ERROR;
+		else if (!strcmp(env, "warn"))
+			l = CCDMA_LOG_WARN;
+		else if (!strcmp(env, "info"))
+			l = CCDMA_LOG_INFO;
+		else if (!strcmp(env, "debug"))
+			l = CCDMA_LOG_DEBUG;
+	}
+	__atomic_store_n(&log_level, l, __ATOMIC_RELAXED);
+	return l;
+}
+
+void ccdma_log(enum ccdma_log_level level, const char *fmt, ...)
+{
+	char msg[512], line[540];
+	ccdma_log_fn fn;
+	va_list ap;
+
+	if ((int)level > current_level())
+		return;
+	va_start(ap, fmt);
+	ccdma_os_vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fn = __atomic_load_n(&log_fn, __ATOMIC_ACQUIRE);
+	if (fn) {
+		fn(__atomic_load_n(&log_arg, __ATOMIC_RELAXED), level, msg);
+		return;
+	}
+	/* Built by hand: the core has no snprintf of its own. */
+	strcpy(line, "ccdma: ");
+	strncat(line, msg, sizeof(line) - strlen(line) - 2);
+	strcat(line, "\n");
+	ccdma_os_write_err(line);
+}
+
+int ccdma_parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		unsigned d;
+
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one internal header behind which every OS call of the library lives.
+ *
+ * Everything above src/platform/ includes only this (and freestanding C
+ * headers) to reach the operating system: memory for private metadata,
+ * address-space reservation, shared regions, time, threads and locks,
+ * environment and logging.  An embedder (firmware, unikernel, guest kernel)
+ * supplies its own implementation of these functions; see docs/porting.md.
+ *
+ * Lock and condition types are opaque byte arrays sized for the largest
+ * libc we support, so this header pulls in no OS header.
+ */
+#ifndef CCDMA_PLATFORM_OS_H
+#define CCDMA_PLATFORM_OS_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ccdma/common.h>
+
+#if __STDC_HOSTED__
+#include <errno.h>
+#else
+/* Freestanding: the Linux values, which the public API documents. */
+#define ENOENT 2
+#define EIO 5
+#define ENOMEM 12
+#define EBUSY 16
+#define EINVAL 22
+#define ENOSPC 28
+#define ERANGE 34
+#define ETIMEDOUT 110
+#endif
+
+/* Private (never shared) memory for metadata.  Zeroed by calloc. */
+void *ccdma_os_calloc(size_t n, size_t size);
+void *ccdma_os_realloc(void *p, size_t size);
+void ccdma_os_free(void *p);
+
+size_t ccdma_os_page_size(void);
+
+/*
+ * Address space: reserve `size` bytes of inaccessible address space (no
+ * memory).  Returns the base or NULL.
+ */
+void *ccdma_os_reserve(size_t size);
+void ccdma_os_unreserve(void *base, size_t size);
+
+/*
+ * A shared region placed at `at` (inside a reservation, page aligned) or,
+ * when `at` is NULL, anywhere.  Creates the backing object, maps it
+ * read-write, populates it and pays the sharing cost.  Returns 0 and fills
+ * *fd and *addr, or -errno.
+ */
+int ccdma_os_region_create(size_t size, const char *name, void *at, int *fd,
+			   void **addr);
+/*
+ * Scrub, pay the cost of converting back, unmap and close.  When
+ * `keep_reserved` the range becomes inaccessible reserved space again.
+ */
+void ccdma_os_region_destroy(int fd, void *addr, size_t size,
+			     bool keep_reserved);
+
+/* Monotonic clock in ns, and a sleep. */
+uint64_t ccdma_os_now_ns(void);
+void ccdma_os_sleep_ns(uint64_t ns);
+
+/* Locks and condition variables (condition waits use the monotonic clock). */
+typedef struct { _Alignas(16) unsigned char opaque[64]; } ccdma_mutex_t;
+typedef struct { _Alignas(16) unsigned char opaque[64]; } ccdma_cond_t;
+int ccdma_mutex_init(ccdma_mutex_t *m);
+void ccdma_mutex_destroy(ccdma_mutex_t *m);
+void ccdma_mutex_lock(ccdma_mutex_t *m);
+void ccdma_mutex_unlock(ccdma_mutex_t *m);
+int ccdma_cond_init(ccdma_cond_t *c);
+void ccdma_cond_destroy(ccdma_cond_t *c);
+void ccdma_cond_signal(ccdma_cond_t *c);
+void ccdma_cond_broadcast(ccdma_cond_t *c);
+void ccdma_cond_wait(ccdma_cond_t *c, ccdma_mutex_t *m);
+/* Wait until woken or until the monotonic time `deadline_ns`; returns
+ * true when the deadline passed. */
+bool ccdma_cond_timedwait(ccdma_cond_t *c, ccdma_mutex_t *m,
+			  uint64_t deadline_ns);
+
+/* One process-wide lock, usable before anything is initialised (pool
+ * registry, thread exit).  Never held on a fast path. */
+void ccdma_os_global_lock(void);
+void ccdma_os_global_unlock(void);
+
+/* Threads. */
+typedef struct { _Alignas(8) unsigned char opaque[16]; } ccdma_thread_t;
+int ccdma_thread_create(ccdma_thread_t *t, void *(*fn)(void *), void *arg,
+			const char *name);
+void ccdma_thread_join(ccdma_thread_t *t);
+
+/*
+ * Thread-exit hook: `fn` runs in every thread that called
+ * ccdma_os_thread_exit_arm() once, when that thread exits.  Registered once
+ * per process (the pool's per-thread caches use it).
+ */
+void ccdma_os_thread_exit_hook(void (*fn)(void));
+void ccdma_os_thread_exit_arm(void);
+
+/* Environment (NULL when unset). */
+const char *ccdma_os_getenv(const char *name);
+
+/* Write one already-formatted line to the error stream. */
+void ccdma_os_write_err(const char *line);
+
+/* Formatting without libc in the freestanding core: vsnprintf. */
+int ccdma_os_vsnprintf(char *buf, size_t len, const char *fmt, va_list ap);
+
+/* Internal logging (src/platform/log.c); printf-style. */
+void ccdma_log(enum ccdma_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define ccdma_err(...) ccdma_log(CCDMA_LOG_ERROR, __VA_ARGS__)
+#define ccdma_warn(...) ccdma_log(CCDMA_LOG_WARN, __VA_ARGS__)
+#define ccdma_info(...) ccdma_log(CCDMA_LOG_INFO, __VA_ARGS__)
+#define ccdma_dbg(...) ccdma_log(CCDMA_LOG_DEBUG, __VA_ARGS__)
+
+/* Small freestanding helpers the core needs instead of <string.h>. */
+#define ccdma_memset __builtin_memset
+#define ccdma_memcpy __builtin_memcpy
+
+/* Parse an unsigned decimal; returns 0 or -EINVAL. */
+int ccdma_parse_u64(const char *s, uint64_t *out);
+
+#endif /* CCDMA_PLATFORM_OS_H */

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The grower: one thread per pool that pays the sharing cost so that
+ * allocations never do.
+ *
+ * It wakes when an allocation could not be served (or a waiter registers),
+ * and every tick otherwise, and then:
+ *  - grows: while the uncarved free bytes are below the low watermark, or a
+ *    pending request does not fit in any free run, it creates a region
+ *    (within the cap) and wakes waiting allocations;
+ *  - shrinks: spans of small classes that stayed wholly free for idle_ms go
+ *    back to the page allocator; regions that stayed wholly free for
+ *    idle_ms are destroyed while the pool keeps more than the high
+ *    watermark free (devices are told before the memory goes);
+ *  - runs deferred callbacks after memory became available.
+ * With CCDMA_POOL_F_NO_GROWER it only runs deferred callbacks.
+ */
+#include "pool/pool_internal.h"
+
+#define TICK_NS 50000000ull /* 50 ms */
+
+static void notify_listener(struct ccdma_pool *p, bool added,
+			    const struct region *r)
+{
+	ccdma_pool_region_fn fn;
+	void *arg;
+
+	ccdma_mutex_lock(&p->lock);
+	fn = p->listener;
+	arg = p->listener_arg;
+	ccdma_mutex_unlock(&p->lock);
+	if (fn)
+		fn(arg, added, r->fd, (void *)r->base, r->size, r->base - p->base);
+}
+
+/* First fit over the chunk map: only the grower and create call this. */
+static int find_chunks(struct ccdma_pool *p, uint32_t n, uint32_t *first)
+{
+	uint32_t i, run = 0;
+
+	for (i = 0; i < p->nchunks; i++) {
+		run = p->chunk_used[i] ? 0 : run + 1;
+		if (run == n) {
+			*first = i + 1 - n;
+			return 0;
+		}
+	}
+	return -ENOMEM;
+}
+
+int ccdma_region_add(struct ccdma_pool *p, size_t size)
+{
+	uint32_t n = (uint32_t)(size >> p->chunk_shift), c0, i;
+	struct region *r;
+	char name[48];
+	void *addr;
+	int fd, rc;
+
+	ccdma_mutex_lock(&p->lock);
+	if (p->shared_bytes + size > p->cfg.max_bytes) {
+		ccdma_mutex_unlock(&p->lock);
+		return -ENOMEM;
+	}
+	rc = find_chunks(p, n, &c0);
+	if (!rc)
+		for (i = 0; i < n; i++)
+			p->chunk_used[c0 + i] = 1;
+	ccdma_mutex_unlock(&p->lock);
+	if (rc) {
+		ccdma_warn("pool %s: no room in the address reservation for a "
+			   "%zu-byte region", p->name, size);
+		return rc;
+	}
+	addr = (void *)(p->base + ((uintptr_t)c0 << p->chunk_shift));
+	{
+		/* "ccdma-<pool>-<chunk>" without snprintf in the core. */
+		size_t k = 0, j;
+		char digits[12];
+		uint32_t v = c0;
+		int nd = 0;
+
+		for (j = 0; "ccdma-"[j]; j++)
+			name[k++] = "ccdma-"[j];
+		for (j = 0; p->name[j] && k < 36; j++)
+			name[k++] = p->name[j];
+		name[k++] = '-';
+		do {
+			digits[nd++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		while (nd)
+			name[k++] = digits[--nd];
+		name[k] = 0;
+	}
+	rc = ccdma_os_region_create(size, name, addr, &fd, &addr);
+	if (rc) {
+		ccdma_err("pool %s: cannot create a %zu-byte shared region (error %d)",
+			  p->name, size, -rc);
+		ccdma_mutex_lock(&p->lock);
+		for (i = 0; i < n; i++)
+			p->chunk_used[c0 + i] = 0;
+		ccdma_mutex_unlock(&p->lock);
+		return rc;
+	}
+	r = &p->regions[c0];
+	r->fd = fd;
+	r->base = (uintptr_t)addr;
+	r->size = size;
+	r->first = gran_index(p, r->base);
+	r->npages = (uint32_t)(size >> p->gran_shift);
+	r->chunk0 = c0;
+	r->nchunks = n;
+	r->live = true;
+	/* Fresh shared memory is zero: no earlier owner's bytes in it. */
+	for (i = 0; i < r->npages; i++)
+		ccdma_dirty_test_clear(p, r->first + i);
+
+	ccdma_mutex_lock(&p->page_lock);
+	for (i = 0; i < n; i++)
+		__atomic_store_n(&p->chunk_tab[c0 + i], r, __ATOMIC_RELEASE);
+	ccdma_pa_add_region(p, r);
+	ccdma_mutex_unlock(&p->page_lock);
+
+	ccdma_mutex_lock(&p->lock);
+	r->next = p->live;
+	p->live = r;
+	__atomic_store_n(&p->shared_bytes, p->shared_bytes + size, __ATOMIC_RELAXED);
+	if (p->shared_bytes > p->shared_high_water)
+		p->shared_high_water = p->shared_bytes;
+	p->region_grows++;
+	ccdma_mutex_unlock(&p->lock);
+	notify_listener(p, true, r);
+	ccdma_dbg("pool %s: +region %zu bytes at offset %#llx (fd %d)", p->name,
+		  size, (unsigned long long)(r->base - p->base), fd);
+	return 0;
+}
+
+static bool fits(struct ccdma_pool *p, size_t bytes, uint64_t *free_bytes)
+{
+	uint32_t npages = (uint32_t)((bytes + p->granule - 1) >> p->gran_shift);
+	struct span *s;
+	bool ok;
+
+	ccdma_mutex_lock(&p->page_lock);
+	*free_bytes = p->free_pages << p->gran_shift;
+	/* Try the allocation for real and undo it: exact, and still O(1). */
+	s = npages ? ccdma_pa_alloc(p, npages, 1) : NULL;
+	ok = !npages || s;
+	if (s)
+		ccdma_pa_free(p, s);
+	ccdma_mutex_unlock(&p->page_lock);
+	return ok;
+}
+
+static void grow(struct ccdma_pool *p)
+{
+	size_t rs = p->cfg.region_size;
+
+	for (;;) {
+		uint64_t free_bytes;
+		size_t want, size, room;
+		bool ok;
+
+		ccdma_mutex_lock(&p->lock);
+		want = p->want_bytes;
+		ccdma_mutex_unlock(&p->lock);
+		ok = fits(p, want, &free_bytes);
+		if (ok && free_bytes >= p->cfg.low_watermark) {
+			ccdma_mutex_lock(&p->lock);
+			if (p->want_bytes == want)
+				p->want_bytes = 0;
+			ccdma_mutex_unlock(&p->lock);
+			return;
+		}
+		size = rs;
+		if (!ok && want > size)
+			size = (want + rs - 1) & ~(rs - 1);
+		ccdma_mutex_lock(&p->lock);
+		room = p->cfg.max_bytes > p->shared_bytes ?
+		       p->cfg.max_bytes - p->shared_bytes : 0;
+		ccdma_mutex_unlock(&p->lock);
+		if (size > room) {
+			/* At the cap: what is left must come from frees.  Drop
+			 * the request; waiters keep waiting for frees. */
+			ccdma_mutex_lock(&p->lock);
+			if (p->want_bytes == want)
+				p->want_bytes = 0;
+			ccdma_mutex_unlock(&p->lock);
+			return;
+		}
+		if (ccdma_region_add(p, size))
+			return;
+		ccdma_pool_notify_avail(p);
+	}
+}
+
+static void shrink(struct ccdma_pool *p, uint64_t now)
+{
+	uint64_t idle_ns = (uint64_t)p->cfg.idle_ms * 1000000ull;
+
+	ccdma_depot_release_idle(p, now, idle_ns, false);
+	for (;;) {
+		struct region *r, **pp;
+		uint32_t i;
+
+		ccdma_mutex_lock(&p->lock);
+		ccdma_mutex_lock(&p->page_lock);
+		for (pp = &p->live; (r = *pp) != NULL; pp = &r->next) {
+			uint64_t free_bytes = p->free_pages << p->gran_shift;
+
+			if (r->nfree != r->npages || !r->free_since ||
+			    now - r->free_since < idle_ns)
+				continue;
+			if (free_bytes <= p->cfg.high_watermark ||
+			    free_bytes - r->size < p->cfg.low_watermark)
+				continue;
+			break;
+		}
+		if (r) {
+			ccdma_pa_remove_region(p, r);
+			for (i = 0; i < r->nchunks; i++)
+				__atomic_store_n(&p->chunk_tab[r->chunk0 + i], NULL,
+						 __ATOMIC_RELEASE);
+			*pp = r->next;
+			r->live = false;
+		}
+		ccdma_mutex_unlock(&p->page_lock);
+		ccdma_mutex_unlock(&p->lock);
+		if (!r)
+			return;
+		/* Devices first, then scrub and convert back. */
+		notify_listener(p, false, r);
+		ccdma_os_region_destroy(r->fd, (void *)r->base, r->size, true);
+		ccdma_dbg("pool %s: -region %zu bytes at offset %#llx", p->name,
+			  r->size, (unsigned long long)(r->base - p->base));
+		ccdma_mutex_lock(&p->lock);
+		for (i = 0; i < r->nchunks; i++)
+			p->chunk_used[r->chunk0 + i] = 0;
+		__atomic_store_n(&p->shared_bytes, p->shared_bytes - r->size,
+				 __ATOMIC_RELAXED);
+		p->region_shrinks++;
+		ccdma_mutex_unlock(&p->lock);
+	}
+}
+
+/* Run every registered deferred callback once (pool lock not held). */
+static void run_deferred(struct ccdma_pool *p)
+{
+	struct ccdma_pool_waiter *w, *next;
+	uint64_t n = 0;
+
+	ccdma_mutex_lock(&p->lock);
+	w = p->defer_head;
+	p->defer_head = p->defer_tail = NULL;
+	__atomic_store_n(&p->hungry, p->nwaiting != 0, __ATOMIC_RELAXED);
+	ccdma_mutex_unlock(&p->lock);
+	for (; w; w = next) {
+		next = w->next_;
+		w->next_ = NULL;
+		w->fn(w->arg);
+		n++;
+	}
+	if (n) {
+		ccdma_mutex_lock(&p->lock);
+		p->deferred_runs += n;
+		ccdma_mutex_unlock(&p->lock);
+	}
+}
+
+static void *grower_main(void *arg)
+{
+	struct ccdma_pool *p = arg;
+	uint64_t seen_seq = 0;
+
+	ccdma_mutex_lock(&p->lock);
+	while (!p->stopping) {
+		bool deferred;
+
+		if (!p->kicked)
+			ccdma_cond_timedwait(&p->grower_cond, &p->lock,
+					     ccdma_os_now_ns() + TICK_NS);
+		p->kicked = false;
+		if (p->stopping)
+			break;
+		ccdma_mutex_unlock(&p->lock);
+		if (!(p->flags & CCDMA_POOL_F_NO_GROWER)) {
+			grow(p);
+			shrink(p, ccdma_os_now_ns());
+		}
+		ccdma_mutex_lock(&p->lock);
+		/* Callbacks run once memory became available since they
+		 * registered (a grow or a free bumps avail_seq). */
+		deferred = p->defer_head && p->avail_seq != seen_seq;
+		seen_seq = p->avail_seq;
+		if (deferred) {
+			ccdma_mutex_unlock(&p->lock);
+			run_deferred(p);
+			ccdma_mutex_lock(&p->lock);
+		}
+	}
+	ccdma_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+int ccdma_grower_start(struct ccdma_pool *p)
+{
+	int rc = ccdma_thread_create(&p->grower, grower_main, p, "ccdma-grower");
+
+	if (rc) {
+		ccdma_err("pool %s: cannot start the grower thread (error %d)",
+			  p->name, -rc);
+		return rc;
+	}
+	p->grower_running = true;
+	return 0;
+}
+
+void ccdma_grower_stop(struct ccdma_pool *p)
+{
+	if (!p->grower_running)
+		return;
+	ccdma_mutex_lock(&p->lock);
+	p->stopping = true;
+	ccdma_cond_signal(&p->grower_cond);
+	ccdma_mutex_unlock(&p->lock);
+	ccdma_thread_join(&p->grower);
+	p->grower_running = false;
+}

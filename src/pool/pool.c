@@ -1,0 +1,1061 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pool: creation, allocation and free (fast and slow paths), lookup,
+ * waiting and deferred requests.  See pool_internal.h for the design.
+ */
+#include "pool/pool_internal.h"
+
+#define CCDMA_POOL_WAIT_DEFAULT_NS 1000000000ull
+
+void ccdma_pool_config_init(struct ccdma_pool_config *c)
+{
+	if (!c)
+		return;
+	ccdma_memset(c, 0, sizeof(*c));
+	c->name = "pool";
+	c->region_size = 4u << 20;
+	c->initial_bytes = 0;
+	c->max_bytes = (size_t)1 << 30;
+	c->low_watermark = 1u << 20;
+	c->high_watermark = 8u << 20;
+	c->idle_ms = 1000;
+	c->isolation = CCDMA_ISOLATION_DENSE;
+	c->flags = 0;
+}
+
+static unsigned log2_exact(size_t v)
+{
+	return (unsigned)__builtin_ctzll((unsigned long long)v);
+}
+
+static bool is_pow2(size_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static int check_config(const struct ccdma_pool_config *c, size_t granule)
+{
+	const char *what = NULL;
+
+	if (!is_pow2(c->region_size) || c->region_size < 65536 ||
+	    c->region_size < granule)
+		what = "region_size must be a power of two, at least 64 KiB and at least the page size";
+	else if (c->max_bytes < c->region_size)
+		what = "max_bytes must be at least region_size";
+	else if (c->max_bytes > ((size_t)1 << 40))
+		what = "max_bytes must be at most 1 TiB";
+	else if (c->initial_bytes > c->max_bytes)
+		what = "initial_bytes must not exceed max_bytes";
+	else if (c->high_watermark < c->low_watermark)
+		what = "high_watermark must be at least low_watermark";
+	else if (c->isolation != CCDMA_ISOLATION_DENSE &&
+		 c->isolation != CCDMA_ISOLATION_PAGE)
+		what = "isolation must be CCDMA_ISOLATION_DENSE or CCDMA_ISOLATION_PAGE";
+	else if (c->flags & ~(unsigned)(CCDMA_POOL_F_NO_GROWER | CCDMA_POOL_F_SCRUB_ON_FREE))
+		what = "unknown flags";
+	if (what) {
+		ccdma_err("pool_create(%s): invalid configuration: %s",
+			  c->name ? c->name : "?", what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void free_span_arrays(struct span *s)
+{
+	ccdma_os_free(s->meta);
+	ccdma_os_free(s->free_idx);
+	s->meta = NULL;
+	s->free_idx = NULL;
+}
+
+/* Count live allocations and free per-span arrays of a region that is
+ * going away with the pool.  Runs partition the region, so walking run
+ * heads through gmap visits every span once. */
+static void region_teardown_spans(struct ccdma_pool *p, struct region *r,
+				  uint64_t *live, uint64_t *live_bytes)
+{
+	uint32_t g = r->first, end = r->first + r->npages;
+
+	while (g < end) {
+		struct span *s = p->gmap[g];
+		uint32_t i;
+
+		if (!s || s->first != g || !s->npages)
+			break; /* cannot happen: runs partition regions */
+		if (s->state == SPAN_SMALL) {
+			for (i = 0; i < s->nslots; i++) {
+				if (s->meta[i].live) {
+					(*live)++;
+					*live_bytes += s->stride;
+				}
+			}
+			free_span_arrays(s);
+		} else if (s->state == SPAN_LARGE && s->off_plus1) {
+			(*live)++;
+			*live_bytes += (uint64_t)s->npages << p->gran_shift;
+		}
+		g += s->npages;
+	}
+}
+
+void ccdma_regions_destroy_all(struct ccdma_pool *p)
+{
+	uint64_t live = 0, live_bytes = 0;
+	struct region *r;
+
+	while ((r = p->live) != NULL) {
+		p->live = r->next;
+		region_teardown_spans(p, r, &live, &live_bytes);
+		if (p->listener)
+			p->listener(p->listener_arg, false, r->fd, (void *)r->base,
+				    r->size, r->base - p->base);
+		ccdma_os_region_destroy(r->fd, (void *)r->base, r->size, true);
+		r->live = false;
+	}
+	if (live)
+		ccdma_warn("pool %s destroyed with %llu live allocation(s), %llu bytes: "
+			   "reclaimed (a mapping was not unmapped)",
+			   p->name, (unsigned long long)live,
+			   (unsigned long long)live_bytes);
+}
+
+static void pool_free_struct(struct ccdma_pool *p)
+{
+	unsigned ci;
+
+	ccdma_pa_release_descs(p);
+	if (p->base)
+		ccdma_os_unreserve((void *)p->base, p->resv_size);
+	ccdma_os_free(p->chunk_tab);
+	ccdma_os_free(p->gmap);
+	ccdma_os_free(p->dirty);
+	ccdma_os_free(p->regions);
+	ccdma_os_free(p->chunk_used);
+	for (ci = 0; ci < CCDMA_NSMALL; ci++)
+		ccdma_mutex_destroy(&p->depot[ci].lock);
+	ccdma_mutex_destroy(&p->page_lock);
+	ccdma_mutex_destroy(&p->lock);
+	ccdma_cond_destroy(&p->grower_cond);
+	ccdma_cond_destroy(&p->avail_cond);
+	ccdma_os_free(p);
+}
+
+int ccdma_pool_create(const struct ccdma_pool_config *cfg,
+		      struct ccdma_pool **out)
+{
+	struct ccdma_pool_config def;
+	struct ccdma_pool *p;
+	size_t granule = ccdma_os_page_size(), resv, ngran, i;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	if (!cfg) {
+		ccdma_pool_config_init(&def);
+		cfg = &def;
+	}
+	rc = check_config(cfg, granule);
+	if (rc)
+		return rc;
+	p = ccdma_os_calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->cfg = *cfg;
+	for (i = 0; cfg->name && cfg->name[i] && i < sizeof(p->name) - 1; i++)
+		p->name[i] = cfg->name[i];
+	p->cfg.name = p->name;
+	p->isolation = cfg->isolation;
+	p->flags = cfg->flags;
+	p->granule = granule;
+	p->gran_shift = log2_exact(granule);
+	p->chunk_shift = log2_exact(cfg->region_size);
+	resv = ((cfg->max_bytes + cfg->region_size - 1) & ~(cfg->region_size - 1)) * 2;
+	p->nchunks = (uint32_t)(resv >> p->chunk_shift);
+	ngran = resv >> p->gran_shift;
+
+	ccdma_mutex_init(&p->lock);
+	ccdma_mutex_init(&p->page_lock);
+	ccdma_cond_init(&p->grower_cond);
+	ccdma_cond_init(&p->avail_cond);
+	for (i = 0; i < CCDMA_NSMALL; i++) {
+		struct depot *d = &p->depot[i];
+
+		ccdma_mutex_init(&d->lock);
+		ccdma_class_geometry(granule, (unsigned)i, &d->span_pages,
+				     &d->span_slots, &d->tc_cap);
+		ccdma_div_magic((uint32_t)ccdma_class_bytes((unsigned)i),
+				&d->magic, &d->mshift);
+	}
+
+	/* Reserve one extra chunk so the base can be chunk aligned: region
+	 * alignment then equals address alignment. */
+	p->resv_size = resv + cfg->region_size;
+	p->base = (uintptr_t)ccdma_os_reserve(p->resv_size);
+	p->chunk_tab = ccdma_os_calloc(p->nchunks, sizeof(*p->chunk_tab));
+	p->gmap = ccdma_os_calloc(ngran, sizeof(*p->gmap));
+	p->dirty = ccdma_os_calloc(ngran / 64 + 1, sizeof(*p->dirty));
+	p->regions = ccdma_os_calloc(p->nchunks, sizeof(*p->regions));
+	p->chunk_used = ccdma_os_calloc(p->nchunks, 1);
+	if (!p->base || !p->chunk_tab || !p->gmap || !p->dirty ||
+	    !p->regions || !p->chunk_used) {
+		ccdma_err("pool_create(%s): cannot reserve %zu bytes of address space "
+			  "and metadata", p->name, p->resv_size);
+		pool_free_struct(p);
+		return -ENOMEM;
+	}
+	{
+		/* Keep the unaligned reservation for unreserve; use an aligned
+		 * base inside it. */
+		uintptr_t raw = p->base;
+		uintptr_t al = (raw + cfg->region_size - 1) & ~(uintptr_t)(cfg->region_size - 1);
+
+		p->base = al;
+		p->resv_size -= al - raw;
+		/* The head [raw, al) stays reserved until unreserve; record it
+		 * by unreserving it now. */
+		if (al != raw)
+			ccdma_os_unreserve((void *)raw, al - raw);
+	}
+
+	rc = ccdma_registry_add(p);
+	if (rc) {
+		ccdma_err("pool_create(%s): more than %d pools alive", p->name,
+			  CCDMA_POOL_MAX_POOLS);
+		pool_free_struct(p);
+		return rc;
+	}
+	if (cfg->initial_bytes) {
+		size_t sz = (cfg->initial_bytes + cfg->region_size - 1) &
+			    ~(cfg->region_size - 1);
+
+		rc = ccdma_region_add(p, sz);
+		if (rc) {
+			ccdma_err("pool_create(%s): cannot create the initial %zu bytes",
+				  p->name, sz);
+			goto err;
+		}
+	}
+	rc = ccdma_grower_start(p);
+	if (rc)
+		goto err;
+	*out = p;
+	return 0;
+err:
+	ccdma_registry_remove(p);
+	ccdma_regions_destroy_all(p);
+	pool_free_struct(p);
+	return rc;
+}
+
+void ccdma_pool_destroy(struct ccdma_pool *p)
+{
+	if (!p)
+		return;
+	ccdma_grower_stop(p);
+	ccdma_registry_remove(p);
+	ccdma_regions_destroy_all(p);
+	pool_free_struct(p);
+}
+
+/* ---- lookup ---------------------------------------------------------- */
+
+struct span *ccdma_span_of(struct ccdma_pool *p, uintptr_t a)
+{
+	struct region *r;
+	struct span *s;
+	uint32_t g;
+
+	if (a < p->base || ((a - p->base) >> p->chunk_shift) >= p->nchunks)
+		return NULL;
+	r = __atomic_load_n(&p->chunk_tab[(a - p->base) >> p->chunk_shift],
+			    __ATOMIC_ACQUIRE);
+	if (!r)
+		return NULL;
+	g = gran_index(p, a);
+	s = __atomic_load_n(&p->gmap[g], __ATOMIC_ACQUIRE);
+	if (!s || s->region != r || g < s->first || g >= s->first + s->npages)
+		return NULL;
+	return s;
+}
+
+/* Slot index of an address inside a small span, or UINT32_MAX. */
+static inline uint32_t slot_index(const struct span *s, uintptr_t a)
+{
+	uint64_t off = a - s->base;
+	uint32_t idx = (uint32_t)((off * s->magic) >> s->mshift);
+
+	return idx < s->nslots ? idx : UINT32_MAX;
+}
+
+int ccdma_pool_lookup(struct ccdma_pool *p, const void *addr,
+		      struct ccdma_pool_addr_info *info)
+{
+	uintptr_t a = (uintptr_t)addr, start;
+	struct span *s;
+	size_t usable;
+	uint32_t live;
+
+	if (!p || !info)
+		return -EINVAL;
+	s = ccdma_span_of(p, a);
+	if (!s)
+		return -EINVAL;
+	if (s->state == SPAN_SMALL) {
+		uint32_t idx = slot_index(s, a);
+		uintptr_t slot;
+
+		if (idx == UINT32_MAX)
+			return -EINVAL;
+		slot = s->base + (uintptr_t)idx * s->stride;
+		live = __atomic_load_n(&s->meta[idx].live, __ATOMIC_RELAXED);
+		if (!live)
+			return -EINVAL;
+		start = slot + live - 1;
+		usable = s->stride - (live - 1);
+	} else if (s->state == SPAN_LARGE) {
+		live = __atomic_load_n(&s->off_plus1, __ATOMIC_RELAXED);
+		if (!live)
+			return -EINVAL;
+		start = s->base + live - 1;
+		usable = ((size_t)s->npages << p->gran_shift) - (live - 1);
+	} else {
+		return -EINVAL;
+	}
+	if (a < start)
+		return -EINVAL;
+	info->pool_offset = a - p->base;
+	info->region_fd = s->region->fd;
+	info->region_addr = (void *)s->region->base;
+	info->region_size = s->region->size;
+	info->region_offset = a - s->region->base;
+	info->alloc_addr = (void *)start;
+	info->alloc_size = usable;
+	info->class_index = s->cls;
+	return 0;
+}
+
+bool ccdma_pool_contains(struct ccdma_pool *p, const void *addr, size_t len)
+{
+	uintptr_t a = (uintptr_t)addr;
+	struct region *r;
+
+	if (!p || !len || a < p->base ||
+	    ((a - p->base) >> p->chunk_shift) >= p->nchunks)
+		return false;
+	r = __atomic_load_n(&p->chunk_tab[(a - p->base) >> p->chunk_shift],
+			    __ATOMIC_ACQUIRE);
+	return r && len <= r->size && a - r->base <= r->size - len;
+}
+
+void *ccdma_pool_offset_to_addr(struct ccdma_pool *p, uint64_t off, size_t len)
+{
+	if (!p || off >= p->resv_size)
+		return NULL;
+	if (!ccdma_pool_contains(p, (void *)(p->base + (uintptr_t)off), len))
+		return NULL;
+	return (void *)(p->base + (uintptr_t)off);
+}
+
+/* ---- dirty tracking -------------------------------------------------- */
+
+void ccdma_dirty_mark(struct ccdma_pool *p, uint32_t first, uint32_t n)
+{
+	uint32_t g;
+
+	for (g = first; g < first + n; g++)
+		__atomic_fetch_or(&p->dirty[g >> 6], 1ull << (g & 63),
+				  __ATOMIC_RELAXED);
+}
+
+bool ccdma_dirty_test_clear(struct ccdma_pool *p, uint32_t g)
+{
+	uint64_t bit = 1ull << (g & 63);
+
+	return __atomic_fetch_and(&p->dirty[g >> 6], ~bit, __ATOMIC_RELAXED) & bit;
+}
+
+bool ccdma_dirty_any(struct ccdma_pool *p, uint32_t first, uint32_t n)
+{
+	uint32_t g;
+
+	for (g = first; g < first + n; g++)
+		if (__atomic_load_n(&p->dirty[g >> 6], __ATOMIC_RELAXED) &
+		    (1ull << (g & 63)))
+			return true;
+	return false;
+}
+
+/* ---- small classes: depot side (class lock) --------------------------- */
+
+static void depot_list_add(struct depot *d, struct span *s)
+{
+	s->prev = NULL;
+	s->next = d->partial;
+	if (s->next)
+		s->next->prev = s;
+	d->partial = s;
+	s->on_list = 1;
+}
+
+static void depot_list_del(struct depot *d, struct span *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		d->partial = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->next = s->prev = NULL;
+	s->on_list = 0;
+}
+
+/* Cut a new span for class ci from the page allocator (class lock held). */
+static struct span *carve(struct ccdma_pool *p, unsigned ci)
+{
+	struct depot *d = &p->depot[ci];
+	uint32_t stride = (uint32_t)ccdma_class_bytes(ci), i;
+	struct slot_meta *meta;
+	uint32_t *idx;
+	struct span *s;
+
+	meta = ccdma_os_calloc(d->span_slots, sizeof(*meta));
+	idx = ccdma_os_calloc(d->span_slots, sizeof(*idx));
+	if (!meta || !idx) {
+		ccdma_os_free(meta);
+		ccdma_os_free(idx);
+		return NULL;
+	}
+	ccdma_mutex_lock(&p->page_lock);
+	s = ccdma_pa_alloc(p, d->span_pages, 1);
+	if (s) {
+		s->cls = (uint8_t)ci;
+		s->stride = stride;
+		s->nslots = d->span_slots;
+		s->magic = d->magic;
+		s->mshift = d->mshift;
+		s->meta = meta;
+		s->free_idx = idx;
+		s->idle_since = 0;
+		__atomic_store_n(&s->state, (uint8_t)SPAN_SMALL, __ATOMIC_RELEASE);
+	}
+	ccdma_mutex_unlock(&p->page_lock);
+	if (!s) {
+		ccdma_os_free(meta);
+		ccdma_os_free(idx);
+		return NULL;
+	}
+	/* Dirty granules become dirty slots: the span now owns the state. */
+	for (i = 0; i < s->nslots; i++) {
+		uintptr_t a = s->base + (uintptr_t)i * stride;
+		uint32_t g0 = gran_index(p, a), g1 = gran_index(p, a + stride - 1);
+
+		if (ccdma_dirty_any(p, g0, g1 - g0 + 1))
+			meta[i].dirty = stride;
+		idx[i] = s->nslots - 1 - i;
+	}
+	for (i = 0; i < s->npages; i++)
+		ccdma_dirty_test_clear(p, s->first + i);
+	s->nfree = s->nslots;
+	d->nslots += s->nslots;
+	d->nfree += s->nslots;
+	d->grows++;
+	depot_list_add(d, s);
+	return s;
+}
+
+/* Give a wholly free span back to the page allocator (class lock held). */
+static void release_span(struct ccdma_pool *p, struct depot *d, struct span *s)
+{
+	struct slot_meta *meta = s->meta;
+	uint32_t *idx = s->free_idx;
+	uint32_t i;
+
+	depot_list_del(d, s);
+	d->nfree -= s->nslots;
+	d->nslots -= s->nslots;
+	d->shrinks++;
+	for (i = 0; i < s->nslots; i++) {
+		if (meta[i].dirty) {
+			uintptr_t a = s->base + (uintptr_t)i * s->stride;
+			uint32_t g0 = gran_index(p, a);
+			uint32_t g1 = gran_index(p, a + meta[i].dirty - 1);
+
+			ccdma_dirty_mark(p, g0, g1 - g0 + 1);
+		}
+	}
+	ccdma_mutex_lock(&p->page_lock);
+	s->meta = NULL;
+	s->free_idx = NULL;
+	ccdma_pa_free(p, s);
+	ccdma_mutex_unlock(&p->page_lock);
+	ccdma_os_free(meta);
+	ccdma_os_free(idx);
+}
+
+int ccdma_small_refill(struct ccdma_pool *p, struct tcache *tc, unsigned ci)
+{
+	struct depot *d = &p->depot[ci];
+	struct tc_class *c = &tc->cls[ci];
+	uint32_t want = c->cap / 2 ? c->cap / 2 : 1;
+	uint64_t out;
+
+	ccdma_mutex_lock(&d->lock);
+	while (c->n < want) {
+		struct span *s = d->partial;
+
+		if (!s) {
+			s = carve(p, ci);
+			if (!s)
+				break;
+		}
+		while (s->nfree && c->n < want) {
+			uint32_t i = s->free_idx[--s->nfree];
+
+			c->e[c->n].p = (void *)(s->base + (uintptr_t)i * s->stride);
+			c->e[c->n].m = &s->meta[i];
+			c->n++;
+			d->nfree--;
+		}
+		s->idle_since = 0;
+		if (!s->nfree)
+			depot_list_del(d, s);
+	}
+	out = d->nslots - d->nfree;
+	if (out > d->high_water)
+		d->high_water = out;
+	ccdma_mutex_unlock(&d->lock);
+	return c->n ? 0 : -ENOMEM;
+}
+
+void ccdma_small_flush(struct ccdma_pool *p, struct tcache *tc, unsigned ci,
+		       uint32_t keep)
+{
+	struct depot *d = &p->depot[ci];
+	struct tc_class *c = &tc->cls[ci];
+	uint64_t now = 0;
+
+	ccdma_mutex_lock(&d->lock);
+	while (c->n > keep) {
+		struct tc_entry e = c->e[--c->n];
+		struct span *s = ccdma_span_of(p, (uintptr_t)e.p);
+
+		if (!s || s->state != SPAN_SMALL)
+			continue; /* cannot happen: the slot was ours */
+		s->free_idx[s->nfree++] = (uint32_t)(e.m - s->meta);
+		d->nfree++;
+		if (!s->on_list)
+			depot_list_add(d, s);
+		if (s->nfree == s->nslots) {
+			/* Keep one span's worth of free slots in the class;
+			 * anything beyond goes back to the page allocator so
+			 * other classes and large requests can use it. */
+			if (d->nfree - s->nslots >= d->span_slots) {
+				release_span(p, d, s);
+			} else {
+				if (!now)
+					now = ccdma_os_now_ns();
+				s->idle_since = now;
+			}
+		}
+	}
+	ccdma_mutex_unlock(&d->lock);
+}
+
+void ccdma_depot_release_idle(struct ccdma_pool *p, uint64_t now,
+			      uint64_t idle_ns, bool force)
+{
+	unsigned ci;
+
+	for (ci = 0; ci < CCDMA_NSMALL; ci++) {
+		struct depot *d = &p->depot[ci];
+		struct span *s, *next;
+
+		ccdma_mutex_lock(&d->lock);
+		for (s = d->partial; s; s = next) {
+			next = s->next;
+			if (s->nfree == s->nslots &&
+			    (force || (s->idle_since && now - s->idle_since >= idle_ns)))
+				release_span(p, d, s);
+		}
+		ccdma_mutex_unlock(&d->lock);
+	}
+}
+
+/* ---- allocation ------------------------------------------------------ */
+
+static inline uint64_t relaxed_inc(uint64_t *v)
+{
+	uint64_t n = __atomic_load_n(v, __ATOMIC_RELAXED) + 1;
+
+	__atomic_store_n(v, n, __ATOMIC_RELAXED);
+	return n;
+}
+
+static int small_alloc(struct ccdma_pool *p, unsigned ci, size_t need,
+		       uint32_t moff, size_t size, unsigned flags, void **addr)
+{
+	struct tcache *tc = ccdma_tcache_get(p);
+	struct tc_class *c;
+	struct tc_entry e;
+	uintptr_t slot;
+	uint32_t off;
+
+	if (unlikely(!tc))
+		return -ENOMEM;
+	c = &tc->cls[ci];
+	if (unlikely(!c->n)) {
+		int rc = ccdma_small_refill(p, tc, ci);
+
+		if (rc)
+			return rc;
+	}
+	e = c->e[--c->n];
+	slot = (uintptr_t)e.p;
+	off = moff;
+	if (need > 1)
+		off += (uint32_t)(((slot + need - 1) & ~(uintptr_t)(need - 1)) - slot);
+	__atomic_store_n(&e.m->live, off + 1, __ATOMIC_RELAXED);
+	if (flags & CCDMA_POOL_ZERO) {
+		uint32_t d = e.m->dirty;
+
+		if (d > off) {
+			size_t end = off + size;
+			size_t z = (d < end ? d : end) - off;
+
+			ccdma_memset((void *)(slot + off), 0, z);
+			__atomic_store_n(&tc->zeroed,
+					 __atomic_load_n(&tc->zeroed, __ATOMIC_RELAXED) + z,
+					 __ATOMIC_RELAXED);
+			if (off == 0 && end >= d)
+				e.m->dirty = 0;
+		}
+	}
+	relaxed_inc(&tc->allocs[ci]);
+	*addr = (void *)(slot + off);
+	return 0;
+}
+
+static int large_alloc(struct ccdma_pool *p, unsigned ci, uint32_t npages,
+		       uint32_t align_pages, uint32_t moff, unsigned flags,
+		       void **addr)
+{
+	struct class_acc *acc = &p->large[ci];
+	struct span *s;
+	uint32_t g;
+
+	ccdma_mutex_lock(&p->page_lock);
+	s = ccdma_pa_alloc(p, npages, align_pages);
+	if (!s) {
+		ccdma_mutex_unlock(&p->page_lock);
+		return -ENOMEM;
+	}
+	s->cls = (uint8_t)ci;
+	__atomic_store_n(&s->off_plus1, moff + 1, __ATOMIC_RELAXED);
+	acc->allocs++;
+	acc->in_use++;
+	acc->live_pages += npages;
+	if (acc->in_use > acc->high_water)
+		acc->high_water = acc->in_use;
+	ccdma_mutex_unlock(&p->page_lock);
+	if (flags & CCDMA_POOL_ZERO) {
+		uint64_t z = 0;
+
+		for (g = 0; g < npages; g++) {
+			if (ccdma_dirty_test_clear(p, s->first + g)) {
+				ccdma_memset((void *)(s->base + ((uintptr_t)g << p->gran_shift)),
+					     0, p->granule);
+				z += p->granule;
+			}
+		}
+		if (z) {
+			ccdma_mutex_lock(&p->page_lock);
+			p->large_zeroed += z;
+			ccdma_mutex_unlock(&p->page_lock);
+		}
+	}
+	*addr = (void *)(s->base + moff);
+	return 0;
+}
+
+struct plan {
+	unsigned ci;        /* class (small) or stats bin (large) */
+	bool small;
+	size_t need;        /* alignment of the slot start, 1 if none */
+	uint32_t moff;      /* offset kept from the original address */
+	uint32_t npages, align_pages;
+	size_t want;        /* bytes the grower should make room for */
+};
+
+static int plan_request(struct ccdma_pool *p, const struct ccdma_pool_req *r,
+			struct plan *pl)
+{
+	size_t need = 1, total;
+	uint64_t mask = r->min_align_mask;
+	unsigned ci;
+
+	if (r->size == 0 || r->size > CCDMA_POOL_MAX_ALLOC) {
+		ccdma_err("pool %s: allocation of %zu bytes: size must be 1..%u",
+			  p->name, r->size, CCDMA_POOL_MAX_ALLOC);
+		return -EINVAL;
+	}
+	if (r->align && !is_pow2(r->align)) {
+		ccdma_err("pool %s: alignment %zu is not a power of two",
+			  p->name, r->align);
+		return -EINVAL;
+	}
+	if (mask & (mask + 1)) {
+		ccdma_err("pool %s: min_align_mask %#llx is not of the form 2^n-1",
+			  p->name, (unsigned long long)mask);
+		return -EINVAL;
+	}
+	if (r->align > p->cfg.region_size || mask >= p->cfg.region_size) {
+		ccdma_err("pool %s: alignment %zu / min_align_mask %#llx exceed the "
+			  "region size %zu", p->name, r->align,
+			  (unsigned long long)mask, p->cfg.region_size);
+		return -EINVAL;
+	}
+	pl->moff = (uint32_t)(r->orig & mask);
+	if (r->align > 1 && (pl->moff & (r->align - 1))) {
+		ccdma_err("pool %s: original address %#llx under min_align_mask %#llx "
+			  "cannot also be %zu-byte aligned", p->name,
+			  (unsigned long long)r->orig, (unsigned long long)mask,
+			  r->align);
+		return -EINVAL;
+	}
+	if (r->align > need)
+		need = r->align;
+	if (mask + 1 > need)
+		need = (size_t)mask + 1;
+	if (p->isolation == CCDMA_ISOLATION_PAGE && p->granule > need)
+		need = p->granule;
+	total = pl->moff + r->size;
+	if (total > CCDMA_POOL_MAX_ALLOC) {
+		ccdma_err("pool %s: %zu bytes at offset %u under min_align_mask "
+			  "exceed the largest allocation", p->name, r->size, pl->moff);
+		return -EINVAL;
+	}
+	pl->need = need;
+	ci = ccdma_class_index(total);
+	while (ci < CCDMA_NSMALL) {
+		size_t stride = ccdma_class_bytes(ci);
+		size_t nat = stride & (~stride + 1);
+		size_t slack;
+
+		if (nat > p->granule)
+			nat = p->granule;
+		if (p->isolation == CCDMA_ISOLATION_PAGE && stride % p->granule) {
+			ci++;
+			continue;
+		}
+		slack = need > nat ? need - nat : 0;
+		if (stride >= total + slack) {
+			pl->ci = ci;
+			pl->small = true;
+			pl->want = (size_t)p->depot[ci].span_pages << p->gran_shift;
+			return 0;
+		}
+		ci = ccdma_class_index(total + slack);
+	}
+	pl->small = false;
+	pl->ci = ccdma_class_index(total);
+	pl->npages = (uint32_t)((total + p->granule - 1) >> p->gran_shift);
+	pl->align_pages = need > p->granule ? (uint32_t)(need >> p->gran_shift) : 1;
+	pl->want = ((size_t)pl->npages + pl->align_pages - 1) << p->gran_shift;
+	return 0;
+}
+
+static int attempt(struct ccdma_pool *p, const struct plan *pl, size_t size,
+		   unsigned flags, void **addr)
+{
+	if (pl->small)
+		return small_alloc(p, pl->ci, pl->need, pl->moff, size, flags, addr);
+	return large_alloc(p, pl->ci, pl->npages, pl->align_pages, pl->moff,
+			   flags, addr);
+}
+
+void ccdma_pool_kick(struct ccdma_pool *p, size_t want)
+{
+	ccdma_mutex_lock(&p->lock);
+	if (want > p->want_bytes)
+		p->want_bytes = want;
+	p->kicked = true;
+	ccdma_cond_signal(&p->grower_cond);
+	ccdma_mutex_unlock(&p->lock);
+}
+
+static void update_hungry(struct ccdma_pool *p)
+{
+	__atomic_store_n(&p->hungry, p->nwaiting || p->defer_head,
+			 __ATOMIC_RELAXED);
+}
+
+void ccdma_pool_notify_avail(struct ccdma_pool *p)
+{
+	ccdma_mutex_lock(&p->lock);
+	p->avail_seq++;
+	ccdma_cond_broadcast(&p->avail_cond);
+	if (p->defer_head) {
+		p->kicked = true;
+		ccdma_cond_signal(&p->grower_cond);
+	}
+	ccdma_mutex_unlock(&p->lock);
+}
+
+static int wait_and_retry(struct ccdma_pool *p, const struct plan *pl,
+			  size_t size, unsigned flags, uint64_t timeout_ns,
+			  void **addr)
+{
+	uint64_t t0 = ccdma_os_now_ns(), deadline = t0 + timeout_ns;
+	int rc;
+
+	ccdma_mutex_lock(&p->lock);
+	p->nwaiting++;
+	update_hungry(p);
+	ccdma_mutex_unlock(&p->lock);
+	for (;;) {
+		uint64_t seq;
+		bool timed_out = false;
+
+		ccdma_mutex_lock(&p->lock);
+		seq = p->avail_seq;
+		ccdma_mutex_unlock(&p->lock);
+		rc = attempt(p, pl, size, flags, addr);
+		if (!rc)
+			break;
+		ccdma_pool_kick(p, pl->want);
+		ccdma_mutex_lock(&p->lock);
+		while (p->avail_seq == seq && !timed_out)
+			timed_out = ccdma_cond_timedwait(&p->avail_cond, &p->lock,
+							 deadline);
+		ccdma_mutex_unlock(&p->lock);
+		if (timed_out) {
+			rc = attempt(p, pl, size, flags, addr);
+			break;
+		}
+	}
+	ccdma_mutex_lock(&p->lock);
+	p->nwaiting--;
+	update_hungry(p);
+	p->waits++;
+	p->wait_ns += ccdma_os_now_ns() - t0;
+	ccdma_mutex_unlock(&p->lock);
+	return rc;
+}
+
+static int alloc_planned(struct ccdma_pool *p, const struct plan *pl,
+			 size_t size, unsigned flags, uint64_t timeout_ns,
+			 void **addr)
+{
+	int rc = attempt(p, pl, size, flags, addr);
+
+	if (likely(!rc))
+		return 0;
+	/* Exhausted: never spin.  Ask the grower for room, then either
+	 * fail now (NOWAIT) or sleep until memory appears or time is up. */
+	ccdma_pool_kick(p, pl->want);
+	if (flags & CCDMA_POOL_WAIT)
+		rc = wait_and_retry(p, pl, size, flags, timeout_ns, addr);
+	if (rc)
+		__atomic_add_fetch(&p->failures[pl->ci], 1, __ATOMIC_RELAXED);
+	return rc;
+}
+
+int ccdma_pool_alloc_req(struct ccdma_pool *p, const struct ccdma_pool_req *r,
+			 void **addr)
+{
+	struct plan pl;
+	int rc;
+
+	if (!p || !r || !addr)
+		return -EINVAL;
+	if (r->flags & ~(unsigned)(CCDMA_POOL_WAIT | CCDMA_POOL_ZERO)) {
+		ccdma_err("pool %s: unknown allocation flags %#x", p->name, r->flags);
+		return -EINVAL;
+	}
+	rc = plan_request(p, r, &pl);
+	if (rc)
+		return rc;
+	return alloc_planned(p, &pl, r->size, r->flags, r->timeout_ns, addr);
+}
+
+int ccdma_pool_alloc(struct ccdma_pool *p, size_t size, unsigned flags,
+		     void **addr)
+{
+	struct ccdma_pool_req r = {
+		.size = size,
+		.flags = flags,
+		.timeout_ns = CCDMA_POOL_WAIT_DEFAULT_NS,
+	};
+
+	/* The common case: a dense pool and a cached class, no alignment. */
+	if (likely(p && addr && size && size <= CCDMA_POOL_SMALL_MAX &&
+		   p->isolation == CCDMA_ISOLATION_DENSE &&
+		   !(flags & ~(unsigned)(CCDMA_POOL_WAIT | CCDMA_POOL_ZERO)))) {
+		unsigned ci = ccdma_class_index(size);
+
+		if (likely(!small_alloc(p, ci, 1, 0, size, flags, addr)))
+			return 0;
+	}
+	return ccdma_pool_alloc_req(p, &r, addr);
+}
+
+/* ---- free ------------------------------------------------------------ */
+
+static int bad_free(struct ccdma_pool *p, void *addr)
+{
+	ccdma_err("pool %s: free of %p: not a live allocation of this pool "
+		  "(double free, or not the address the allocation returned)",
+		  p->name, addr);
+	return -EINVAL;
+}
+
+static int large_free(struct ccdma_pool *p, struct span *s, uintptr_t a,
+		      size_t dirty_len)
+{
+	struct class_acc *acc;
+	uint32_t off, npages;
+	size_t avail;
+
+	ccdma_mutex_lock(&p->page_lock);
+	if (s->state != SPAN_LARGE || !s->off_plus1 ||
+	    a != s->base + s->off_plus1 - 1) {
+		ccdma_mutex_unlock(&p->page_lock);
+		return bad_free(p, (void *)a);
+	}
+	off = s->off_plus1 - 1;
+	npages = s->npages;
+	avail = ((size_t)npages << p->gran_shift) - off;
+	if (dirty_len > avail)
+		dirty_len = avail;
+	if (dirty_len) {
+		if (p->flags & CCDMA_POOL_F_SCRUB_ON_FREE) {
+			ccdma_memset((void *)a, 0, dirty_len);
+		} else {
+			uint32_t g0 = gran_index(p, a);
+			uint32_t g1 = gran_index(p, a + dirty_len - 1);
+
+			ccdma_dirty_mark(p, g0, g1 - g0 + 1);
+		}
+	}
+	acc = &p->large[s->cls];
+	acc->frees++;
+	acc->in_use--;
+	acc->live_pages -= npages;
+	__atomic_store_n(&s->off_plus1, 0, __ATOMIC_RELAXED);
+	ccdma_pa_free(p, s);
+	ccdma_mutex_unlock(&p->page_lock);
+	if (__atomic_load_n(&p->hungry, __ATOMIC_RELAXED))
+		ccdma_pool_notify_avail(p);
+	return 0;
+}
+
+int ccdma_pool_free(struct ccdma_pool *p, void *addr, size_t dirty_len)
+{
+	uintptr_t a = (uintptr_t)addr, slot;
+	struct tcache *tc;
+	struct tc_class *c;
+	struct slot_meta *m;
+	struct span *s;
+	uint32_t idx, o, d;
+	unsigned ci;
+
+	if (!p)
+		return -EINVAL;
+	s = ccdma_span_of(p, a);
+	if (unlikely(!s))
+		return bad_free(p, addr);
+	if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SPAN_SMALL)
+		return large_free(p, s, a, dirty_len);
+	idx = slot_index(s, a);
+	if (unlikely(idx == UINT32_MAX))
+		return bad_free(p, addr);
+	m = &s->meta[idx];
+	slot = s->base + (uintptr_t)idx * s->stride;
+	o = (uint32_t)(a - slot);
+	if (unlikely(__atomic_load_n(&m->live, __ATOMIC_RELAXED) != o + 1))
+		return bad_free(p, addr);
+	d = dirty_len >= s->stride - o ? s->stride : o + (uint32_t)dirty_len;
+	if (d > m->dirty)
+		m->dirty = d;
+	if (unlikely(p->flags & CCDMA_POOL_F_SCRUB_ON_FREE)) {
+		ccdma_memset((void *)slot, 0, m->dirty);
+		m->dirty = 0;
+	}
+	__atomic_store_n(&m->live, 0, __ATOMIC_RELAXED);
+	ci = s->cls;
+	tc = ccdma_tcache_get(p);
+	if (unlikely(!tc)) {
+		/* No cache for this thread (out of private memory): the slot
+		 * stays unusable rather than corrupting anything. */
+		return 0;
+	}
+	c = &tc->cls[ci];
+	if (unlikely(c->n == c->cap))
+		ccdma_small_flush(p, tc, ci, c->cap / 2);
+	c->e[c->n].p = (void *)slot;
+	c->e[c->n].m = m;
+	c->n++;
+	relaxed_inc(&tc->frees[ci]);
+	if (unlikely(__atomic_load_n(&p->hungry, __ATOMIC_RELAXED))) {
+		/* Someone is waiting: make the memory visible to all. */
+		ccdma_small_flush(p, tc, ci, 0);
+		ccdma_pool_notify_avail(p);
+	}
+	return 0;
+}
+
+/* ---- deferred requests ----------------------------------------------- */
+
+int ccdma_pool_defer(struct ccdma_pool *p, struct ccdma_pool_waiter *w)
+{
+	if (!p || !w || !w->fn)
+		return -EINVAL;
+	ccdma_mutex_lock(&p->lock);
+	w->next_ = NULL;
+	if (p->defer_tail)
+		p->defer_tail->next_ = w;
+	else
+		p->defer_head = w;
+	p->defer_tail = w;
+	update_hungry(p);
+	if (w->size > p->want_bytes)
+		p->want_bytes = w->size;
+	p->kicked = true;
+	ccdma_cond_signal(&p->grower_cond);
+	ccdma_mutex_unlock(&p->lock);
+	return 0;
+}
+
+int ccdma_pool_defer_cancel(struct ccdma_pool *p, struct ccdma_pool_waiter *w)
+{
+	struct ccdma_pool_waiter **pp, *prev = NULL;
+	int rc = -ENOENT;
+
+	if (!p || !w)
+		return -EINVAL;
+	ccdma_mutex_lock(&p->lock);
+	for (pp = &p->defer_head; *pp; prev = *pp, pp = &(*pp)->next_) {
+		if (*pp == w) {
+			*pp = w->next_;
+			if (p->defer_tail == w)
+				p->defer_tail = prev;
+			rc = 0;
+			break;
+		}
+	}
+	update_hungry(p);
+	ccdma_mutex_unlock(&p->lock);
+	return rc;
+}
+
+void ccdma_pool_set_region_listener(struct ccdma_pool *p,
+				    ccdma_pool_region_fn fn, void *arg)
+{
+	if (!p)
+		return;
+	ccdma_mutex_lock(&p->lock);
+	p->listener = fn;
+	p->listener_arg = arg;
+	ccdma_mutex_unlock(&p->lock);
+}

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pool internals.
+ *
+ * Address space.  A pool reserves one virtual range (twice its cap) at
+ * creation.  Regions are placed in it at multiples of the region size (a
+ * "chunk"), so:
+ *   chunk index   = (addr - base) >> chunk_shift   -> region  (chunk_tab)
+ *   granule index = (addr - base) >> gran_shift    -> span    (gmap)
+ *   pool offset   =  addr - base                   -> DMA address
+ * all O(1).  A granule is one CPU page.  gmap and the dirty bitmap cover the
+ * whole reservation; they are calloc'd, so untouched parts cost no memory.
+ * None of this metadata lives in shared memory: a device can overwrite any
+ * shared byte at any time, so free lists, counts and ownership are private.
+ *
+ * Spans.  A span is a run of granules inside one region, in one of three
+ * states:
+ *   FREE   uncarved memory, kept by the page allocator (pagealloc.c) in
+ *          segregated-fit bins (two-level bitmap: O(1) find, no scan);
+ *          only its first and last gmap entries are meaningful.
+ *   SMALL  carved into equal slots of one class (<= CCDMA_POOL_SMALL_MAX);
+ *          per-slot metadata and a stack of free slot indices.
+ *   LARGE  one allocation, cut to the granule (class is a stats bin).
+ *
+ * Small allocations.  Each thread has a cache (magazine) of free slots per
+ * class (tcache.c): alloc pops, free pushes, no lock and no atomic RMW.
+ * An empty cache refills half its capacity from the class depot (spans with
+ * free slots, under the class lock); a full one flushes half back.  A slot
+ * may be freed by any thread: it goes into that thread's cache.  Spans that
+ * become wholly free go back to the page allocator once the class has
+ * another span's worth of free slots, or after idle_ms.
+ *
+ * No stale data.  Each slot records how far from its start earlier owners
+ * may have written ("dirty extent"); free granules keep a dirty bit.  A
+ * CCDMA_POOL_ZERO allocation clears only the dirty part of its window, so
+ * freshly shared memory and slots used for short transfers cost little,
+ * and no device-to-memory mapping ever copies the original buffer in.
+ *
+ * Locks, in the order they nest:  registry lock -> class lock -> page lock.
+ * The pool lock (regions, grower, waiters) is never held with the others.
+ */
+#ifndef CCDMA_POOL_INTERNAL_H
+#define CCDMA_POOL_INTERNAL_H
+
+#include <ccdma/pool.h>
+
+#include "platform/os.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* Classes 0 .. NSMALL-1 are served by slot caches. */
+#define CCDMA_NSMALL 29
+_Static_assert(CCDMA_NSMALL - 1 == (15 - 8) * 4, "last small class is 32 KiB");
+
+/* Most slots a thread caches per class. */
+#define TC_MAX 32
+
+enum span_state {
+	SPAN_UNUSED = 0, /* descriptor on the free-descriptor list */
+	SPAN_FREE,
+	SPAN_SMALL,
+	SPAN_LARGE,
+};
+
+struct slot_meta {
+	/* 0 when free; else offset of the returned address in the slot + 1.
+	 * Written by the owning thread only. */
+	uint32_t live;
+	/* Bytes from the slot start that earlier owners may have written. */
+	uint32_t dirty;
+};
+
+struct region;
+
+struct span {
+	struct region *region;
+	uintptr_t base;       /* CPU address of the first byte */
+	uint32_t first;       /* global granule index */
+	uint32_t npages;
+	uint8_t state;        /* enum span_state */
+	uint8_t cls;
+	uint8_t mshift;       /* SMALL: slot index = (off * magic) >> mshift */
+	uint8_t on_list;
+	struct span *next, *prev; /* FREE: bin list; SMALL: depot list */
+	/* SMALL */
+	uint32_t stride, nslots, nfree, magic;
+	uint32_t *free_idx;       /* stack of free (depot-held) slot indices */
+	struct slot_meta *meta;
+	uint64_t idle_since;      /* ns when it became wholly free, or 0 */
+	/* LARGE */
+	uint32_t off_plus1;       /* returned address - base + 1; 0: not live */
+	uint32_t npages_charged;  /* for stats */
+};
+
+struct region {
+	int fd;
+	bool live;
+	uintptr_t base;
+	size_t size;
+	uint32_t first;           /* global granule index */
+	uint32_t npages, nfree;   /* nfree under the page lock */
+	uint32_t chunk0, nchunks;
+	uint64_t free_since;      /* ns when wholly free, 0 if not */
+	struct region *next;      /* live list (pool lock) */
+};
+
+/* Page allocator bins: SL_BITS second-level bins per power of two. */
+#define PA_SL_BITS 3
+#define PA_SL_COUNT (1u << PA_SL_BITS)
+#define PA_FL_COUNT 32
+
+struct depot {
+	ccdma_mutex_t lock;
+	struct span *partial;     /* spans with free slots (nfree > 0) */
+	uint64_t nfree, nslots;   /* over all spans of the class */
+	uint64_t high_water;      /* peak nslots - nfree */
+	uint64_t grows, shrinks;
+	uint32_t span_pages, span_slots, tc_cap;
+	uint32_t magic;
+	uint8_t mshift;
+};
+
+/* Large-class and retired-thread counters (page lock / registry lock). */
+struct class_acc {
+	uint64_t allocs, frees, in_use, high_water, live_pages;
+	uint64_t grows, shrinks;
+};
+
+struct tc_entry {
+	void *p;                  /* slot start */
+	struct slot_meta *m;
+};
+
+struct tc_class {
+	uint32_t n, cap;
+	struct tc_entry e[TC_MAX];
+};
+
+struct tcache {
+	struct ccdma_pool *pool;
+	struct tcache *next, *prev; /* pool's list (registry lock) */
+	struct tc_class cls[CCDMA_NSMALL];
+	/* Single writer (the owning thread), read by stats: relaxed atomics. */
+	uint64_t allocs[CCDMA_NSMALL], frees[CCDMA_NSMALL];
+	uint64_t zeroed;
+};
+
+struct ccdma_pool {
+	/* Read on every fast-path call. */
+	uint32_t id;              /* registry slot */
+	uint64_t gen;             /* registry generation (TLS validity) */
+	uintptr_t base;           /* reservation */
+	size_t resv_size;
+	unsigned chunk_shift, gran_shift;
+	size_t granule;
+	uint32_t nchunks;
+	struct region **chunk_tab; /* per chunk; atomic loads */
+	struct span **gmap;        /* per granule; atomic loads */
+	uint64_t *dirty;           /* per granule bit; atomic ops */
+	enum ccdma_isolation isolation;
+	unsigned flags;
+	int hungry;                /* waiters or deferred callbacks pending */
+
+	struct ccdma_pool_config cfg;
+	char name[32];
+
+	struct depot depot[CCDMA_NSMALL];
+
+	/* Page allocator (page lock). */
+	ccdma_mutex_t page_lock;
+	uint32_t fl_map;
+	uint32_t sl_map[PA_FL_COUNT];
+	struct span *bins[PA_FL_COUNT][PA_SL_COUNT];
+	uint64_t free_pages;
+	struct span *desc_free;    /* unused span descriptors */
+	void **desc_blocks;
+	size_t ndesc_blocks;
+	struct class_acc large[CCDMA_POOL_NCLASSES];
+	uint64_t large_zeroed;
+	uint64_t failures[CCDMA_POOL_NCLASSES]; /* atomic */
+
+	/* Regions, grower, waiters (pool lock). */
+	ccdma_mutex_t lock;
+	ccdma_cond_t grower_cond;  /* wakes the grower */
+	ccdma_cond_t avail_cond;   /* wakes WAIT allocations */
+	ccdma_thread_t grower;
+	bool grower_running, stopping, kicked;
+	struct region *regions;    /* descriptors, one per chunk (by chunk0) */
+	struct region *live;       /* list of live regions */
+	uint8_t *chunk_used;
+	uint64_t shared_bytes, shared_high_water; /* atomic reads */
+	uint64_t region_grows, region_shrinks;
+	size_t want_bytes;         /* largest unmet request since last growth */
+	uint64_t avail_seq;
+	unsigned nwaiting;
+	uint64_t waits, wait_ns, deferred_runs;
+	struct ccdma_pool_waiter *defer_head, *defer_tail;
+	ccdma_pool_region_fn listener;
+	void *listener_arg;
+
+	/* Thread caches of this pool (registry lock) and what exited threads
+	 * counted. */
+	struct tcache *tcaches;
+	struct class_acc retired[CCDMA_NSMALL];
+	uint64_t retired_zeroed;
+};
+
+/* classes.c */
+unsigned ccdma_class_index(size_t size);         /* size 1..MAX_ALLOC */
+size_t ccdma_class_bytes(unsigned index);
+void ccdma_class_geometry(size_t granule, unsigned ci, uint32_t *span_pages,
+			  uint32_t *slots, uint32_t *tc_cap);
+void ccdma_div_magic(uint32_t d, uint32_t *magic, uint8_t *shift);
+
+/* pagealloc.c (page lock held) */
+struct span *ccdma_pa_alloc(struct ccdma_pool *p, uint32_t npages,
+			    uint32_t align_pages);
+void ccdma_pa_free(struct ccdma_pool *p, struct span *s);
+void ccdma_pa_add_region(struct ccdma_pool *p, struct region *r);
+void ccdma_pa_remove_region(struct ccdma_pool *p, struct region *r);
+void ccdma_pa_set_range(struct ccdma_pool *p, uint32_t first, uint32_t n,
+			struct span *s);
+void ccdma_pa_release_descs(struct ccdma_pool *p);
+
+/* pool.c */
+struct span *ccdma_span_of(struct ccdma_pool *p, uintptr_t a);
+void ccdma_dirty_mark(struct ccdma_pool *p, uint32_t first, uint32_t n);
+bool ccdma_dirty_test_clear(struct ccdma_pool *p, uint32_t g);
+bool ccdma_dirty_any(struct ccdma_pool *p, uint32_t first, uint32_t n);
+void ccdma_pool_kick(struct ccdma_pool *p, size_t want);
+void ccdma_pool_notify_avail(struct ccdma_pool *p);
+int ccdma_small_refill(struct ccdma_pool *p, struct tcache *tc, unsigned ci);
+void ccdma_small_flush(struct ccdma_pool *p, struct tcache *tc, unsigned ci,
+		       uint32_t keep);
+void ccdma_depot_release_idle(struct ccdma_pool *p, uint64_t now,
+			      uint64_t idle_ns, bool force);
+
+/* tcache.c */
+struct tcache *ccdma_tcache_get(struct ccdma_pool *p);
+void ccdma_tcache_flush_all(struct ccdma_pool *p, struct tcache *tc);
+int ccdma_registry_add(struct ccdma_pool *p);
+void ccdma_registry_remove(struct ccdma_pool *p);
+
+/* grower.c */
+int ccdma_grower_start(struct ccdma_pool *p);
+void ccdma_grower_stop(struct ccdma_pool *p);
+int ccdma_region_add(struct ccdma_pool *p, size_t size);
+void ccdma_regions_destroy_all(struct ccdma_pool *p);
+
+static inline uint32_t gran_index(const struct ccdma_pool *p, uintptr_t a)
+{
+	return (uint32_t)((a - p->base) >> p->gran_shift);
+}
+
+#endif /* CCDMA_POOL_INTERNAL_H */

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tiny test harness: each test is a program that exits 0 (pass), 1 (fail)
+ * or 77 (skip).  CHECK records a failure with its line and goes on, so one
+ * run shows every broken assertion.
+ */
+#ifndef CCDMA_TEST_H
+#define CCDMA_TEST_H
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ccdma/platform.h>
+#include <ccdma/pool.h>
+
+static int test_failures;
+
+#define CHECK(cond)                                                          \
+	do {                                                                 \
+		if (!(cond)) {                                               \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, \
+				__LINE__, #cond);                            \
+			test_failures++;                                     \
+		}                                                            \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                       \
+	do {                                                                 \
+		long long va_ = (long long)(a), vb_ = (long long)(b);        \
+		if (va_ != vb_) {                                            \
+			fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %lld, "  \
+				"expected %s == %lld\n", __FILE__, __LINE__,  \
+				#a, va_, #b, vb_);                           \
+			test_failures++;                                     \
+		}                                                            \
+	} while (0)
+
+/* Abort the test at once (setup failures). */
+#define REQUIRE(cond)                                                        \
+	do {                                                                 \
+		if (!(cond)) {                                               \
+			fprintf(stderr, "%s:%d: REQUIRE failed: %s\n",         \
+				__FILE__, __LINE__, #cond);                  \
+			exit(1);                                             \
+		}                                                            \
+	} while (0)
+
+static inline int test_done(const char *name)
+{
+	if (test_failures) {
+		fprintf(stderr, "%s: %d check(s) failed\n", name, test_failures);
+		return 1;
+	}
+	printf("%s: ok\n", name);
+	return 0;
+}
+
+/* Unit tests pay no sharing cost unless they ask for it. */
+static inline void test_init(void)
+{
+	ccdma_share_cost_set_ns(0);
+	setvbuf(stdout, NULL, _IONBF, 0);
+}
+
+/* A pool config for tests: small regions, quick idle. */
+static inline void test_config(struct ccdma_pool_config *c, const char *name)
+{
+	ccdma_pool_config_init(c);
+	c->name = name;
+	c->region_size = 1u << 20;
+	c->max_bytes = 64u << 20;
+	c->low_watermark = 256u << 10;
+	c->high_watermark = 1u << 20;
+	c->idle_ms = 100;
+}
+
+/* Swallow expected error messages while a block runs. */
+static inline void quiet_log(void *arg, enum ccdma_log_level l, const char *m)
+{
+	(void)arg;
+	(void)l;
+	(void)m;
+}
+
+static inline uint64_t xorshift(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
+}
+
+#endif
