@@ -231,7 +231,12 @@ void ccdma_os_write_err(const char *line)
 	fflush(stderr);
 }
 
+/* The format comes from ccdma_log(), which gcc/clang check at its call
+ * sites (it carries the printf attribute). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 int ccdma_os_vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 {
 	return vsnprintf(buf, len, fmt, ap);
 }
+#pragma GCC diagnostic pop

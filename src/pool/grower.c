@@ -19,18 +19,31 @@
 
 #define TICK_NS 50000000ull /* 50 ms */
 
+/* Listener lock held. */
 static void notify_listener(struct ccdma_pool *p, bool added,
 			    const struct region *r)
 {
-	ccdma_pool_region_fn fn;
-	void *arg;
+	if (p->listener)
+		p->listener(p->listener_arg, added, r->fd, (void *)r->base,
+			    r->size, r->base - p->base);
+}
 
-	ccdma_mutex_lock(&p->lock);
-	fn = p->listener;
-	arg = p->listener_arg;
-	ccdma_mutex_unlock(&p->lock);
-	if (fn)
-		fn(arg, added, r->fd, (void *)r->base, r->size, r->base - p->base);
+void ccdma_pool_set_region_listener(struct ccdma_pool *p,
+				    ccdma_pool_region_fn fn, void *arg)
+{
+	struct region *r;
+
+	if (!p)
+		return;
+	ccdma_mutex_lock(&p->listener_lock);
+	p->listener = fn;
+	p->listener_arg = arg;
+	/* Regions that exist already are announced now.  The live list only
+	 * changes under the listener lock, so it can be walked without the
+	 * pool lock while the callback runs. */
+	for (r = p->live; fn && r; r = r->next)
+		notify_listener(p, true, r);
+	ccdma_mutex_unlock(&p->listener_lock);
 }
 
 /* First fit over the chunk map: only the grower and create call this. */
@@ -121,6 +134,7 @@ int ccdma_region_add(struct ccdma_pool *p, size_t size)
 	ccdma_pa_add_region(p, r);
 	ccdma_mutex_unlock(&p->page_lock);
 
+	ccdma_mutex_lock(&p->listener_lock);
 	ccdma_mutex_lock(&p->lock);
 	r->next = p->live;
 	p->live = r;
@@ -130,6 +144,7 @@ int ccdma_region_add(struct ccdma_pool *p, size_t size)
 	p->region_grows++;
 	ccdma_mutex_unlock(&p->lock);
 	notify_listener(p, true, r);
+	ccdma_mutex_unlock(&p->listener_lock);
 	ccdma_dbg("pool %s: +region %zu bytes at offset %#llx (fd %d)", p->name,
 		  size, (unsigned long long)(r->base - p->base), fd);
 	return 0;
@@ -203,6 +218,7 @@ static void shrink(struct ccdma_pool *p, uint64_t now)
 		struct region *r, **pp;
 		uint32_t i;
 
+		ccdma_mutex_lock(&p->listener_lock);
 		ccdma_mutex_lock(&p->lock);
 		ccdma_mutex_lock(&p->page_lock);
 		for (pp = &p->live; (r = *pp) != NULL; pp = &r->next) {
@@ -223,22 +239,25 @@ static void shrink(struct ccdma_pool *p, uint64_t now)
 						 __ATOMIC_RELEASE);
 			*pp = r->next;
 			r->live = false;
+			/* Gone from the pool's view from here on. */
+			__atomic_store_n(&p->shared_bytes, p->shared_bytes - r->size,
+					 __ATOMIC_RELAXED);
+			p->region_shrinks++;
 		}
 		ccdma_mutex_unlock(&p->page_lock);
 		ccdma_mutex_unlock(&p->lock);
+		/* Devices first, then scrub and convert back. */
+		if (r)
+			notify_listener(p, false, r);
+		ccdma_mutex_unlock(&p->listener_lock);
 		if (!r)
 			return;
-		/* Devices first, then scrub and convert back. */
-		notify_listener(p, false, r);
 		ccdma_os_region_destroy(r->fd, (void *)r->base, r->size, true);
 		ccdma_dbg("pool %s: -region %zu bytes at offset %#llx", p->name,
 			  r->size, (unsigned long long)(r->base - p->base));
 		ccdma_mutex_lock(&p->lock);
 		for (i = 0; i < r->nchunks; i++)
 			p->chunk_used[r->chunk0 + i] = 0;
-		__atomic_store_n(&p->shared_bytes, p->shared_bytes - r->size,
-				 __ATOMIC_RELAXED);
-		p->region_shrinks++;
 		ccdma_mutex_unlock(&p->lock);
 	}
 }
@@ -247,23 +266,18 @@ static void shrink(struct ccdma_pool *p, uint64_t now)
 static void run_deferred(struct ccdma_pool *p)
 {
 	struct ccdma_pool_waiter *w, *next;
-	uint64_t n = 0;
 
 	ccdma_mutex_lock(&p->lock);
 	w = p->defer_head;
 	p->defer_head = p->defer_tail = NULL;
+	for (next = w; next; next = next->next_)
+		p->deferred_runs++; /* counted before they run */
 	__atomic_store_n(&p->hungry, p->nwaiting != 0, __ATOMIC_RELAXED);
 	ccdma_mutex_unlock(&p->lock);
 	for (; w; w = next) {
 		next = w->next_;
 		w->next_ = NULL;
-		w->fn(w->arg);
-		n++;
-	}
-	if (n) {
-		ccdma_mutex_lock(&p->lock);
-		p->deferred_runs += n;
-		ccdma_mutex_unlock(&p->lock);
+		w->fn(w->arg); /* may register w again */
 	}
 }
 

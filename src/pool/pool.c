@@ -136,6 +136,7 @@ static void pool_free_struct(struct ccdma_pool *p)
 		ccdma_mutex_destroy(&p->depot[ci].lock);
 	ccdma_mutex_destroy(&p->page_lock);
 	ccdma_mutex_destroy(&p->lock);
+	ccdma_mutex_destroy(&p->listener_lock);
 	ccdma_cond_destroy(&p->grower_cond);
 	ccdma_cond_destroy(&p->avail_cond);
 	ccdma_os_free(p);
@@ -175,6 +176,7 @@ int ccdma_pool_create(const struct ccdma_pool_config *cfg,
 	ngran = resv >> p->gran_shift;
 
 	ccdma_mutex_init(&p->lock);
+	ccdma_mutex_init(&p->listener_lock);
 	ccdma_mutex_init(&p->page_lock);
 	ccdma_cond_init(&p->grower_cond);
 	ccdma_cond_init(&p->avail_cond);
@@ -1047,15 +1049,4 @@ int ccdma_pool_defer_cancel(struct ccdma_pool *p, struct ccdma_pool_waiter *w)
 	update_hungry(p);
 	ccdma_mutex_unlock(&p->lock);
 	return rc;
-}
-
-void ccdma_pool_set_region_listener(struct ccdma_pool *p,
-				    ccdma_pool_region_fn fn, void *arg)
-{
-	if (!p)
-		return;
-	ccdma_mutex_lock(&p->lock);
-	p->listener = fn;
-	p->listener_arg = arg;
-	ccdma_mutex_unlock(&p->lock);
 }

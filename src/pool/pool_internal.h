@@ -36,8 +36,10 @@
  * freshly shared memory and slots used for short transfers cost little,
  * and no device-to-memory mapping ever copies the original buffer in.
  *
- * Locks, in the order they nest:  registry lock -> class lock -> page lock.
- * The pool lock (regions, grower, waiters) is never held with the others.
+ * Locks, in the order they nest:
+ *   registry (global) lock -> class lock -> page lock
+ *   listener lock -> pool lock -> page lock
+ * No path takes a lock to the left of one it holds.
  */
 #ifndef CCDMA_POOL_INTERNAL_H
 #define CCDMA_POOL_INTERNAL_H
@@ -196,6 +198,9 @@ struct ccdma_pool {
 	unsigned nwaiting;
 	uint64_t waits, wait_ns, deferred_runs;
 	struct ccdma_pool_waiter *defer_head, *defer_tail;
+	/* Held across every region event and while a listener is installed,
+	 * so each region is announced exactly once and withdrawn once. */
+	ccdma_mutex_t listener_lock;
 	ccdma_pool_region_fn listener;
 	void *listener_arg;
 
