@@ -13,19 +13,6 @@
  */
 #include "pool/pool_internal.h"
 
-unsigned ccdma_class_index(size_t n)
-{
-	unsigned e;
-	size_t step;
-
-	if (n <= CCDMA_POOL_MIN_CLASS)
-		return 0;
-	/* 2^e < n <= 2^(e+1) */
-	e = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1));
-	step = (size_t)1 << (e - 2);
-	return (e - 8) * 4 + (unsigned)((n - ((size_t)1 << e) + step - 1) / step);
-}
-
 size_t ccdma_class_bytes(unsigned ci)
 {
 	unsigned e, k;

@@ -296,6 +296,18 @@ static void *grower_main(void *arg)
 		p->kicked = false;
 		if (p->stopping)
 			break;
+		/* Take over what failed allocations asked for since the last
+		 * look; the next failure may wake us again. */
+		{
+			size_t hint;
+
+			/* Clear first: a failure that stores its hint after the
+			 * exchange below then finds the flag clear and wakes us. */
+			__atomic_store_n(&p->kick_pending, 0, __ATOMIC_SEQ_CST);
+			hint = __atomic_exchange_n(&p->want_hint, 0, __ATOMIC_SEQ_CST);
+			if (hint > p->want_bytes)
+				p->want_bytes = hint;
+		}
 		ccdma_mutex_unlock(&p->lock);
 		if (!(p->flags & CCDMA_POOL_F_NO_GROWER)) {
 			grow(p);

@@ -168,6 +168,7 @@ int ccdma_pool_create(const struct ccdma_pool_config *cfg,
 	p->cfg.name = p->name;
 	p->isolation = cfg->isolation;
 	p->flags = cfg->flags;
+	p->scrub_on_free = !!(cfg->flags & CCDMA_POOL_F_SCRUB_ON_FREE);
 	p->granule = granule;
 	p->gran_shift = log2_exact(granule);
 	p->chunk_shift = log2_exact(cfg->region_size);
@@ -262,7 +263,7 @@ void ccdma_pool_destroy(struct ccdma_pool *p)
 
 /* ---- lookup ---------------------------------------------------------- */
 
-struct span *ccdma_span_of(struct ccdma_pool *p, uintptr_t a)
+static inline struct span *span_of(struct ccdma_pool *p, uintptr_t a)
 {
 	struct region *r;
 	struct span *s;
@@ -279,6 +280,11 @@ struct span *ccdma_span_of(struct ccdma_pool *p, uintptr_t a)
 	if (!s || s->region != r || g < s->first || g >= s->first + s->npages)
 		return NULL;
 	return s;
+}
+
+struct span *ccdma_span_of(struct ccdma_pool *p, uintptr_t a)
+{
+	return span_of(p, a);
 }
 
 /* Slot index of an address inside a small span, or UINT32_MAX. */
@@ -421,32 +427,32 @@ static struct span *carve(struct ccdma_pool *p, unsigned ci)
 	uint32_t *idx;
 	struct span *s;
 
+	ccdma_mutex_lock(&p->page_lock);
+	s = ccdma_pa_alloc(p, d->span_pages, 1);
+	ccdma_mutex_unlock(&p->page_lock);
+	if (!s)
+		return NULL;
+	/* Not visible to anyone yet (class lock held, no slot handed out):
+	 * the metadata can be allocated outside the page lock. */
 	meta = ccdma_os_calloc(d->span_slots, sizeof(*meta));
 	idx = ccdma_os_calloc(d->span_slots, sizeof(*idx));
 	if (!meta || !idx) {
 		ccdma_os_free(meta);
 		ccdma_os_free(idx);
+		ccdma_mutex_lock(&p->page_lock);
+		ccdma_pa_free(p, s);
+		ccdma_mutex_unlock(&p->page_lock);
 		return NULL;
 	}
-	ccdma_mutex_lock(&p->page_lock);
-	s = ccdma_pa_alloc(p, d->span_pages, 1);
-	if (s) {
-		s->cls = (uint8_t)ci;
-		s->stride = stride;
-		s->nslots = d->span_slots;
-		s->magic = d->magic;
-		s->mshift = d->mshift;
-		s->meta = meta;
-		s->free_idx = idx;
-		s->idle_since = 0;
-		__atomic_store_n(&s->state, (uint8_t)SPAN_SMALL, __ATOMIC_RELEASE);
-	}
-	ccdma_mutex_unlock(&p->page_lock);
-	if (!s) {
-		ccdma_os_free(meta);
-		ccdma_os_free(idx);
-		return NULL;
-	}
+	s->cls = (uint8_t)ci;
+	s->stride = stride;
+	s->nslots = d->span_slots;
+	s->magic = d->magic;
+	s->mshift = d->mshift;
+	s->meta = meta;
+	s->free_idx = idx;
+	s->idle_since = 0;
+	__atomic_store_n(&s->state, (uint8_t)SPAN_SMALL, __ATOMIC_RELEASE);
 	/* Dirty granules become dirty slots: the span now owns the state. */
 	for (i = 0; i < s->nslots; i++) {
 		uintptr_t a = s->base + (uintptr_t)i * stride;
@@ -778,9 +784,17 @@ static int attempt(struct ccdma_pool *p, const struct plan *pl, size_t size,
 
 void ccdma_pool_kick(struct ccdma_pool *p, size_t want)
 {
+	/* The exhaustion path must stay cheap and never convoy on the pool
+	 * lock: only the first failure after the grower last looked takes the
+	 * lock and wakes it; later ones only raise the wanted size.  A fixed
+	 * pool has nobody to wake. */
+	if (p->flags & CCDMA_POOL_F_NO_GROWER)
+		return;
+	if (want > __atomic_load_n(&p->want_hint, __ATOMIC_RELAXED))
+		__atomic_store_n(&p->want_hint, want, __ATOMIC_SEQ_CST);
+	if (__atomic_exchange_n(&p->kick_pending, 1, __ATOMIC_SEQ_CST))
+		return;
 	ccdma_mutex_lock(&p->lock);
-	if (want > p->want_bytes)
-		p->want_bytes = want;
 	p->kicked = true;
 	ccdma_cond_signal(&p->grower_cond);
 	ccdma_mutex_unlock(&p->lock);
@@ -881,8 +895,8 @@ int ccdma_pool_alloc_req(struct ccdma_pool *p, const struct ccdma_pool_req *r,
 	return alloc_planned(p, &pl, r->size, r->flags, r->timeout_ns, addr);
 }
 
-int ccdma_pool_alloc(struct ccdma_pool *p, size_t size, unsigned flags,
-		     void **addr)
+static int __attribute__((noinline))
+alloc_slow(struct ccdma_pool *p, size_t size, unsigned flags, void **addr)
 {
 	struct ccdma_pool_req r = {
 		.size = size,
@@ -890,8 +904,14 @@ int ccdma_pool_alloc(struct ccdma_pool *p, size_t size, unsigned flags,
 		.timeout_ns = CCDMA_POOL_WAIT_DEFAULT_NS,
 	};
 
-	/* The common case: a dense pool and a cached class, no alignment. */
-	if (likely(p && addr && size && size <= CCDMA_POOL_SMALL_MAX &&
+	return ccdma_pool_alloc_req(p, &r, addr);
+}
+
+int ccdma_pool_alloc(struct ccdma_pool *p, size_t size, unsigned flags,
+		     void **addr)
+{
+	/* The common case: a dense pool, a cached class, no alignment. */
+	if (likely(p && addr && size - 1 < CCDMA_POOL_SMALL_MAX &&
 		   p->isolation == CCDMA_ISOLATION_DENSE &&
 		   !(flags & ~(unsigned)(CCDMA_POOL_WAIT | CCDMA_POOL_ZERO)))) {
 		unsigned ci = ccdma_class_index(size);
@@ -899,7 +919,7 @@ int ccdma_pool_alloc(struct ccdma_pool *p, size_t size, unsigned flags,
 		if (likely(!small_alloc(p, ci, 1, 0, size, flags, addr)))
 			return 0;
 	}
-	return ccdma_pool_alloc_req(p, &r, addr);
+	return alloc_slow(p, size, flags, addr);
 }
 
 /* ---- free ------------------------------------------------------------ */
@@ -964,7 +984,7 @@ int ccdma_pool_free(struct ccdma_pool *p, void *addr, size_t dirty_len)
 
 	if (!p)
 		return -EINVAL;
-	s = ccdma_span_of(p, a);
+	s = span_of(p, a);
 	if (unlikely(!s))
 		return bad_free(p, addr);
 	if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SPAN_SMALL)
@@ -980,7 +1000,7 @@ int ccdma_pool_free(struct ccdma_pool *p, void *addr, size_t dirty_len)
 	d = dirty_len >= s->stride - o ? s->stride : o + (uint32_t)dirty_len;
 	if (d > m->dirty)
 		m->dirty = d;
-	if (unlikely(p->flags & CCDMA_POOL_F_SCRUB_ON_FREE)) {
+	if (unlikely(p->scrub_on_free)) {
 		ccdma_memset((void *)slot, 0, m->dirty);
 		m->dirty = 0;
 	}

@@ -162,7 +162,10 @@ struct ccdma_pool {
 	uint64_t *dirty;           /* per granule bit; atomic ops */
 	enum ccdma_isolation isolation;
 	unsigned flags;
+	bool scrub_on_free;
 	int hungry;                /* waiters or deferred callbacks pending */
+	int kick_pending;          /* grower woken, has not looked yet */
+	size_t want_hint;          /* largest failed request since then */
 
 	struct ccdma_pool_config cfg;
 	char name[32];
@@ -212,7 +215,19 @@ struct ccdma_pool {
 };
 
 /* classes.c */
-unsigned ccdma_class_index(size_t size);         /* size 1..MAX_ALLOC */
+/* Index of the smallest class holding n bytes (n = 1..MAX_ALLOC). */
+static inline unsigned ccdma_class_index(size_t n)
+{
+	unsigned e;
+	size_t step;
+
+	if (n <= CCDMA_POOL_MIN_CLASS)
+		return 0;
+	/* 2^e < n <= 2^(e+1), four classes per doubling */
+	e = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1));
+	step = (size_t)1 << (e - 2);
+	return (e - 8) * 4 + (unsigned)((n - ((size_t)1 << e) + step - 1) >> (e - 2));
+}
 size_t ccdma_class_bytes(unsigned index);
 void ccdma_class_geometry(size_t granule, unsigned ci, uint32_t *span_pages,
 			  uint32_t *slots, uint32_t *tc_cap);
@@ -242,7 +257,26 @@ void ccdma_depot_release_idle(struct ccdma_pool *p, uint64_t now,
 			      uint64_t idle_ns, bool force);
 
 /* tcache.c */
-struct tcache *ccdma_tcache_get(struct ccdma_pool *p);
+struct heap_entry {
+	uint64_t gen;
+	struct tcache *tc;
+};
+struct heap {
+	struct heap_entry e[CCDMA_POOL_MAX_POOLS];
+};
+extern _Thread_local struct heap *ccdma_tls_heap
+	__attribute__((tls_model("initial-exec")));
+struct tcache *ccdma_tcache_create(struct ccdma_pool *p);
+
+/* This thread's cache for pool p: one TLS load and a generation check. */
+static inline struct tcache *ccdma_tcache_get(struct ccdma_pool *p)
+{
+	struct heap *h = ccdma_tls_heap;
+
+	if (likely(h && h->e[p->id].gen == p->gen))
+		return h->e[p->id].tc;
+	return ccdma_tcache_create(p);
+}
 void ccdma_tcache_flush_all(struct ccdma_pool *p, struct tcache *tc);
 int ccdma_registry_add(struct ccdma_pool *p);
 void ccdma_registry_remove(struct ccdma_pool *p);

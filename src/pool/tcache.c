@@ -10,17 +10,9 @@
  */
 #include "pool/pool_internal.h"
 
-struct heap_entry {
-	uint64_t gen;
-	struct tcache *tc;
-};
-
-struct heap {
-	struct heap_entry e[CCDMA_POOL_MAX_POOLS];
-};
-
-static _Thread_local struct heap *tls_heap
+_Thread_local struct heap *ccdma_tls_heap
 	__attribute__((tls_model("initial-exec")));
+#define tls_heap ccdma_tls_heap
 
 /* Registry (global lock). */
 static struct ccdma_pool *registry[CCDMA_POOL_MAX_POOLS];
@@ -83,7 +75,7 @@ void ccdma_registry_remove(struct ccdma_pool *p)
 	ccdma_os_global_unlock();
 }
 
-static struct tcache *tcache_create(struct ccdma_pool *p)
+struct tcache *ccdma_tcache_create(struct ccdma_pool *p)
 {
 	struct heap *h = tls_heap;
 	struct tcache *tc;
@@ -111,15 +103,6 @@ static struct tcache *tcache_create(struct ccdma_pool *p)
 	h->e[p->id].gen = p->gen;
 	h->e[p->id].tc = tc;
 	return tc;
-}
-
-struct tcache *ccdma_tcache_get(struct ccdma_pool *p)
-{
-	struct heap *h = tls_heap;
-
-	if (likely(h && h->e[p->id].gen == p->gen))
-		return h->e[p->id].tc;
-	return tcache_create(p);
 }
 
 void ccdma_tcache_flush_all(struct ccdma_pool *p, struct tcache *tc)
