@@ -639,7 +639,7 @@ static int small_alloc(struct ccdma_pool *p, unsigned ci, size_t need,
 				e.m->dirty = 0;
 		}
 	}
-	relaxed_inc(&tc->allocs[ci]);
+	relaxed_inc(&tc->cls[ci].allocs);
 	*addr = (void *)(slot + off);
 	return 0;
 }
@@ -859,11 +859,12 @@ static int wait_and_retry(struct ccdma_pool *p, const struct plan *pl,
 	return rc;
 }
 
+/* `tried`: the caller's fast path already failed this very attempt. */
 static int alloc_planned(struct ccdma_pool *p, const struct plan *pl,
 			 size_t size, unsigned flags, uint64_t timeout_ns,
-			 void **addr)
+			 void **addr, bool tried)
 {
-	int rc = attempt(p, pl, size, flags, addr);
+	int rc = tried ? -ENOMEM : attempt(p, pl, size, flags, addr);
 
 	if (likely(!rc))
 		return 0;
@@ -877,8 +878,8 @@ static int alloc_planned(struct ccdma_pool *p, const struct plan *pl,
 	return rc;
 }
 
-int ccdma_pool_alloc_req(struct ccdma_pool *p, const struct ccdma_pool_req *r,
-			 void **addr)
+static int alloc_req(struct ccdma_pool *p, const struct ccdma_pool_req *r,
+		     void **addr, bool tried)
 {
 	struct plan pl;
 	int rc;
@@ -892,11 +893,19 @@ int ccdma_pool_alloc_req(struct ccdma_pool *p, const struct ccdma_pool_req *r,
 	rc = plan_request(p, r, &pl);
 	if (rc)
 		return rc;
-	return alloc_planned(p, &pl, r->size, r->flags, r->timeout_ns, addr);
+	return alloc_planned(p, &pl, r->size, r->flags, r->timeout_ns, addr,
+			     tried);
+}
+
+int ccdma_pool_alloc_req(struct ccdma_pool *p, const struct ccdma_pool_req *r,
+			 void **addr)
+{
+	return alloc_req(p, r, addr, false);
 }
 
 static int __attribute__((noinline))
-alloc_slow(struct ccdma_pool *p, size_t size, unsigned flags, void **addr)
+alloc_slow(struct ccdma_pool *p, size_t size, unsigned flags, void **addr,
+	   bool tried)
 {
 	struct ccdma_pool_req r = {
 		.size = size,
@@ -904,7 +913,7 @@ alloc_slow(struct ccdma_pool *p, size_t size, unsigned flags, void **addr)
 		.timeout_ns = CCDMA_POOL_WAIT_DEFAULT_NS,
 	};
 
-	return ccdma_pool_alloc_req(p, &r, addr);
+	return alloc_req(p, &r, addr, tried);
 }
 
 int ccdma_pool_alloc(struct ccdma_pool *p, size_t size, unsigned flags,
@@ -918,8 +927,10 @@ int ccdma_pool_alloc(struct ccdma_pool *p, size_t size, unsigned flags,
 
 		if (likely(!small_alloc(p, ci, 1, 0, size, flags, addr)))
 			return 0;
+		/* The planned attempt would be this same one. */
+		return alloc_slow(p, size, flags, addr, true);
 	}
-	return alloc_slow(p, size, flags, addr);
+	return alloc_slow(p, size, flags, addr, false);
 }
 
 /* ---- free ------------------------------------------------------------ */
@@ -1018,7 +1029,7 @@ int ccdma_pool_free(struct ccdma_pool *p, void *addr, size_t dirty_len)
 	c->e[c->n].p = (void *)slot;
 	c->e[c->n].m = m;
 	c->n++;
-	relaxed_inc(&tc->frees[ci]);
+	relaxed_inc(&tc->cls[ci].frees);
 	if (unlikely(__atomic_load_n(&p->hungry, __ATOMIC_RELAXED))) {
 		/* Someone is waiting: make the memory visible to all. */
 		ccdma_small_flush(p, tc, ci, 0);

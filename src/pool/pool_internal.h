@@ -136,6 +136,9 @@ struct tc_entry {
 
 struct tc_class {
 	uint32_t n, cap;
+	/* Single writer (the owning thread), read by stats: relaxed atomics.
+	 * Beside n so that counting touches no extra cache line. */
+	uint64_t allocs, frees;
 	struct tc_entry e[TC_MAX];
 };
 
@@ -143,8 +146,6 @@ struct tcache {
 	struct ccdma_pool *pool;
 	struct tcache *next, *prev; /* pool's list (registry lock) */
 	struct tc_class cls[CCDMA_NSMALL];
-	/* Single writer (the owning thread), read by stats: relaxed atomics. */
-	uint64_t allocs[CCDMA_NSMALL], frees[CCDMA_NSMALL];
 	uint64_t zeroed;
 };
 

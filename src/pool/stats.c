@@ -25,8 +25,8 @@ int ccdma_pool_get_stats(struct ccdma_pool *p, struct ccdma_pool_stats *st)
 	}
 	for (tc = p->tcaches; tc; tc = tc->next) {
 		for (ci = 0; ci < CCDMA_NSMALL; ci++) {
-			allocs[ci] += __atomic_load_n(&tc->allocs[ci], __ATOMIC_RELAXED);
-			frees[ci] += __atomic_load_n(&tc->frees[ci], __ATOMIC_RELAXED);
+			allocs[ci] += __atomic_load_n(&tc->cls[ci].allocs, __ATOMIC_RELAXED);
+			frees[ci] += __atomic_load_n(&tc->cls[ci].frees, __ATOMIC_RELAXED);
 		}
 		zeroed += __atomic_load_n(&tc->zeroed, __ATOMIC_RELAXED);
 	}

@@ -56,8 +56,8 @@ static void tcache_retire(struct ccdma_pool *p, struct tcache *tc)
 	unsigned ci;
 
 	for (ci = 0; ci < CCDMA_NSMALL; ci++) {
-		p->retired[ci].allocs += tc->allocs[ci];
-		p->retired[ci].frees += tc->frees[ci];
+		p->retired[ci].allocs += tc->cls[ci].allocs;
+		p->retired[ci].frees += tc->cls[ci].frees;
 	}
 	p->retired_zeroed += tc->zeroed;
 	tcache_unlink(p, tc);

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ccdma-bench: helpers shared by the benchmark subcommands.
+ */
+#ifndef CCDMA_BENCH_H
+#define CCDMA_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+/* Subcommands: return the process exit status. */
+int bench_pool_main(int argc, char **argv);
+int bench_stale_main(int argc, char **argv);
+
+static inline uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* xorshift64: small, fast, and the same sequence on every run. */
+static inline uint64_t bench_rand(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x;
+}
+
+/*
+ * Minimal JSON writer: objects and scalar members, commas handled.
+ * Non-finite numbers are written as null.
+ */
+#define BENCH_JSON_DEPTH 16
+struct bench_json {
+	FILE *f;
+	int depth;
+	bool need_comma[BENCH_JSON_DEPTH];
+};
+
+void bench_json_begin(struct bench_json *j, FILE *f);
+void bench_json_obj(struct bench_json *j, const char *key);   /* key NULL: top */
+void bench_json_end(struct bench_json *j);
+void bench_json_num(struct bench_json *j, const char *key, double v);
+void bench_json_u64(struct bench_json *j, const char *key, uint64_t v);
+void bench_json_str(struct bench_json *j, const char *key, const char *v);
+void bench_json_bool(struct bench_json *j, const char *key, bool v);
+
+#endif /* CCDMA_BENCH_H */

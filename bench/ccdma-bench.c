@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ccdma-bench: the project's benchmarks, one subcommand each.
+ *
+ *   ccdma-bench pool [--json] [--quick] [--share-cost]
+ *
+ * Each subcommand prints its figures with the design targets beside them
+ * (--json: one JSON object on stdout).  Missing a target is not an error:
+ * the exit status is 0 unless the benchmark itself failed.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "bench.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct subcommand {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct subcommand subcommands[] = {
+	{ "pool", bench_pool_main,
+	  "bounce pool vs models of the Linux, OpenBSD and FreeBSD allocators" },
+	{ "stale", bench_stale_main,
+	  "cost of the no-stale-data rule per device-to-memory mapping" },
+};
+
+#define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ccdma-bench <subcommand> [options]\n"
+		   "       ccdma-bench <subcommand> --help\n\nsubcommands:\n");
+	for (size_t i = 0; i < NSUB; i++)
+		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < NSUB; i++)
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].main(argc - 1, argv + 1);
+	fprintf(stderr, "ccdma-bench: unknown subcommand '%s' (known:", argv[1]);
+	for (size_t i = 0; i < NSUB; i++)
+		fprintf(stderr, " %s", subcommands[i].name);
+	fprintf(stderr, "; try ccdma-bench --help)\n");
+	return 2;
+}
