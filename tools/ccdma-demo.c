@@ -154,7 +154,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 {
 	int i;
 
-	for (i = 1; i < argc; i++) {
+	for (i = 1; i < argc; i += 2) {
 		const char *a = argv[i];
 		long v;
 
@@ -178,7 +178,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			fprintf(stderr, "ccdma-demo: bad option or value: %s %s\n", a, argv[i + 1]);
 			return -1;
 		}
-		i++;
 	}
 	return 0;
 }
