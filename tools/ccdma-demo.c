@@ -31,7 +31,7 @@ struct opts {
 };
 
 static struct ccdma_pool *pool;
-static volatile int stop;
+static int stop; /* atomic: written by main, read by workers */
 
 static uint64_t now_ns(void)
 {
@@ -88,7 +88,7 @@ static void *worker_main(void *arg)
 		free(len);
 		return NULL;
 	}
-	while (!stop) {
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		k = (int)(rnd(&seed) % (uint64_t)w->inflight);
 		if (buf[k]) {
 			/* The "device" answered: check the payload survived. */
@@ -239,7 +239,7 @@ int main(int argc, char **argv)
 	ccdma_pool_get_stats(pool, &st);
 	printf("\nat the peak:\n");
 	ccdma_pool_print_stats(&st, stdout);
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < o.threads; i++) {
 		pthread_join(w[i].t, NULL);
 		ops += w[i].ops;

@@ -444,6 +444,9 @@ static struct span *carve(struct ccdma_pool *p, unsigned ci)
 		ccdma_mutex_unlock(&p->page_lock);
 		return NULL;
 	}
+	/* Published under the page lock: pa_free() reads the state of
+	 * neighbouring spans when it coalesces. */
+	ccdma_mutex_lock(&p->page_lock);
 	s->cls = (uint8_t)ci;
 	s->stride = stride;
 	s->nslots = d->span_slots;
@@ -453,6 +456,7 @@ static struct span *carve(struct ccdma_pool *p, unsigned ci)
 	s->free_idx = idx;
 	s->idle_since = 0;
 	__atomic_store_n(&s->state, (uint8_t)SPAN_SMALL, __ATOMIC_RELEASE);
+	ccdma_mutex_unlock(&p->page_lock);
 	/* Dirty granules become dirty slots: the span now owns the state. */
 	for (i = 0; i < s->nslots; i++) {
 		uintptr_t a = s->base + (uintptr_t)i * stride;
