@@ -28,6 +28,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "bench.h"
+#include "dma_mix.h"
 #include "baselines.h"
 
 #include <ccdma/platform.h>
@@ -524,35 +525,10 @@ static int bench_fastpath(const struct params *P, struct fp_result res[NALLOC],
 /* ------------------------------------------------------------------ */
 /* [2] Mixed sizes.                                                    */
 
-/*
- * The measured mix: 3.5% <= 512 B, 57.7% <= 2 KiB, 91.3% <= 4 KiB,
- * 96.0% <= 16 KiB, 100% <= 512 KiB; uniform inside each bucket.  `cap`
- * (0: none) narrows the last bucket.  Always two draws.
- */
+/* The measured mix: see dma_mix.h. */
 static size_t mix_size(uint64_t *rng, size_t cap)
 {
-	uint64_t r = bench_rand(rng) % 1000, u = bench_rand(rng);
-	size_t lo, hi;
-
-	if (r < 35) {
-		lo = 0;
-		hi = 512;
-	} else if (r < 577) {
-		lo = 512;
-		hi = 2048;
-	} else if (r < 913) {
-		lo = 2048;
-		hi = 4096;
-	} else if (r < 960) {
-		lo = 4096;
-		hi = 16384;
-	} else {
-		lo = 16384;
-		hi = 512 * KIB;
-	}
-	if (cap && hi > cap)
-		hi = cap;
-	return lo + 1 + (size_t)(u % (hi - lo));
+	return dma_mix_size(rng, cap);
 }
 
 struct mix_result {

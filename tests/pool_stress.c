@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "test.h"
+#include "dma_mix.h"
 
 #define T 4
 #define OPS 30000
@@ -15,21 +16,6 @@ static struct ccdma_pool *p;
 static struct { unsigned char *b; size_t sz; uint32_t tag; } xch[XCH];
 static pthread_mutex_t xmu = PTHREAD_MUTEX_INITIALIZER;
 static long corrupt;
-
-static size_t mix_size(uint64_t *s)
-{
-	uint64_t r = xorshift(s) % 1000;
-
-	if (r < 35)
-		return 1 + xorshift(s) % 512;
-	if (r < 577)
-		return 513 + xorshift(s) % 1536;
-	if (r < 913)
-		return 2049 + xorshift(s) % 2048;
-	if (r < 960)
-		return 4097 + xorshift(s) % 12288;
-	return 16385 + xorshift(s) % (512 * 1024 - 16384);
-}
 
 static void fill(unsigned char *b, size_t n, uint32_t tag)
 {
@@ -85,7 +71,7 @@ static void *worker(void *arg)
 				mine[k].b = NULL;
 			}
 		}
-		mine[k].sz = mix_size(&seed);
+		mine[k].sz = dma_mix_size(&seed, 0);
 		mine[k].tag = (uint32_t)xorshift(&seed);
 		if (ccdma_pool_alloc(p, mine[k].sz, CCDMA_POOL_WAIT, (void **)&mine[k].b) != 0) {
 			CHECK(0);

@@ -3,8 +3,8 @@
  * ccdma-demo: the bounce pool at work.
  *
  * Creates a pool that starts empty, lets several threads map and unmap a
- * realistic mix of DMA buffer sizes (the measured distribution in
- * docs/pool.md) with a steady number in flight, watches the grower add
+ * realistic mix of DMA buffer sizes (bench/dma_mix.h) with a steady
+ * number in flight, watches the grower add
  * shared regions while the threads run, then lets the pool go idle and
  * watches it give regions back.  Prints the statistics table at the peak
  * and after the shrink.  The sharing cost is the realistic default unless
@@ -23,6 +23,8 @@
 #include <ccdma/platform.h>
 #include <ccdma/pool.h>
 
+#include "dma_mix.h"
+
 struct opts {
 	int threads;
 	int inflight;      /* per thread */
@@ -39,33 +41,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
-/* 3.5% <= 512 B, 57.7% <= 2 KiB, 91.3% <= 4 KiB, 96.0% <= 16 KiB,
- * 100% <= 512 KiB; uniform inside each bucket. */
-static size_t mix_size(uint64_t *s)
-{
-	uint64_t r = rnd(s) % 1000;
-
-	if (r < 35)
-		return 1 + rnd(s) % 512;
-	if (r < 577)
-		return 513 + rnd(s) % 1536;
-	if (r < 913)
-		return 2049 + rnd(s) % 2048;
-	if (r < 960)
-		return 4097 + rnd(s) % 12288;
-	return 16385 + rnd(s) % (524288 - 16384);
 }
 
 struct worker {
@@ -89,7 +64,7 @@ static void *worker_main(void *arg)
 		return NULL;
 	}
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
-		k = (int)(rnd(&seed) % (uint64_t)w->inflight);
+		k = (int)(dma_mix_rand(&seed) % (uint64_t)w->inflight);
 		if (buf[k]) {
 			/* The "device" answered: check the payload survived. */
 			if (buf[k][0] != (unsigned char)len[k] ||
@@ -99,7 +74,7 @@ static void *worker_main(void *arg)
 			w->live_bytes -= len[k];
 			buf[k] = NULL;
 		}
-		len[k] = mix_size(&seed);
+		len[k] = dma_mix_size(&seed, 0);
 		if (ccdma_pool_alloc(pool, len[k], CCDMA_POOL_WAIT, (void **)&buf[k])) {
 			w->failures++;
 			buf[k] = NULL;
