@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "dma_mix.h"
+
 /* Subcommands: return the process exit status. */
 int bench_pool_main(int argc, char **argv);
 int bench_stale_main(int argc, char **argv);
@@ -22,16 +24,10 @@ static inline uint64_t bench_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* xorshift64: small, fast, and the same sequence on every run. */
+/* xorshift64 (dma_mix.h): the same sequence on every run. */
 static inline uint64_t bench_rand(uint64_t *s)
 {
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
+	return dma_mix_rand(s);
 }
 
 /*

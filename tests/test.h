@@ -17,6 +17,8 @@
 #include <ccdma/platform.h>
 #include <ccdma/pool.h>
 
+#include "dma_mix.h"
+
 static int test_failures;
 
 #define CHECK(cond)                                                          \
@@ -86,14 +88,10 @@ static inline void quiet_log(void *arg, enum ccdma_log_level l, const char *m)
 	(void)m;
 }
 
+/* The project's one PRNG (bench/dma_mix.h). */
 static inline uint64_t xorshift(uint64_t *s)
 {
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
+	return dma_mix_rand(s);
 }
 
 #endif
