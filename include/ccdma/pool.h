@@ -144,7 +144,9 @@ CCDMA_API int ccdma_pool_alloc_req(struct ccdma_pool *pool,
 				   const struct ccdma_pool_req *req,
 				   void **addr);
 
-/* ccdma_pool_alloc_req() with only a size and flags (NOWAIT, ZERO). */
+/* ccdma_pool_alloc_req() with only a size and flags (NOWAIT, WAIT, ZERO);
+ * CCDMA_POOL_WAIT waits up to CCDMA_POOL_WAIT_DEFAULT_NS. */
+#define CCDMA_POOL_WAIT_DEFAULT_NS 1000000000ull
 CCDMA_API int ccdma_pool_alloc(struct ccdma_pool *pool, size_t size,
 			       unsigned flags, void **addr);
 

@@ -153,16 +153,11 @@ int ccdma_region_add(struct ccdma_pool *p, size_t size)
 static bool fits(struct ccdma_pool *p, size_t bytes, uint64_t *free_bytes)
 {
 	uint32_t npages = (uint32_t)((bytes + p->granule - 1) >> p->gran_shift);
-	struct span *s;
 	bool ok;
 
 	ccdma_mutex_lock(&p->page_lock);
 	*free_bytes = p->free_pages << p->gran_shift;
-	/* Try the allocation for real and undo it: exact, and still O(1). */
-	s = npages ? ccdma_pa_alloc(p, npages, 1) : NULL;
-	ok = !npages || s;
-	if (s)
-		ccdma_pa_free(p, s);
+	ok = !npages || ccdma_pa_fits(p, npages);
 	ccdma_mutex_unlock(&p->page_lock);
 	return ok;
 }

@@ -93,6 +93,12 @@ static struct span *bin_find(struct ccdma_pool *p, uint32_t n)
 	return p->bins[fl][sl];
 }
 
+/* Whether a run of npages could be allocated now (no state changes). */
+bool ccdma_pa_fits(struct ccdma_pool *p, uint32_t npages)
+{
+	return bin_find(p, npages) != NULL;
+}
+
 static struct span *desc_get(struct ccdma_pool *p)
 {
 	struct span *s = p->desc_free;
@@ -146,8 +152,8 @@ void ccdma_pa_release_descs(struct ccdma_pool *p)
 	p->desc_free = NULL;
 }
 
-void ccdma_pa_set_range(struct ccdma_pool *p, uint32_t first, uint32_t n,
-			struct span *s)
+static void set_range(struct ccdma_pool *p, uint32_t first, uint32_t n,
+		      struct span *s)
 {
 	uint32_t g;
 
@@ -243,7 +249,7 @@ struct span *ccdma_pa_alloc(struct ccdma_pool *p, uint32_t npages,
 		  ((uintptr_t)(base_g - s->region->first) << p->gran_shift);
 	s->state = SPAN_LARGE; /* caller sets the final state */
 	s->next = s->prev = NULL;
-	ccdma_pa_set_range(p, s->first, s->npages, s);
+	set_range(p, s->first, s->npages, s);
 	region_account(p, s->region, -(int64_t)npages);
 	return s;
 }

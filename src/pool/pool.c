@@ -5,8 +5,6 @@
  */
 #include "pool/pool_internal.h"
 
-#define CCDMA_POOL_WAIT_DEFAULT_NS 1000000000ull
-
 void ccdma_pool_config_init(struct ccdma_pool_config *c)
 {
 	if (!c)
@@ -99,7 +97,7 @@ static void region_teardown_spans(struct ccdma_pool *p, struct region *r,
 	}
 }
 
-void ccdma_regions_destroy_all(struct ccdma_pool *p)
+static void regions_destroy_all(struct ccdma_pool *p)
 {
 	uint64_t live = 0, live_bytes = 0;
 	struct region *r;
@@ -246,7 +244,7 @@ int ccdma_pool_create(const struct ccdma_pool_config *cfg,
 	return 0;
 err:
 	ccdma_registry_remove(p);
-	ccdma_regions_destroy_all(p);
+	regions_destroy_all(p);
 	pool_free_struct(p);
 	return rc;
 }
@@ -257,7 +255,7 @@ void ccdma_pool_destroy(struct ccdma_pool *p)
 		return;
 	ccdma_grower_stop(p);
 	ccdma_registry_remove(p);
-	ccdma_regions_destroy_all(p);
+	regions_destroy_all(p);
 	pool_free_struct(p);
 }
 
@@ -282,11 +280,6 @@ static inline struct span *span_of(struct ccdma_pool *p, uintptr_t a)
 	return s;
 }
 
-struct span *ccdma_span_of(struct ccdma_pool *p, uintptr_t a)
-{
-	return span_of(p, a);
-}
-
 /* Slot index of an address inside a small span, or UINT32_MAX. */
 static inline uint32_t slot_index(const struct span *s, uintptr_t a)
 {
@@ -306,7 +299,7 @@ int ccdma_pool_lookup(struct ccdma_pool *p, const void *addr,
 
 	if (!p || !info)
 		return -EINVAL;
-	s = ccdma_span_of(p, a);
+	s = span_of(p, a);
 	if (!s)
 		return -EINVAL;
 	if (s->state == SPAN_SMALL) {
@@ -367,7 +360,7 @@ void *ccdma_pool_offset_to_addr(struct ccdma_pool *p, uint64_t off, size_t len)
 
 /* ---- dirty tracking -------------------------------------------------- */
 
-void ccdma_dirty_mark(struct ccdma_pool *p, uint32_t first, uint32_t n)
+static void dirty_mark(struct ccdma_pool *p, uint32_t first, uint32_t n)
 {
 	uint32_t g;
 
@@ -383,7 +376,7 @@ bool ccdma_dirty_test_clear(struct ccdma_pool *p, uint32_t g)
 	return __atomic_fetch_and(&p->dirty[g >> 6], ~bit, __ATOMIC_RELAXED) & bit;
 }
 
-bool ccdma_dirty_any(struct ccdma_pool *p, uint32_t first, uint32_t n)
+static bool dirty_any(struct ccdma_pool *p, uint32_t first, uint32_t n)
 {
 	uint32_t g;
 
@@ -462,7 +455,7 @@ static struct span *carve(struct ccdma_pool *p, unsigned ci)
 		uintptr_t a = s->base + (uintptr_t)i * stride;
 		uint32_t g0 = gran_index(p, a), g1 = gran_index(p, a + stride - 1);
 
-		if (ccdma_dirty_any(p, g0, g1 - g0 + 1))
+		if (dirty_any(p, g0, g1 - g0 + 1))
 			meta[i].dirty = stride;
 		idx[i] = s->nslots - 1 - i;
 	}
@@ -493,7 +486,7 @@ static void release_span(struct ccdma_pool *p, struct depot *d, struct span *s)
 			uint32_t g0 = gran_index(p, a);
 			uint32_t g1 = gran_index(p, a + meta[i].dirty - 1);
 
-			ccdma_dirty_mark(p, g0, g1 - g0 + 1);
+			dirty_mark(p, g0, g1 - g0 + 1);
 		}
 	}
 	ccdma_mutex_lock(&p->page_lock);
@@ -550,7 +543,7 @@ void ccdma_small_flush(struct ccdma_pool *p, struct tcache *tc, unsigned ci,
 	ccdma_mutex_lock(&d->lock);
 	while (c->n > keep) {
 		struct tc_entry e = c->e[--c->n];
-		struct span *s = ccdma_span_of(p, (uintptr_t)e.p);
+		struct span *s = span_of(p, (uintptr_t)e.p);
 
 		if (!s || s->state != SPAN_SMALL)
 			continue; /* cannot happen: the slot was ours */
@@ -596,12 +589,11 @@ void ccdma_depot_release_idle(struct ccdma_pool *p, uint64_t now,
 
 /* ---- allocation ------------------------------------------------------ */
 
-static inline uint64_t relaxed_inc(uint64_t *v)
+/* Counters with a single writer: a plain add that stats may read. */
+static inline void relaxed_add(uint64_t *v, uint64_t n)
 {
-	uint64_t n = __atomic_load_n(v, __ATOMIC_RELAXED) + 1;
-
-	__atomic_store_n(v, n, __ATOMIC_RELAXED);
-	return n;
+	__atomic_store_n(v, __atomic_load_n(v, __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
 }
 
 static int small_alloc(struct ccdma_pool *p, unsigned ci, size_t need,
@@ -636,14 +628,12 @@ static int small_alloc(struct ccdma_pool *p, unsigned ci, size_t need,
 			size_t z = (d < end ? d : end) - off;
 
 			ccdma_memset((void *)(slot + off), 0, z);
-			__atomic_store_n(&tc->zeroed,
-					 __atomic_load_n(&tc->zeroed, __ATOMIC_RELAXED) + z,
-					 __ATOMIC_RELAXED);
+			relaxed_add(&tc->zeroed, z);
 			if (off == 0 && end >= d)
 				e.m->dirty = 0;
 		}
 	}
-	relaxed_inc(&tc->cls[ci].allocs);
+	relaxed_add(&tc->cls[ci].allocs, 1);
 	*addr = (void *)(slot + off);
 	return 0;
 }
@@ -972,7 +962,7 @@ static int large_free(struct ccdma_pool *p, struct span *s, uintptr_t a,
 			uint32_t g0 = gran_index(p, a);
 			uint32_t g1 = gran_index(p, a + dirty_len - 1);
 
-			ccdma_dirty_mark(p, g0, g1 - g0 + 1);
+			dirty_mark(p, g0, g1 - g0 + 1);
 		}
 	}
 	acc = &p->large[s->cls];
@@ -1033,7 +1023,7 @@ int ccdma_pool_free(struct ccdma_pool *p, void *addr, size_t dirty_len)
 	c->e[c->n].p = (void *)slot;
 	c->e[c->n].m = m;
 	c->n++;
-	relaxed_inc(&tc->cls[ci].frees);
+	relaxed_add(&tc->cls[ci].frees, 1);
 	if (unlikely(__atomic_load_n(&p->hungry, __ATOMIC_RELAXED))) {
 		/* Someone is waiting: make the memory visible to all. */
 		ccdma_small_flush(p, tc, ci, 0);

@@ -92,7 +92,6 @@ struct span {
 	uint64_t idle_since;      /* ns when it became wholly free, or 0 */
 	/* LARGE */
 	uint32_t off_plus1;       /* returned address - base + 1; 0: not live */
-	uint32_t npages_charged;  /* for stats */
 };
 
 struct region {
@@ -240,15 +239,11 @@ struct span *ccdma_pa_alloc(struct ccdma_pool *p, uint32_t npages,
 void ccdma_pa_free(struct ccdma_pool *p, struct span *s);
 void ccdma_pa_add_region(struct ccdma_pool *p, struct region *r);
 void ccdma_pa_remove_region(struct ccdma_pool *p, struct region *r);
-void ccdma_pa_set_range(struct ccdma_pool *p, uint32_t first, uint32_t n,
-			struct span *s);
+bool ccdma_pa_fits(struct ccdma_pool *p, uint32_t npages);
 void ccdma_pa_release_descs(struct ccdma_pool *p);
 
 /* pool.c */
-struct span *ccdma_span_of(struct ccdma_pool *p, uintptr_t a);
-void ccdma_dirty_mark(struct ccdma_pool *p, uint32_t first, uint32_t n);
 bool ccdma_dirty_test_clear(struct ccdma_pool *p, uint32_t g);
-bool ccdma_dirty_any(struct ccdma_pool *p, uint32_t first, uint32_t n);
 void ccdma_pool_kick(struct ccdma_pool *p, size_t want);
 void ccdma_pool_notify_avail(struct ccdma_pool *p);
 int ccdma_small_refill(struct ccdma_pool *p, struct tcache *tc, unsigned ci);
@@ -286,7 +281,6 @@ void ccdma_registry_remove(struct ccdma_pool *p);
 int ccdma_grower_start(struct ccdma_pool *p);
 void ccdma_grower_stop(struct ccdma_pool *p);
 int ccdma_region_add(struct ccdma_pool *p, size_t size);
-void ccdma_regions_destroy_all(struct ccdma_pool *p);
 
 static inline uint32_t gran_index(const struct ccdma_pool *p, uintptr_t a)
 {
