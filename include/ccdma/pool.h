@@ -87,6 +87,11 @@ struct ccdma_pool_config {
 	unsigned idle_ms;
 	enum ccdma_isolation isolation;
 	unsigned flags;            /* CCDMA_POOL_F_* */
+	/* 0, or the highest address the pool may occupy: its whole
+	 * reservation (twice max_bytes plus one region) is placed below it,
+	 * so that a device with a narrow DMA mask can reach every byte.
+	 * ccdma_pool_create() fails with -ERANGE when it cannot be placed. */
+	uint64_t addr_limit;
 };
 
 /* Fill *cfg with the defaults above. */
@@ -97,7 +102,7 @@ CCDMA_API void ccdma_pool_config_init(struct ccdma_pool_config *cfg);
  * space for twice max_bytes (no memory), creates initial_bytes of regions
  * (sleeping the sharing cost) and starts the grower thread.
  * Returns 0 and *out, or -EINVAL (bad config; the message says which
- * field), -ENOMEM, -ENOSPC.
+ * field), -ENOMEM, -ENOSPC, -ERANGE (cannot be placed below addr_limit).
  */
 CCDMA_API int ccdma_pool_create(const struct ccdma_pool_config *cfg,
 				struct ccdma_pool **out);
@@ -197,6 +202,11 @@ CCDMA_API bool ccdma_pool_contains(struct ccdma_pool *pool, const void *addr,
 CCDMA_API void *ccdma_pool_offset_to_addr(struct ccdma_pool *pool,
 					  uint64_t off, size_t len);
 
+/* The pool's reserved address range: every region it ever holds lies in
+ * [*base, *base + *size).  Returns 0 or -EINVAL. */
+CCDMA_API int ccdma_pool_get_range(struct ccdma_pool *pool, uint64_t *base,
+				   uint64_t *size);
+
 /* Size classes. */
 /* Class size in bytes of class `index` (0 .. CCDMA_POOL_NCLASSES-1), or 0. */
 CCDMA_API size_t ccdma_pool_class_size(unsigned index);
@@ -271,6 +281,11 @@ struct ccdma_pool_stats {
 	uint64_t wait_ns;             /* total time blocked */
 	uint64_t zeroed_bytes;        /* bytes cleared for CCDMA_POOL_ZERO */
 	uint64_t deferred_callbacks;  /* waiter callbacks run */
+	/* Bounce copies made by the dma layer through this pool, and their
+	 * bytes, towards the device (map, sync_for_device) and from it
+	 * (sync_for_cpu, unmap). */
+	uint64_t bounce_copies_to_device, bounce_copies_from_device;
+	uint64_t bounced_to_device_bytes, bounced_from_device_bytes;
 };
 
 /* Snapshot the pool's statistics.  Returns 0 or -EINVAL. */

@@ -94,3 +94,14 @@ int ccdma_parse_u64(const char *s, uint64_t *out)
 	*out = v;
 	return 0;
 }
+
+int ccdma_snprintf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = ccdma_os_vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n;
+}

@@ -28,6 +28,7 @@
 #define ENOENT 2
 #define EIO 5
 #define ENOMEM 12
+#define EFAULT 14
 #define EBUSY 16
 #define EINVAL 22
 #define ENOSPC 28
@@ -48,6 +49,31 @@ size_t ccdma_os_page_size(void);
  */
 void *ccdma_os_reserve(size_t size);
 void ccdma_os_unreserve(void *base, size_t size);
+/* Reserve `size` bytes wholly below `limit` (the range's last byte <=
+ * limit), for pools a device with a narrow DMA mask must reach.  NULL when
+ * no such place is free. */
+void *ccdma_os_reserve_below(size_t size, uint64_t limit);
+
+/*
+ * Page protection of private memory, for the ownership checker.  `addr`
+ * and `len` are page aligned.  Returns 0 or -errno.
+ */
+enum { CCDMA_PROT_NONE = 0, CCDMA_PROT_READ = 1, CCDMA_PROT_RW = 3 };
+int ccdma_os_protect(void *addr, size_t len, int prot);
+/*
+ * Install (once) a handler for memory-protection faults.  `fn` gets the
+ * faulting address and whether the access was a write (1), a read (0) or
+ * unknown (-1) on this architecture; it runs in signal context and must be
+ * async-signal-safe.  It returns true when it made the access possible
+ * (the access is retried); otherwise the fault goes to the disposition
+ * that was there before.  Returns 0 or -errno.
+ */
+typedef bool (*ccdma_fault_fn)(void *addr, int write);
+int ccdma_os_fault_handler_install(ccdma_fault_fn fn);
+/* Write a line to the error stream from signal context. */
+void ccdma_os_write_err_raw(const char *s, size_t len);
+/* End the process at once (checker abort mode). */
+_Noreturn void ccdma_os_abort(void);
 
 /*
  * A shared region placed at `at` (inside a reservation, page aligned) or,
@@ -120,6 +146,10 @@ void ccdma_log(enum ccdma_log_level level, const char *fmt, ...)
 #define ccdma_warn(...) ccdma_log(CCDMA_LOG_WARN, __VA_ARGS__)
 #define ccdma_info(...) ccdma_log(CCDMA_LOG_INFO, __VA_ARGS__)
 #define ccdma_dbg(...) ccdma_log(CCDMA_LOG_DEBUG, __VA_ARGS__)
+
+/* snprintf through ccdma_os_vsnprintf. */
+int ccdma_snprintf(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Small freestanding helpers the core needs instead of <string.h>. */
 #define ccdma_memset __builtin_memset

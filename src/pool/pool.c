@@ -192,7 +192,20 @@ int ccdma_pool_create(const struct ccdma_pool_config *cfg,
 	/* Reserve one extra chunk so the base can be chunk aligned: region
 	 * alignment then equals address alignment. */
 	p->resv_size = resv + cfg->region_size;
-	p->base = (uintptr_t)ccdma_os_reserve(p->resv_size);
+	if (cfg->addr_limit) {
+		p->base = (uintptr_t)ccdma_os_reserve_below(p->resv_size,
+							    cfg->addr_limit);
+		if (!p->base) {
+			ccdma_err("pool_create(%s): cannot place %zu bytes of address "
+				  "space (twice max_bytes plus one region) below "
+				  "addr_limit %#llx; lower max_bytes", p->name,
+				  p->resv_size, (unsigned long long)cfg->addr_limit);
+			pool_free_struct(p);
+			return -ERANGE;
+		}
+	} else {
+		p->base = (uintptr_t)ccdma_os_reserve(p->resv_size);
+	}
 	p->chunk_tab = ccdma_os_calloc(p->nchunks, sizeof(*p->chunk_tab));
 	p->gmap = ccdma_os_calloc(ngran, sizeof(*p->gmap));
 	p->dirty = ccdma_os_calloc(ngran / 64 + 1, sizeof(*p->dirty));
@@ -249,6 +262,15 @@ err:
 	return rc;
 }
 
+int ccdma_pool_get_range(struct ccdma_pool *p, uint64_t *base, uint64_t *size)
+{
+	if (!p || !base || !size)
+		return -EINVAL;
+	*base = p->base;
+	*size = (uint64_t)p->nchunks << p->chunk_shift;
+	return 0;
+}
+
 void ccdma_pool_destroy(struct ccdma_pool *p)
 {
 	if (!p)
@@ -260,6 +282,13 @@ void ccdma_pool_destroy(struct ccdma_pool *p)
 }
 
 /* ---- lookup ---------------------------------------------------------- */
+
+static inline void relaxed_add(uint64_t *v, uint64_t n)
+{
+	__atomic_store_n(v, __atomic_load_n(v, __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
+}
+
 
 static inline struct span *span_of(struct ccdma_pool *p, uintptr_t a)
 {
@@ -289,41 +318,59 @@ static inline uint32_t slot_index(const struct span *s, uintptr_t a)
 	return idx < s->nslots ? idx : UINT32_MAX;
 }
 
-int ccdma_pool_lookup(struct ccdma_pool *p, const void *addr,
-		      struct ccdma_pool_addr_info *info)
+/* The live allocation holding address a: its span, start, usable size and
+ * owner record.  False when a is not inside a live allocation. */
+static bool lookup_live(struct ccdma_pool *p, uintptr_t a, struct span **sp,
+			uintptr_t *startp, size_t *usablep,
+			struct ccdma_pool_owner **ownerp)
 {
-	uintptr_t a = (uintptr_t)addr, start;
-	struct span *s;
+	struct span *s = span_of(p, a);
+	uintptr_t start;
 	size_t usable;
 	uint32_t live;
 
-	if (!p || !info)
-		return -EINVAL;
-	s = span_of(p, a);
 	if (!s)
-		return -EINVAL;
+		return false;
 	if (s->state == SPAN_SMALL) {
 		uint32_t idx = slot_index(s, a);
 		uintptr_t slot;
 
 		if (idx == UINT32_MAX)
-			return -EINVAL;
+			return false;
 		slot = s->base + (uintptr_t)idx * s->stride;
 		live = __atomic_load_n(&s->meta[idx].live, __ATOMIC_RELAXED);
 		if (!live)
-			return -EINVAL;
+			return false;
 		start = slot + live - 1;
 		usable = s->stride - (live - 1);
+		*ownerp = &s->meta[idx].owner;
 	} else if (s->state == SPAN_LARGE) {
 		live = __atomic_load_n(&s->off_plus1, __ATOMIC_RELAXED);
 		if (!live)
-			return -EINVAL;
+			return false;
 		start = s->base + live - 1;
 		usable = ((size_t)s->npages << p->gran_shift) - (live - 1);
+		*ownerp = &s->owner;
 	} else {
-		return -EINVAL;
+		return false;
 	}
-	if (a < start)
+	if (a < start || a - start >= usable)
+		return false;
+	*sp = s;
+	*startp = start;
+	*usablep = usable;
+	return true;
+}
+
+int ccdma_pool_lookup(struct ccdma_pool *p, const void *addr,
+		      struct ccdma_pool_addr_info *info)
+{
+	uintptr_t a = (uintptr_t)addr, start;
+	struct ccdma_pool_owner *o;
+	struct span *s;
+	size_t usable;
+
+	if (!p || !info || !lookup_live(p, a, &s, &start, &usable, &o))
 		return -EINVAL;
 	info->pool_offset = a - p->base;
 	info->region_fd = s->region->fd;
@@ -334,6 +381,48 @@ int ccdma_pool_lookup(struct ccdma_pool *p, const void *addr,
 	info->alloc_size = usable;
 	info->class_index = s->cls;
 	return 0;
+}
+
+int ccdma_pool_set_owner(struct ccdma_pool *p, void *addr,
+			 const struct ccdma_pool_owner *o)
+{
+	uintptr_t a = (uintptr_t)addr, start;
+	struct ccdma_pool_owner *po;
+	struct span *s;
+	size_t usable;
+
+	if (!lookup_live(p, a, &s, &start, &usable, &po) || a != start)
+		return -EINVAL;
+	*po = *o;
+	return 0;
+}
+
+int ccdma_pool_get_owner(struct ccdma_pool *p, const void *addr,
+			 struct ccdma_pool_owner *o, void **alloc_addr,
+			 size_t *alloc_size)
+{
+	uintptr_t start;
+	struct ccdma_pool_owner *po;
+	struct span *s;
+	size_t usable;
+
+	if (!lookup_live(p, (uintptr_t)addr, &s, &start, &usable, &po))
+		return -EINVAL;
+	*o = *po;
+	*alloc_addr = (void *)start;
+	*alloc_size = usable;
+	return 0;
+}
+
+void ccdma_pool_count_copy(struct ccdma_pool *p, bool to_device, size_t bytes)
+{
+	struct tcache *tc = ccdma_tcache_get(p);
+	unsigned i = to_device ? 0 : 1;
+
+	if (unlikely(!tc))
+		return;
+	relaxed_add(&tc->copies[i], 1);
+	relaxed_add(&tc->copied[i], bytes);
 }
 
 bool ccdma_pool_contains(struct ccdma_pool *p, const void *addr, size_t len)
@@ -590,12 +679,6 @@ void ccdma_depot_release_idle(struct ccdma_pool *p, uint64_t now,
 /* ---- allocation ------------------------------------------------------ */
 
 /* Counters with a single writer: a plain add that stats may read. */
-static inline void relaxed_add(uint64_t *v, uint64_t n)
-{
-	__atomic_store_n(v, __atomic_load_n(v, __ATOMIC_RELAXED) + n,
-			 __ATOMIC_RELAXED);
-}
-
 static int small_alloc(struct ccdma_pool *p, unsigned ci, size_t need,
 		       uint32_t moff, size_t size, unsigned flags, void **addr)
 {
@@ -620,6 +703,7 @@ static int small_alloc(struct ccdma_pool *p, unsigned ci, size_t need,
 	if (need > 1)
 		off += (uint32_t)(((slot + need - 1) & ~(uintptr_t)(need - 1)) - slot);
 	__atomic_store_n(&e.m->live, off + 1, __ATOMIC_RELAXED);
+	e.m->owner = (struct ccdma_pool_owner){ 0, 0, 0 };
 	if (flags & CCDMA_POOL_ZERO) {
 		uint32_t d = e.m->dirty;
 
@@ -654,6 +738,7 @@ static int large_alloc(struct ccdma_pool *p, unsigned ci, uint32_t npages,
 	}
 	s->cls = (uint8_t)ci;
 	__atomic_store_n(&s->off_plus1, moff + 1, __ATOMIC_RELAXED);
+	s->owner = (struct ccdma_pool_owner){ 0, 0, 0 };
 	acc->allocs++;
 	acc->in_use++;
 	acc->live_pages += npages;

@@ -47,6 +47,7 @@
 #include <ccdma/pool.h>
 
 #include "platform/os.h"
+#include "pool/pool_dma.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -71,6 +72,8 @@ struct slot_meta {
 	uint32_t live;
 	/* Bytes from the slot start that earlier owners may have written. */
 	uint32_t dirty;
+	/* The layer above's record of the allocation (pool_dma.h). */
+	struct ccdma_pool_owner owner;
 };
 
 struct region;
@@ -92,6 +95,7 @@ struct span {
 	uint64_t idle_since;      /* ns when it became wholly free, or 0 */
 	/* LARGE */
 	uint32_t off_plus1;       /* returned address - base + 1; 0: not live */
+	struct ccdma_pool_owner owner;
 };
 
 struct region {
@@ -146,6 +150,7 @@ struct tcache {
 	struct tcache *next, *prev; /* pool's list (registry lock) */
 	struct tc_class cls[CCDMA_NSMALL];
 	uint64_t zeroed;
+	uint64_t copies[2], copied[2]; /* bounce copies: [0] to device */
 };
 
 struct ccdma_pool {
@@ -212,6 +217,7 @@ struct ccdma_pool {
 	struct tcache *tcaches;
 	struct class_acc retired[CCDMA_NSMALL];
 	uint64_t retired_zeroed;
+	uint64_t retired_copies[2], retired_copied[2];
 };
 
 /* classes.c */

@@ -9,6 +9,7 @@
 int ccdma_pool_get_stats(struct ccdma_pool *p, struct ccdma_pool_stats *st)
 {
 	uint64_t allocs[CCDMA_NSMALL], frees[CCDMA_NSMALL], zeroed;
+	uint64_t copies[2], copied[2];
 	struct tcache *tc;
 	unsigned ci;
 
@@ -19,6 +20,10 @@ int ccdma_pool_get_stats(struct ccdma_pool *p, struct ccdma_pool_stats *st)
 
 	ccdma_os_global_lock();
 	zeroed = p->retired_zeroed;
+	for (ci = 0; ci < 2; ci++) {
+		copies[ci] = p->retired_copies[ci];
+		copied[ci] = p->retired_copied[ci];
+	}
 	for (ci = 0; ci < CCDMA_NSMALL; ci++) {
 		allocs[ci] = p->retired[ci].allocs;
 		frees[ci] = p->retired[ci].frees;
@@ -29,6 +34,10 @@ int ccdma_pool_get_stats(struct ccdma_pool *p, struct ccdma_pool_stats *st)
 			frees[ci] += __atomic_load_n(&tc->cls[ci].frees, __ATOMIC_RELAXED);
 		}
 		zeroed += __atomic_load_n(&tc->zeroed, __ATOMIC_RELAXED);
+		for (ci = 0; ci < 2; ci++) {
+			copies[ci] += __atomic_load_n(&tc->copies[ci], __ATOMIC_RELAXED);
+			copied[ci] += __atomic_load_n(&tc->copied[ci], __ATOMIC_RELAXED);
+		}
 	}
 	ccdma_os_global_unlock();
 
@@ -85,6 +94,10 @@ int ccdma_pool_get_stats(struct ccdma_pool *p, struct ccdma_pool_stats *st)
 		st->failures += c->failures;
 	}
 	st->zeroed_bytes = zeroed;
+	st->bounce_copies_to_device = copies[0];
+	st->bounce_copies_from_device = copies[1];
+	st->bounced_to_device_bytes = copied[0];
+	st->bounced_from_device_bytes = copied[1];
 
 	ccdma_mutex_lock(&p->lock);
 	st->shared_bytes = p->shared_bytes;

@@ -60,6 +60,10 @@ static void tcache_retire(struct ccdma_pool *p, struct tcache *tc)
 		p->retired[ci].frees += tc->cls[ci].frees;
 	}
 	p->retired_zeroed += tc->zeroed;
+	for (ci = 0; ci < 2; ci++) {
+		p->retired_copies[ci] += tc->copies[ci];
+		p->retired_copied[ci] += tc->copied[ci];
+	}
 	tcache_unlink(p, tc);
 	ccdma_os_free(tc);
 }

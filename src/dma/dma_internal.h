@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dma layer internals.
+ *
+ * Where memory lives.  Every CPU range a call names is classified in O(1)
+ * (the pool is one reserved range) or O(attached regions):
+ *   POOL     inside one region of the device's pool (bounce memory,
+ *            coherent memory, or the caller's own pool allocations)
+ *   REGION   inside a region the caller attached to the device
+ *   PRIVATE  anything else
+ * A DMA address is classified back the same way after undoing the
+ * translation.  Bounce allocations carry a private owner record in the
+ * pool (pool_dma.h): the original buffer, the mapped length and the
+ * direction, so unmap and sync need no table and no lock.
+ *
+ * Strict IOMMU.  One 64-bit counter per CPU page of the pool reservation
+ * (and of each attached region): the low half counts live mappings that let
+ * the device read the page, the high half those that let it write.  Map
+ * adds, unmap subtracts (refusing an underflow), the accessor tests.
+ *
+ * The ownership checker (checker.c) is entered only when dev->dbg, which
+ * is fixed when the device is created.
+ */
+#ifndef CCDMA_DMA_INTERNAL_H
+#define CCDMA_DMA_INTERNAL_H
+
+#include <ccdma/dma.h>
+
+#include "platform/os.h"
+#include "pool/pool_dma.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* Owner record tags (pool_dma.h): kind in the low byte, direction above. */
+enum {
+	TAG_BOUNCE = 1,      /* a map_single bounce */
+	TAG_COHERENT = 2,    /* ccdma_alloc_coherent */
+	TAG_LIST = 3,        /* the bounce of a chunk-list mapping */
+	TAG_KIND_MASK = 0xff,
+	TAG_DIR_SHIFT = 8,
+};
+
+enum where { W_INVALID = 0, W_POOL, W_REGION, W_PRIVATE };
+
+struct dev_region {
+	uintptr_t base;
+	size_t size;
+	int fd;
+	ccdma_addr_t dma;
+	uint64_t *pt;            /* strict IOMMU counters, one per page */
+	bool live;
+};
+
+struct ccdma_dev {
+	char name[32];
+	uint64_t dma_mask, coherent_mask;
+	uint32_t max_seg;
+	uint64_t boundary;       /* mask; ~0: none */
+	uint64_t min_align_mask;
+	size_t addr_align;
+	struct ccdma_pool *pool;
+	bool own_pool;
+	uintptr_t pool_base;
+	uint64_t pool_size;
+	struct ccdma_xlate x;
+	unsigned flags;
+	enum ccdma_mode mode;
+	bool reach_private;      /* the device may reach private memory */
+	bool force_bounce;
+	bool iommu, strict;
+	bool dbg;                /* ownership checker */
+	unsigned page_shift;
+	ccdma_addr_t iova_pool;  /* IOMMU: I/O address of the pool base */
+	ccdma_addr_t iova_next;  /* IOMMU: where the next region goes */
+	uint64_t *pt;            /* strict: counters for the pool's pages */
+
+	ccdma_mutex_t lock;      /* attach / detach */
+	uint32_t nregions;       /* slots used (acquire/release) */
+	struct dev_region regions[CCDMA_DEV_MAX_REGIONS];
+
+	uint64_t faults;         /* atomic */
+};
+
+/* device.c */
+enum where ccdma_dev_classify(struct ccdma_dev *d, uintptr_t a, size_t len,
+			      struct dev_region **rp);
+/* DMA address of CPU address a, which the classification put in `w`. */
+ccdma_addr_t ccdma_dev_dma_of(const struct ccdma_dev *d, enum where w,
+			      const struct dev_region *r, uintptr_t a);
+/* Undo the translation: the CPU address and classification of DMA range
+ * [dma, dma+len).  W_INVALID when the device cannot have it mapped. */
+enum where ccdma_dev_locate(struct ccdma_dev *d, ccdma_addr_t dma, size_t len,
+			    uintptr_t *pa, struct dev_region **rp);
+/* True when [dma, dma+len) is within `mask` and aligned for the device. */
+static inline bool ccdma_dev_fits(const struct ccdma_dev *d, ccdma_addr_t dma,
+				  size_t len, uint64_t mask)
+{
+	return dma + len - 1 >= dma && dma + len - 1 <= mask &&
+	       (dma & (d->addr_align - 1)) == 0;
+}
+
+/* Strict IOMMU: add or remove a mapping of CPU range [a, a+len) in
+ * memory classified `w`.  perm: CCDMA_ACCESS_*. */
+void ccdma_pt_map(struct ccdma_dev *d, enum where w, struct dev_region *r,
+		  uintptr_t a, size_t len, unsigned perm);
+int ccdma_pt_unmap(struct ccdma_dev *d, enum where w, struct dev_region *r,
+		   uintptr_t a, size_t len, unsigned perm);
+bool ccdma_pt_allows(struct ccdma_dev *d, enum where w, struct dev_region *r,
+		     uintptr_t a, size_t len, unsigned perm);
+
+/* The device's access for a direction: TO_DEVICE reads memory. */
+static inline unsigned ccdma_dir_perm(unsigned dir)
+{
+	return dir == CCDMA_TO_DEVICE ? CCDMA_ACCESS_READ :
+	       dir == CCDMA_FROM_DEVICE ? CCDMA_ACCESS_WRITE :
+	       CCDMA_ACCESS_READ | CCDMA_ACCESS_WRITE;
+}
+
+const char *ccdma_dir_name(unsigned dir);
+
+/* map.c: release one tracked mapping without copying (device teardown). */
+void ccdma_reclaim_single(struct ccdma_dev *d, ccdma_addr_t dma, size_t len,
+			  unsigned dir);
+void ccdma_reclaim_coherent(struct ccdma_dev *d, void *cpu, size_t len);
+/* chunks.c */
+void ccdma_reclaim_chunks(struct ccdma_dev *d, struct ccdma_seg_list *out);
+
+/* checker.c (entered only when d->dbg). */
+enum chk_kind { CHK_SINGLE = 0, CHK_LIST, CHK_COHERENT };
+bool ccdma_chk_enabled_for_new_device(void);
+void ccdma_chk_map(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
+		   const void *key, uintptr_t cpu, size_t len, unsigned dir,
+		   bool bounced, const struct ccdma_chunk_list *in,
+		   const char *file, int line);
+void ccdma_chk_mapping_error(struct ccdma_dev *d, ccdma_addr_t dma);
+/* Before an unmap: 0 when the mapping is known (its record is removed and
+ * its pages unprotected), else -EINVAL after a report. */
+int ccdma_chk_unmap(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
+		    const void *key, size_t len, unsigned dir,
+		    const char *file, int line);
+/* Around a sync: for_cpu is called before the copy, for_device after.
+ * 0, or -EINVAL after a report (window outside any mapping). */
+int ccdma_chk_sync(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
+		   const void *key, size_t off, size_t len, unsigned dir,
+		   bool for_cpu, const char *file, int line);
+/* Report and reclaim every mapping still live; returns how many. */
+unsigned ccdma_chk_dev_destroy(struct ccdma_dev *d);
+
+#endif /* CCDMA_DMA_INTERNAL_H */

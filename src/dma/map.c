@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Streaming mappings of single buffers, and coherent memory.
+ *
+ * Fast paths: a buffer the device reaches costs a classification (one
+ * range compare for the pool) and a translation; a bounce costs one pool
+ * allocation, one owner record and, towards the device, one copy.  Unmap
+ * finds the bounce through the pool's O(1) lookup; no table, no lock.
+ */
+#include "dma/dma_internal.h"
+
+static _Thread_local int last_map_err;
+
+static ccdma_addr_t map_fail(int err)
+{
+	last_map_err = err;
+	return CCDMA_MAPPING_ERROR;
+}
+
+int ccdma_mapping_error(struct ccdma_dev *d, ccdma_addr_t addr)
+{
+	if (addr != CCDMA_MAPPING_ERROR) {
+		if (d && unlikely(d->dbg))
+			ccdma_chk_mapping_error(d, addr);
+		return 0;
+	}
+	return last_map_err ? last_map_err : -ENOMEM;
+}
+
+static bool bad_range(uintptr_t a, size_t len)
+{
+	return !a || !len || a + len - 1 < a;
+}
+
+#define ATTRS_KNOWN (CCDMA_ATTR_SKIP_CPU_SYNC | CCDMA_ATTR_NO_BOUNCE | CCDMA_ATTR_WAIT)
+
+static unsigned bounce_pool_flags(unsigned dir, unsigned attrs)
+{
+	unsigned f = (attrs & CCDMA_ATTR_WAIT) ? CCDMA_POOL_WAIT : 0;
+
+	/* Bytes the buffer will receive that nobody copies in must not be
+	 * an earlier owner's: FROM_DEVICE always, BIDIRECTIONAL when the
+	 * copy-in is skipped. */
+	if (dir == CCDMA_FROM_DEVICE ||
+	    (dir == CCDMA_BIDIRECTIONAL && (attrs & CCDMA_ATTR_SKIP_CPU_SYNC)))
+		f |= CCDMA_POOL_ZERO;
+	return f;
+}
+
+static int bounce_alloc(struct ccdma_dev *d, uintptr_t orig, size_t size,
+			unsigned pool_flags, void **b)
+{
+	struct ccdma_pool_req req;
+
+	if (likely(d->addr_align <= 1 && !d->min_align_mask))
+		return ccdma_pool_alloc(d->pool, size, pool_flags, b);
+	req = (struct ccdma_pool_req){
+		.size = size,
+		.align = d->addr_align > 1 ? d->addr_align : 0,
+		.min_align_mask = d->min_align_mask,
+		.orig = orig,
+		.flags = pool_flags,
+		.timeout_ns = CCDMA_POOL_WAIT_DEFAULT_NS,
+	};
+	return ccdma_pool_alloc_req(d->pool, &req, b);
+}
+
+ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
+				       size_t size, enum ccdma_dir dir,
+				       unsigned attrs, const char *file,
+				       int line)
+{
+	uintptr_t a = (uintptr_t)ptr;
+	struct dev_region *r = NULL;
+	struct ccdma_pool_owner o;
+	ccdma_addr_t dma;
+	enum where w;
+	void *b;
+	int rc;
+
+	if (unlikely(!d || bad_range(a, size) || (unsigned)dir > CCDMA_FROM_DEVICE ||
+		     (attrs & ~(unsigned)ATTRS_KNOWN))) {
+		ccdma_err("map_single(%p, %zu, dir %d, attrs %#x) at %s:%d: invalid "
+			  "argument (NULL device or buffer, zero length, a range "
+			  "that wraps, or an unknown direction or attribute)",
+			  ptr, size, (int)dir, attrs, file ? file : "?", line);
+		return map_fail(-EINVAL);
+	}
+	w = ccdma_dev_classify(d, a, size, &r);
+	if (likely(w == W_POOL || w == W_REGION)) {
+		dma = ccdma_dev_dma_of(d, w, r, a);
+		if (likely(ccdma_dev_fits(d, dma, size, d->dma_mask))) {
+			ccdma_pt_map(d, w, r, a, size, ccdma_dir_perm(dir));
+			goto mapped;
+		}
+	} else if (w == W_PRIVATE) {
+		if (d->reach_private && !d->force_bounce) {
+			dma = ccdma_dev_dma_of(d, w, r, a);
+			if (ccdma_dev_fits(d, dma, size, d->dma_mask))
+				goto mapped;
+		}
+	} else {
+		ccdma_err("dev %s: map_single(%p, %zu) at %s:%d: the buffer is in the "
+			  "pool's address range but not inside one live region",
+			  d->name, ptr, size, file ? file : "?", line);
+		return map_fail(-EINVAL);
+	}
+
+	if (attrs & CCDMA_ATTR_NO_BOUNCE) {
+		ccdma_err("dev %s: map_single(%p, %zu) at %s:%d: the device cannot "
+			  "reach the buffer directly and NO_BOUNCE forbids a bounce",
+			  d->name, ptr, size, file ? file : "?", line);
+		return map_fail(-EIO);
+	}
+	if (unlikely(size > CCDMA_POOL_MAX_ALLOC)) {
+		ccdma_err("dev %s: map_single(%p, %zu) at %s:%d: a bounce is at "
+			  "most %u bytes", d->name, ptr, size, file ? file : "?",
+			  line, CCDMA_POOL_MAX_ALLOC);
+		return map_fail(-EINVAL);
+	}
+	rc = bounce_alloc(d, a, size, bounce_pool_flags(dir, attrs), &b);
+	if (unlikely(rc))
+		return map_fail(rc);
+	o.orig = a;
+	o.len = (uint32_t)size;
+	o.tag = TAG_BOUNCE | ((uint32_t)dir << TAG_DIR_SHIFT);
+	ccdma_pool_set_owner(d->pool, b, &o);
+	if (dir != CCDMA_FROM_DEVICE && !(attrs & CCDMA_ATTR_SKIP_CPU_SYNC)) {
+		ccdma_memcpy(b, ptr, size);
+		ccdma_pool_count_copy(d->pool, true, size);
+	}
+	dma = ccdma_dev_dma_of(d, W_POOL, NULL, (uintptr_t)b);
+	ccdma_pt_map(d, W_POOL, NULL, (uintptr_t)b, size, ccdma_dir_perm(dir));
+	if (unlikely(d->dbg))
+		ccdma_chk_map(d, CHK_SINGLE, dma, NULL, a, size, dir, true, NULL,
+			      file, line);
+	return dma;
+mapped:
+	if (unlikely(d->dbg))
+		ccdma_chk_map(d, CHK_SINGLE, dma, NULL, a, size, dir, false, NULL,
+			      file, line);
+	return dma;
+}
+
+/* Copy-back and release of a bounce; o is its owner record. */
+static void bounce_release(struct ccdma_dev *d, void *b,
+			   const struct ccdma_pool_owner *o, bool copy)
+{
+	unsigned mdir = o->tag >> TAG_DIR_SHIFT;
+
+	if (copy && mdir != CCDMA_TO_DEVICE) {
+		ccdma_memcpy((void *)(uintptr_t)o->orig, b, o->len);
+		ccdma_pool_count_copy(d->pool, false, o->len);
+	}
+	ccdma_pt_unmap(d, W_POOL, NULL, (uintptr_t)b, o->len, ccdma_dir_perm(mdir));
+	ccdma_pool_free(d->pool, b, o->len);
+}
+
+int ccdma_unmap_single_attrs_at(struct ccdma_dev *d, ccdma_addr_t addr,
+				size_t size, enum ccdma_dir dir, unsigned attrs,
+				const char *file, int line)
+{
+	struct dev_region *r = NULL;
+	struct ccdma_pool_owner o;
+	size_t asz;
+	uintptr_t pa;
+	enum where w;
+	void *b;
+
+	if (unlikely(!d || !size || (unsigned)dir > CCDMA_FROM_DEVICE ||
+		     (attrs & ~(unsigned)ATTRS_KNOWN) || addr == CCDMA_MAPPING_ERROR)) {
+		ccdma_err("unmap_single(%#llx, %zu, dir %d) at %s:%d: invalid "
+			  "argument (NULL device, zero length, CCDMA_MAPPING_ERROR, "
+			  "or an unknown direction or attribute)",
+			  (unsigned long long)addr, size, (int)dir,
+			  file ? file : "?", line);
+		return -EINVAL;
+	}
+	if (unlikely(d->dbg) &&
+	    ccdma_chk_unmap(d, CHK_SINGLE, addr, NULL, size, dir, file, line))
+		return -EINVAL;
+	w = ccdma_dev_locate(d, addr, 1, &pa, &r);
+	if (w == W_POOL && !ccdma_pool_get_owner(d->pool, (void *)pa, &o, &b, &asz) &&
+	    (o.tag & TAG_KIND_MASK) == TAG_BOUNCE) {
+		if ((uintptr_t)b != pa)
+			goto bad;
+		if (size != o.len || (unsigned)dir != o.tag >> TAG_DIR_SHIFT)
+			ccdma_warn("dev %s: unmap_single(%#llx) at %s:%d: size %zu / "
+				   "%s differ from the map's %u / %s; using the "
+				   "map's", d->name, (unsigned long long)addr,
+				   file ? file : "?", line, size, ccdma_dir_name(dir),
+				   o.len, ccdma_dir_name(o.tag >> TAG_DIR_SHIFT));
+		bounce_release(d, b, &o, !(attrs & CCDMA_ATTR_SKIP_CPU_SYNC));
+		return 0;
+	}
+	if (w == W_POOL || w == W_REGION) {
+		if (w == W_POOL && !ccdma_pool_contains(d->pool, (void *)pa, size))
+			goto bad;
+		return ccdma_pt_unmap(d, w, r, pa, size, ccdma_dir_perm(dir));
+	}
+	if (w == W_PRIVATE)
+		return 0;
+bad:
+	ccdma_err("dev %s: unmap_single(%#llx, %zu) at %s:%d: not a live mapping "
+		  "of this device", d->name, (unsigned long long)addr, size,
+		  file ? file : "?", line);
+	return -EINVAL;
+}
+
+void ccdma_reclaim_single(struct ccdma_dev *d, ccdma_addr_t dma, size_t len,
+			  unsigned dir)
+{
+	struct dev_region *r = NULL;
+	struct ccdma_pool_owner o;
+	uintptr_t pa;
+	size_t asz;
+	void *b;
+	enum where w = ccdma_dev_locate(d, dma, 1, &pa, &r);
+
+	if (w == W_POOL && !ccdma_pool_get_owner(d->pool, (void *)pa, &o, &b, &asz) &&
+	    (o.tag & TAG_KIND_MASK) == TAG_BOUNCE && (uintptr_t)b == pa)
+		bounce_release(d, b, &o, false);
+	else if (w == W_POOL || w == W_REGION)
+		ccdma_pt_unmap(d, w, r, pa, len, ccdma_dir_perm(dir));
+}
+
+static int sync_range(struct ccdma_dev *d, ccdma_addr_t addr, size_t off,
+		      size_t size, enum ccdma_dir dir, bool for_cpu,
+		      const char *file, int line)
+{
+	struct dev_region *r = NULL;
+	struct ccdma_pool_owner o;
+	ccdma_addr_t start = addr + off;
+	uintptr_t pa;
+	size_t asz;
+	enum where w;
+	unsigned mdir;
+	void *b;
+	const char *what = for_cpu ? "for_cpu" : "for_device";
+
+	if (unlikely(!d || !size || (unsigned)dir > CCDMA_FROM_DEVICE ||
+		     start < addr || start + size - 1 < start ||
+		     addr == CCDMA_MAPPING_ERROR)) {
+		ccdma_err("sync_single_%s(%#llx + %zu, %zu) at %s:%d: invalid "
+			  "argument (NULL device, zero length, a window that wraps, "
+			  "CCDMA_MAPPING_ERROR or an unknown direction)", what,
+			  (unsigned long long)addr, off, size, file ? file : "?", line);
+		return -EINVAL;
+	}
+	if (unlikely(d->dbg) && for_cpu &&
+	    ccdma_chk_sync(d, CHK_SINGLE, addr, NULL, off, size, dir, true, file, line))
+		return -EINVAL;
+	w = ccdma_dev_locate(d, start, size, &pa, &r);
+	if (w == W_POOL && !ccdma_pool_get_owner(d->pool, (void *)pa, &o, &b, &asz) &&
+	    (o.tag & TAG_KIND_MASK) == TAG_BOUNCE) {
+		uintptr_t boff = pa - (uintptr_t)b;
+
+		if (boff > o.len || size > o.len - boff)
+			goto bad;
+		mdir = o.tag >> TAG_DIR_SHIFT;
+		if (for_cpu && mdir != CCDMA_TO_DEVICE) {
+			ccdma_memcpy((void *)(uintptr_t)(o.orig + boff), (void *)pa, size);
+			ccdma_pool_count_copy(d->pool, false, size);
+		} else if (!for_cpu && mdir != CCDMA_FROM_DEVICE) {
+			ccdma_memcpy((void *)pa, (const void *)(uintptr_t)(o.orig + boff), size);
+			ccdma_pool_count_copy(d->pool, true, size);
+		}
+	} else if (w == W_INVALID) {
+		goto bad;
+	}
+	if (unlikely(d->dbg) && !for_cpu)
+		ccdma_chk_sync(d, CHK_SINGLE, addr, NULL, off, size, dir, false,
+			       file, line);
+	return 0;
+bad:
+	ccdma_err("dev %s: sync_single_%s(%#llx + %zu, %zu) at %s:%d: the window "
+		  "is not inside a live mapping of this device", d->name, what,
+		  (unsigned long long)addr, off, size, file ? file : "?", line);
+	return -EINVAL;
+}
+
+int ccdma_sync_single_range_for_cpu_at(struct ccdma_dev *d, ccdma_addr_t addr,
+				       size_t off, size_t size,
+				       enum ccdma_dir dir, const char *file,
+				       int line)
+{
+	return sync_range(d, addr, off, size, dir, true, file, line);
+}
+
+int ccdma_sync_single_range_for_device_at(struct ccdma_dev *d,
+					  ccdma_addr_t addr, size_t off,
+					  size_t size, enum ccdma_dir dir,
+					  const char *file, int line)
+{
+	return sync_range(d, addr, off, size, dir, false, file, line);
+}
+
+/* ---- coherent memory -------------------------------------------------- */
+
+int ccdma_alloc_coherent(struct ccdma_dev *d, size_t size, void **cpu,
+			 ccdma_addr_t *dma, unsigned attrs)
+{
+	struct ccdma_pool_req req;
+	struct ccdma_pool_owner o;
+	size_t align = 1, page = (size_t)1 << (d ? d->page_shift : 12);
+	ccdma_addr_t da;
+	void *p;
+	int rc;
+
+	if (!d || !cpu || !dma || !size || size > CCDMA_POOL_MAX_ALLOC ||
+	    (attrs & ~(unsigned)CCDMA_ATTR_WAIT)) {
+		ccdma_err("alloc_coherent(%zu): invalid argument (NULL pointer, "
+			  "size 0 or above %u, or an attribute other than WAIT)",
+			  size, CCDMA_POOL_MAX_ALLOC);
+		return -EINVAL;
+	}
+	while (align < size && align < page)
+		align <<= 1;
+	req = (struct ccdma_pool_req){
+		.size = size,
+		.align = align > d->addr_align ? align : d->addr_align,
+		.flags = CCDMA_POOL_ZERO |
+			 ((attrs & CCDMA_ATTR_WAIT) ? CCDMA_POOL_WAIT : 0),
+		.timeout_ns = CCDMA_POOL_WAIT_DEFAULT_NS,
+	};
+	rc = ccdma_pool_alloc_req(d->pool, &req, &p);
+	if (rc)
+		return rc;
+	o.orig = 0;
+	o.len = (uint32_t)size;
+	o.tag = TAG_COHERENT;
+	ccdma_pool_set_owner(d->pool, p, &o);
+	da = ccdma_dev_dma_of(d, W_POOL, NULL, (uintptr_t)p);
+	ccdma_pt_map(d, W_POOL, NULL, (uintptr_t)p, size,
+		     CCDMA_ACCESS_READ | CCDMA_ACCESS_WRITE);
+	if (unlikely(d->dbg))
+		ccdma_chk_map(d, CHK_COHERENT, da, NULL, (uintptr_t)p, size,
+			      CCDMA_BIDIRECTIONAL, false, NULL, NULL, 0);
+	*cpu = p;
+	*dma = da;
+	return 0;
+}
+
+void ccdma_reclaim_coherent(struct ccdma_dev *d, void *cpu, size_t len)
+{
+	ccdma_pt_unmap(d, W_POOL, NULL, (uintptr_t)cpu, len,
+		       CCDMA_ACCESS_READ | CCDMA_ACCESS_WRITE);
+	ccdma_pool_free(d->pool, cpu, len);
+}
+
+int ccdma_free_coherent(struct ccdma_dev *d, size_t size, void *cpu,
+			ccdma_addr_t dma)
+{
+	struct ccdma_pool_owner o;
+	size_t asz;
+	void *b;
+
+	if (!d || !cpu || !size)
+		return -EINVAL;
+	if (ccdma_pool_get_owner(d->pool, cpu, &o, &b, &asz) || b != cpu ||
+	    (o.tag & TAG_KIND_MASK) != TAG_COHERENT || o.len != size ||
+	    ccdma_dev_dma_of(d, W_POOL, NULL, (uintptr_t)cpu) != dma) {
+		ccdma_err("dev %s: free_coherent(%zu, %p, %#llx): not a live coherent "
+			  "allocation of this device with that size and address",
+			  d->name, size, cpu, (unsigned long long)dma);
+		return -EINVAL;
+	}
+	if (unlikely(d->dbg) &&
+	    ccdma_chk_unmap(d, CHK_COHERENT, dma, NULL, size, CCDMA_BIDIRECTIONAL,
+			    NULL, 0))
+		return -EINVAL;
+	ccdma_reclaim_coherent(d, cpu, size);
+	return 0;
+}

@@ -1,0 +1,1 @@
+# dma layer: the ownership checker, one deliberately buggy driver per report.

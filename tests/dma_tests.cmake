@@ -1,0 +1,1 @@
+# dma layer: devices, translations, streaming, coherent memory, chunk lists.
