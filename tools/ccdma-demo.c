@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ccdma-demo: the bounce pool at work.
+ * ccdma-demo: the dma layer and its bounce pool at work.
  *
- * Creates a pool that starts empty, lets several threads map and unmap a
- * realistic mix of DMA buffer sizes (bench/dma_mix.h) with a steady
- * number in flight, watches the grower add
- * shared regions while the threads run, then lets the pool go idle and
- * watches it give regions back.  Prints the statistics table at the peak
- * and after the shrink.  The sharing cost is the realistic default unless
- * CCDMA_SHARE_COST_NS says otherwise.
+ * Creates a device (in the process-wide mode, confidential by default)
+ * whose pool starts empty.  Several threads map private buffers of a
+ * realistic mix of DMA sizes (bench/dma_mix.h) BIDIRECTIONAL, with a
+ * steady number in flight; playing the device, each later reads the
+ * request through the device's own view of memory (ccdma_dev_access),
+ * checks it and writes an answer, then unmaps and checks the answer
+ * reached the private buffer.  Meanwhile the grower adds shared regions;
+ * afterwards the pool goes idle and gives regions back.  Prints the
+ * statistics table at the peak and after the shrink.  The sharing cost is
+ * the realistic default unless CCDMA_SHARE_COST_NS says otherwise.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -20,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ccdma/dma.h>
 #include <ccdma/platform.h>
 #include <ccdma/pool.h>
 
@@ -32,6 +37,7 @@ struct opts {
 	unsigned idle_ms;
 };
 
+static struct ccdma_dev *dev;
 static struct ccdma_pool *pool;
 static int stop; /* atomic: written by main, read by workers */
 
@@ -50,50 +56,79 @@ struct worker {
 	uint64_t live_bytes, peak_live;
 };
 
+/* The device's side of request k: check the request bytes the driver sent,
+ * answer in the first byte.  Returns false when the request was corrupted. */
+static bool device_answer(ccdma_addr_t dma, size_t len, int k)
+{
+	unsigned char *p;
+
+	if (ccdma_dev_access(dev, dma, len, CCDMA_ACCESS_READ | CCDMA_ACCESS_WRITE,
+			     (void **)&p))
+		return false;
+	if (p[0] != (unsigned char)len || (len > 1 && p[len - 1] != (unsigned char)k))
+		return false;
+	p[0] = (unsigned char)~len;
+	return true;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	uint64_t seed = 0x9e3779b97f4a7c15ull * (uint64_t)(w->id + 1);
 	unsigned char **buf = calloc((size_t)w->inflight, sizeof(*buf));
+	ccdma_addr_t *dma = calloc((size_t)w->inflight, sizeof(*dma));
 	size_t *len = calloc((size_t)w->inflight, sizeof(*len));
 	int k;
 
-	if (!buf || !len) {
-		free(buf);
-		free(len);
-		return NULL;
-	}
+	if (!buf || !len || !dma)
+		goto out;
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		k = (int)(dma_mix_rand(&seed) % (uint64_t)w->inflight);
 		if (buf[k]) {
-			/* The "device" answered: check the payload survived. */
-			if (buf[k][0] != (unsigned char)len[k] ||
-			    (len[k] > 1 && buf[k][len[k] - 1] != (unsigned char)k))
+			/* The device answers, the driver takes the buffer
+			 * back and checks the answer arrived. */
+			bool ok = device_answer(dma[k], len[k], k);
+
+			if (ccdma_unmap_single(dev, dma[k], len[k], CCDMA_BIDIRECTIONAL) ||
+			    !ok || buf[k][0] != (unsigned char)~len[k])
 				w->corrupt++;
-			ccdma_pool_free(pool, buf[k], len[k]);
+			free(buf[k]);
 			w->live_bytes -= len[k];
 			buf[k] = NULL;
 		}
 		len[k] = dma_mix_size(&seed, 0);
-		if (ccdma_pool_alloc(pool, len[k], CCDMA_POOL_WAIT, (void **)&buf[k])) {
+		buf[k] = malloc(len[k]);
+		if (!buf[k]) {
 			w->failures++;
-			buf[k] = NULL;
 			continue;
 		}
 		memset(buf[k], 0, len[k] < 64 ? len[k] : 64);
 		buf[k][0] = (unsigned char)len[k];
 		if (len[k] > 1)
 			buf[k][len[k] - 1] = (unsigned char)k;
+		dma[k] = ccdma_map_single_attrs(dev, buf[k], len[k], CCDMA_BIDIRECTIONAL,
+						CCDMA_ATTR_WAIT);
+		if (ccdma_mapping_error(dev, dma[k])) {
+			w->failures++;
+			free(buf[k]);
+			buf[k] = NULL;
+			continue;
+		}
 		w->ops++;
 		w->bytes += len[k];
 		w->live_bytes += len[k];
 		if (w->live_bytes > w->peak_live)
 			w->peak_live = w->live_bytes;
 	}
-	for (k = 0; k < w->inflight; k++)
-		if (buf[k])
-			ccdma_pool_free(pool, buf[k], len[k]);
+	for (k = 0; k < w->inflight; k++) {
+		if (buf[k]) {
+			ccdma_unmap_single(dev, dma[k], len[k], CCDMA_BIDIRECTIONAL);
+			free(buf[k]);
+		}
+	}
+out:
 	free(buf);
+	free(dma);
 	free(len);
 	return NULL; /* thread exit returns this thread's cached slots */
 }
@@ -161,6 +196,7 @@ int main(int argc, char **argv)
 {
 	struct opts o = { .threads = 4, .inflight = 512, .seconds = 3, .idle_ms = 300 };
 	struct ccdma_pool_config cfg;
+	struct ccdma_dev_config dcfg;
 	struct ccdma_pool_stats st;
 	struct worker *w;
 	uint64_t t0, ops = 0, bytes = 0, fails = 0, corrupt = 0, peak_live = 0;
@@ -180,15 +216,21 @@ int main(int argc, char **argv)
 	ccdma_pool_config_init(&cfg);
 	cfg.name = "demo";
 	cfg.idle_ms = o.idle_ms;
-	rc = ccdma_pool_create(&cfg, &pool);
+	ccdma_dev_config_init(&dcfg);
+	dcfg.name = "demo";
+	dcfg.pool_cfg = &cfg;
+	rc = ccdma_dev_create(&dcfg, &dev);
 	if (rc) {
-		fprintf(stderr, "ccdma-demo: cannot create the pool: %s\n", strerror(-rc));
+		fprintf(stderr, "ccdma-demo: cannot create the device: %s\n", strerror(-rc));
 		return 1;
 	}
+	pool = ccdma_dev_pool(dev);
 	printf("pool: regions of %zu KiB, cap %zu MiB, low/high watermark %zu/%zu KiB, "
 	       "starts empty\n", cfg.region_size >> 10, cfg.max_bytes >> 20,
 	       cfg.low_watermark >> 10, cfg.high_watermark >> 10);
-	printf("\n%d threads map the DMA size mix, %d buffers in flight each, for %.0f s\n",
+	printf("\n%d threads map private buffers of the DMA size mix BIDIRECTIONAL, "
+	       "%d in flight each, for %.0f s;\nthe emulated device checks each "
+	       "request and answers through its own view of shared memory\n",
 	       o.threads, o.inflight, o.seconds);
 
 	w = calloc((size_t)o.threads, sizeof(*w));
@@ -223,10 +265,16 @@ int main(int argc, char **argv)
 		corrupt += w[i].corrupt;
 		peak_live += w[i].peak_live;
 	}
+	ccdma_pool_get_stats(pool, &st);
 	printf("\nmapped %" PRIu64 " buffers (%.1f GiB) in %.1f s: %.0f maps/s, "
-	       "%" PRIu64 " failures, %" PRIu64 " corrupted payloads\n", ops,
+	       "%" PRIu64 " failures, %" PRIu64 " corrupted requests or answers\n", ops,
 	       (double)bytes / (1 << 30), o.seconds, (double)ops / o.seconds,
 	       fails, corrupt);
+	printf("bounce copies: %" PRIu64 " to the device (%.1f GiB), %" PRIu64
+	       " from it (%.1f GiB)\n", st.bounce_copies_to_device,
+	       (double)st.bounced_to_device_bytes / (1 << 30),
+	       st.bounce_copies_from_device,
+	       (double)st.bounced_from_device_bytes / (1 << 30));
 	printf("peak shared %.1f MiB for at most %.1f MiB requested in flight "
 	       "(sum of per-thread peaks): ratio %.2f\n",
 	       (double)st.shared_high_water / 1048576, (double)peak_live / 1048576,
@@ -245,7 +293,7 @@ int main(int argc, char **argv)
 	       (double)(now_ns() - t0) / 1e9, (double)st.shared_bytes / 1048576,
 	       st.regions, st.region_grows, st.region_shrinks);
 	ccdma_pool_print_stats(&st, stdout);
-	ccdma_pool_destroy(pool);
+	ccdma_dev_destroy(dev);
 	free(w);
 	if (fails || corrupt || !st.region_shrinks) {
 		fprintf(stderr, "ccdma-demo: FAILED (%" PRIu64 " failures, %" PRIu64

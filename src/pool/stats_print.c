@@ -52,4 +52,11 @@ void ccdma_pool_print_stats(const struct ccdma_pool_stats *st, FILE *f)
 		", zeroed for no-stale-data %s\n",
 		st->allocs, st->frees, st->failures, st->waits,
 		(double)st->wait_ns / 1e6, st->deferred_callbacks, a);
+	if (st->bounce_copies_to_device || st->bounce_copies_from_device) {
+		human(a, sizeof(a), st->bounced_to_device_bytes);
+		human(b, sizeof(b), st->bounced_from_device_bytes);
+		fprintf(f, "pool: bounce copies %" PRIu64 " to the device (%s), %"
+			PRIu64 " from it (%s)\n", st->bounce_copies_to_device, a,
+			st->bounce_copies_from_device, b);
+	}
 }
