@@ -179,31 +179,66 @@ static void keep_report(enum ccdma_debug_kind k, const char *file, int line,
 	chk.nreports++;
 }
 
+/* The last component of a path. */
+static const char *base_name(const char *f)
+{
+	const char *b = f;
+
+	for (; *f; f++)
+		if (*f == '/' || *f == '\\')
+			b = f + 1;
+	return b;
+}
+
+/*
+ * "kind at file:line (mapped at file:line): body".  The call sites come
+ * first so that they survive when the kept copy (192 bytes) is cut; the
+ * kept copy names files without their directories, the logged line in
+ * full.
+ */
+static void compose(char *out, size_t n, enum ccdma_debug_kind k,
+		    const char *file, int line, const char *mfile, int mline,
+		    const char *body, bool brief)
+{
+	char at[160] = "", mapped[160] = "";
+
+	if (file)
+		ccdma_snprintf(at, sizeof(at), " at %s:%d",
+			       brief ? base_name(file) : file, line);
+	if (mfile)
+		ccdma_snprintf(mapped, sizeof(mapped), " (mapped at %s:%d)",
+			       brief ? base_name(mfile) : mfile, mline);
+	ccdma_snprintf(out, n, "%s%s%s: %s", kind_names[k], at, mapped, body);
+}
+
+/* Keep, count and log one report (under chk.lock, or from the drain). */
+static void emit_report(enum ccdma_debug_kind k, const char *file, int line,
+			const char *mfile, int mline, ccdma_addr_t addr,
+			uint64_t size, const char *body)
+{
+	char msg[400], kept[sizeof(chk.reports[0].msg)];
+
+	compose(msg, sizeof(msg), k, file, line, mfile, mline, body, false);
+	compose(kept, sizeof(kept), k, file, line, mfile, mline, body, true);
+	keep_report(k, file, line, mfile, mline, addr, size, kept);
+	ccdma_err("dma-debug: %s", msg);
+}
+
 /* Under chk.lock.  `m` (may be NULL) is the mapping concerned. */
 __attribute__((format(printf, 5, 6)))
 static void report(enum ccdma_debug_kind k, const char *file, int line,
 		   const struct rec *m, const char *fmt, ...)
 {
-	char body[160], msg[192];
+	char body[256];
 	va_list ap;
 
 	va_start(ap, fmt);
 	ccdma_os_vsnprintf(body, sizeof(body), fmt, ap);
 	va_end(ap);
-	char at[96] = "", mapped[96] = "";
-
-	if (file)
-		ccdma_snprintf(at, sizeof(at), " at %s:%d", file, line);
-	if (m && m->file)
-		ccdma_snprintf(mapped, sizeof(mapped), " (mapped at %s:%d)",
-			       m->file, m->line);
-	ccdma_snprintf(msg, sizeof(msg), "%s%s: %s%s", kind_names[k], at, body,
-		       mapped);
 	__atomic_add_fetch(&chk.counts[k], 1, __ATOMIC_RELAXED);
-	keep_report(k, file, line, m ? m->file : NULL, m ? m->line : 0,
-		    m ? m->dma : 0, m ? m->len : 0, msg);
-	ccdma_err("dma-debug: %s", msg);
-	if (chk.flags & CCDMA_DEBUG_ABORT) {
+	emit_report(k, file, line, m ? m->file : NULL, m ? m->line : 0,
+		    m ? m->dma : 0, m ? m->len : 0, body);
+	if (__atomic_load_n(&chk.flags, __ATOMIC_RELAXED) & CCDMA_DEBUG_ABORT) {
 		ccdma_err("dma-debug: aborting on the first report (CCDMA_DEBUG=abort)");
 		ccdma_os_abort();
 	}
@@ -216,24 +251,22 @@ static void drain_events(void)
 
 	while (chk.ev_tail != head) {
 		struct fault_event *e = &chk.ev[chk.ev_tail % EVENTS_MAX];
-		struct rec m = { .file = e->file, .line = e->line, .dma = e->dma };
 		enum ccdma_debug_kind k;
-		char msg[192];
+		char body[192];
 
 		if (!__atomic_load_n(&e->ready, __ATOMIC_ACQUIRE))
 			break;
 		k = (e->dir != CCDMA_TO_DEVICE && e->write == 0) ?
 			CCDMA_DBG_UNSYNCED_READ : CCDMA_DBG_CPU_ACCESS;
-		ccdma_snprintf(msg, sizeof(msg),
-			      "%s: CPU %s at %p while the device owns the buffer "
-			      "(mapped %s at %s:%d)%s", kind_names[k],
+		ccdma_snprintf(body, sizeof(body),
+			      "CPU %s at %p while the device owns the %s buffer%s",
 			      e->write == 1 ? "write" : e->write == 0 ? "read" :
 			      "access", (void *)e->addr, ccdma_dir_name(e->dir),
-			      e->file ? e->file : "?", e->line,
-			      k == CCDMA_DBG_UNSYNCED_READ ?
-			      "; sync_for_cpu first: the data read is poison" : "");
-		keep_report(k, NULL, 0, m.file, m.line, m.dma, 0, msg);
-		ccdma_err("dma-debug: %s", msg);
+			      k != CCDMA_DBG_UNSYNCED_READ ? "" :
+			      e->dir == CCDMA_FROM_DEVICE ?
+			      "; sync_for_cpu first: the bytes read are poison (0xa5)" :
+			      "; sync_for_cpu first: the bytes read are stale");
+		emit_report(k, NULL, 0, e->file, e->line, e->dma, 0, body);
 		__atomic_store_n(&e->ready, 0, __ATOMIC_RELAXED);
 		chk.ev_tail++;
 	}
@@ -287,6 +320,11 @@ void ccdma_debug_clear(void)
 
 /* ---- page protection -------------------------------------------------- */
 
+static bool ranges_overlap(uintptr_t a, size_t al, uintptr_t b, size_t bl)
+{
+	return a < b + bl && b < a + al;
+}
+
 static bool on_fault(void *addr, int write)
 {
 	uintptr_t a = (uintptr_t)addr;
@@ -327,6 +365,27 @@ static bool on_fault(void *addr, int write)
 	return false;
 }
 
+/*
+ * Does [a, a+len) touch a page that is protected now (for this mapping,
+ * by a second sync_for_device, or for an overlapping one)?  Poisoning it
+ * would fault in the checker itself and be taken for a CPU access; such
+ * bytes are left as they are.  Under chk.lock, which every change of
+ * state but the fault handler's (ACTIVE -> TRIPPED, unprotecting) holds.
+ */
+static bool page_protected(uintptr_t a, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < PROT_MAX; i++) {
+		const struct prot_ent *p = &chk.prot[i];
+
+		if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == PROT_ACTIVE &&
+		    ranges_overlap(a, len, p->start, p->len))
+			return true;
+	}
+	return false;
+}
+
 /* Protect the whole pages inside [cpu, cpu+len) of a device-owned buffer.
  * Under chk.lock. */
 static void protect(struct rec *m, size_t poison_off, size_t poison_len)
@@ -336,10 +395,12 @@ static void protect(struct rec *m, size_t poison_off, size_t poison_len)
 	uintptr_t hi = (m->cpu + m->len) & ~(uintptr_t)(page - 1);
 	unsigned i, free_i = PROT_MAX;
 
-	if (!(chk.flags & CCDMA_DEBUG_PROTECT) || !m->bounced ||
+	if (!(__atomic_load_n(&chk.flags, __ATOMIC_RELAXED) & CCDMA_DEBUG_PROTECT) ||
+	    !m->bounced ||
 	    m->kind != CHK_SINGLE)
 		return;
-	if (m->dir == CCDMA_FROM_DEVICE)
+	if (m->dir == CCDMA_FROM_DEVICE &&
+	    !page_protected(m->cpu + poison_off, poison_len))
 		ccdma_memset((void *)(m->cpu + poison_off), POISON, poison_len);
 	if (hi <= lo || m->prot >= 0)
 		return;
@@ -441,11 +502,6 @@ static void rec_remove(struct rec *m)
 	g->file = m->file;
 	g->line = m->line;
 	ccdma_os_free(m);
-}
-
-static bool ranges_overlap(uintptr_t a, size_t al, uintptr_t b, size_t bl)
-{
-	return a < b + bl && b < a + al;
 }
 
 /* Does CPU range [a, a+len) (direction dir) overlap live mapping m, with
@@ -561,6 +617,17 @@ static const struct grave *find_grave(struct ccdma_dev *d, enum chk_kind k,
 	return NULL;
 }
 
+/* What a call names, for messages: "0x1000" or "chunk list 0x7f..". */
+static const char *target(char *buf, size_t n, enum chk_kind k,
+			  ccdma_addr_t dma, const void *key)
+{
+	if (k == CHK_LIST)
+		ccdma_snprintf(buf, n, "chunk list %p", key);
+	else
+		ccdma_snprintf(buf, n, "%#llx", (unsigned long long)dma);
+	return buf;
+}
+
 int ccdma_chk_unmap(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 		    const void *key, size_t len, unsigned dir, const char *file,
 		    int line)
@@ -568,6 +635,7 @@ int ccdma_chk_unmap(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 	const char *what = k == CHK_COHERENT ? "free_coherent" :
 			   k == CHK_LIST ? "unmap_chunks" : "unmap_single";
 	struct rec **pp, *m;
+	char t[48];
 
 	ccdma_mutex_lock(&chk.lock);
 	drain_events();
@@ -580,29 +648,30 @@ int ccdma_chk_unmap(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 			struct rec gm = { .file = g->file, .line = g->line, .dma = g->dma };
 
 			report(CCDMA_DBG_DOUBLE_UNMAP, file, line, &gm,
-			       "%s of %#llx: already unmapped", what,
-			       (unsigned long long)dma);
+			       "%s of %s: already unmapped", what,
+			       target(t, sizeof(t), k, dma, key));
 		} else {
 			report(CCDMA_DBG_UNMAP_UNKNOWN, file, line, NULL,
-			       "%s of %#llx (%zu bytes): no such mapping on device %s",
-			       what, (unsigned long long)dma, len, d->name);
+			       "%s of %s (%zu bytes): no such mapping on device %s",
+			       what, target(t, sizeof(t), k, dma, key), len,
+			       d->name);
 		}
 		ccdma_mutex_unlock(&chk.lock);
 		return -EINVAL;
 	}
+	target(t, sizeof(t), k, m->dma, key);
 	if (m->len != len)
 		report(CCDMA_DBG_UNMAP_SIZE, file, line, m,
-		       "%s of %#llx with size %zu; it was mapped with %zu", what,
-		       (unsigned long long)m->dma, len, m->len);
+		       "%s of %s with size %zu; it was mapped with %zu", what, t,
+		       len, m->len);
 	if (m->dir != dir)
 		report(CCDMA_DBG_UNMAP_DIR, file, line, m,
-		       "%s of %#llx with direction %s; it was mapped %s", what,
-		       (unsigned long long)m->dma, ccdma_dir_name(dir),
-		       ccdma_dir_name(m->dir));
+		       "%s of %s with direction %s; it was mapped %s", what, t,
+		       ccdma_dir_name(dir), ccdma_dir_name(m->dir));
 	if (!m->checked)
 		report(CCDMA_DBG_UNCHECKED, file, line, m,
-		       "%s of %#llx: the result of the map was never checked "
-		       "with ccdma_mapping_error()", what, (unsigned long long)m->dma);
+		       "%s of %s: the result of the map was never checked "
+		       "with ccdma_mapping_error()", what, t);
 	rec_remove(m);
 	ccdma_mutex_unlock(&chk.lock);
 	return 0;
@@ -615,6 +684,7 @@ int ccdma_chk_sync(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 	const char *what = for_cpu ? "sync_for_cpu" : "sync_for_device";
 	struct rec **pp, *m;
 	ccdma_addr_t at = dma + off;
+	char t[48];
 
 	ccdma_mutex_lock(&chk.lock);
 	drain_events();
@@ -629,24 +699,54 @@ int ccdma_chk_sync(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 		if (m)
 			off = (size_t)(at - m->dma);
 	}
-	if (!m || off > m->len || len > m->len - off) {
+	if (!m) {
+		report(CCDMA_DBG_SYNC_OUTSIDE, file, line, NULL,
+		       "%s of %s+%zu (%zu bytes): no mapping of device %s holds "
+		       "it", what, target(t, sizeof(t), k, dma, key), off, len,
+		       d->name);
+		ccdma_mutex_unlock(&chk.lock);
+		return -EINVAL;
+	}
+	target(t, sizeof(t), k, m->dma, key);
+	if (off > m->len || len > m->len - off) {
 		report(CCDMA_DBG_SYNC_OUTSIDE, file, line, m,
-		       "%s of %#llx+%zu (%zu bytes): outside any mapping of device %s",
-		       what, (unsigned long long)dma, off, len, d->name);
+		       "%s of %zu bytes at offset %zu of %s: outside the %zu "
+		       "mapped bytes", what, len, off, t, m->len);
 		ccdma_mutex_unlock(&chk.lock);
 		return -EINVAL;
 	}
 	if (m->dir != dir && m->dir != CCDMA_BIDIRECTIONAL)
 		report(CCDMA_DBG_SYNC_DIR, file, line, m,
-		       "%s of %#llx with direction %s; it was mapped %s", what,
-		       (unsigned long long)m->dma, ccdma_dir_name(dir),
-		       ccdma_dir_name(m->dir));
-	if (for_cpu)
-		unprotect(m);
-	else
-		protect(m, off, len);
+		       "%s of %s with direction %s; it was mapped %s", what, t,
+		       ccdma_dir_name(dir), ccdma_dir_name(m->dir));
+	/* The library is about to copy between the buffer and the bounce:
+	 * the pages must be accessible (for_device re-protects them after
+	 * the copy, in ccdma_chk_handover()). */
+	unprotect(m);
+	(void)for_cpu;
 	ccdma_mutex_unlock(&chk.lock);
 	return 0;
+}
+
+void ccdma_chk_handover(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
+			const void *key, size_t off, size_t len)
+{
+	struct rec *m;
+	ccdma_addr_t at = dma + off;
+
+	ccdma_mutex_lock(&chk.lock);
+	m = *find_slot(d, k, dma, key);
+	if (!m && k == CHK_SINGLE) {
+		for (m = chk.live; m; m = m->lnext)
+			if (m->dev == d && m->kind == CHK_SINGLE &&
+			    at - m->dma < m->len && len <= m->len - (at - m->dma))
+				break;
+		if (m)
+			off = (size_t)(at - m->dma);
+	}
+	if (m && off <= m->len && len <= m->len - off)
+		protect(m, off, len);
+	ccdma_mutex_unlock(&chk.lock);
 }
 
 unsigned ccdma_chk_dev_destroy(struct ccdma_dev *d)

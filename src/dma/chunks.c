@@ -145,7 +145,11 @@ static int plan_chunk(struct ccdma_dev *d, const struct ccdma_chunk *c,
 			  c->mem == CCDMA_MEM_SHARED ? "shared" : "private");
 		return -EINVAL;
 	}
-	if (d->reach_private && !d->force_bounce) {
+	/* As map_single: only when the translation can carry the chunk
+	 * (a bit translation names another address for memory holding
+	 * the bit). */
+	if (d->reach_private && !d->force_bounce &&
+	    ccdma_dev_xl_private_ok(d, a, c->len)) {
 		p->dma = ccdma_dev_dma_of(d, W_PRIVATE, NULL, a);
 		if (ccdma_dev_fits(d, p->dma, c->len, d->dma_mask)) {
 			p->kind = P_DIRECT;
@@ -253,6 +257,8 @@ int ccdma_map_chunks_attrs_at(struct ccdma_dev *d,
 		ccdma_err("map_chunks at %s:%d: invalid argument (NULL device or "
 			  "list, empty list, no output storage, or an unknown "
 			  "direction or attribute)", loc(file), line);
+		if (out && !out->live_)
+			out->n = 0;
 		return -EINVAL;
 	}
 	if (out->live_) {
@@ -260,6 +266,8 @@ int ccdma_map_chunks_attrs_at(struct ccdma_dev *d,
 			  "live mapping", d->name, loc(file), line);
 		return -EINVAL;
 	}
+	/* Every failure from here on leaves an empty output. */
+	out->n = 0;
 	/* Pass 1: decide and lay out the bounce. */
 	for (i = 0; i < in->n; i++) {
 		const struct ccdma_chunk *c = &in->chunk[i];
@@ -445,8 +453,15 @@ int ccdma_unmap_chunks_attrs_at(struct ccdma_dev *d,
 				struct ccdma_seg_list *out, enum ccdma_dir dir,
 				unsigned attrs, const char *file, int line)
 {
-	int rc = check_live(d, in, out, "unmap_chunks", file, line);
+	int rc;
 
+	if (d && in && out && !out->live_ && unlikely(d->dbg)) {
+		/* Never mapped or already unmapped: the checker tells which. */
+		if (ccdma_chk_unmap(d, CHK_LIST, 0, out, (size_t)in->bytes, dir,
+				    file, line))
+			return -EINVAL;
+	}
+	rc = check_live(d, in, out, "unmap_chunks", file, line);
 	if (rc)
 		return rc;
 	if ((unsigned)dir > CCDMA_FROM_DEVICE ||
@@ -471,22 +486,31 @@ static int sync_chunks(struct ccdma_dev *d, const struct ccdma_chunk_list *in,
 		       enum ccdma_dir dir, bool for_cpu, const char *file, int line)
 {
 	const char *what = for_cpu ? "sync_chunks_for_cpu" : "sync_chunks_for_device";
-	int rc = check_live(d, in, out, what, file, line);
+	int rc;
 
+	if (d && in && out && !out->live_ && unlikely(d->dbg) &&
+	    ccdma_chk_sync(d, CHK_LIST, 0, out, off, len, dir, for_cpu, file, line))
+		return -EINVAL; /* not mapped: reported as outside any mapping */
+	rc = check_live(d, in, out, what, file, line);
 	if (rc)
 		return rc;
 	if (len == SIZE_MAX && off < in->bytes)
 		len = (size_t)(in->bytes - off);
 	if (!len || off >= in->bytes || len > in->bytes - off ||
 	    (unsigned)dir > CCDMA_FROM_DEVICE) {
+		/* A window past the mapping is the checker's sync-outside. */
+		if (unlikely(d->dbg) && len && (unsigned)dir <= CCDMA_FROM_DEVICE &&
+		    ccdma_chk_sync(d, CHK_LIST, 0, out, off, len, dir, for_cpu,
+				   file, line))
+			return -EINVAL;
 		ccdma_err("dev %s: %s(%zu, %zu) at %s:%d: window outside the %llu "
 			  "mapped bytes, empty, or an unknown direction", d->name,
 			  what, off, len, loc(file), line,
 			  (unsigned long long)in->bytes);
 		return -EINVAL;
 	}
-	if (unlikely(d->dbg) && for_cpu &&
-	    ccdma_chk_sync(d, CHK_LIST, 0, out, off, len, dir, true, file, line))
+	if (unlikely(d->dbg) &&
+	    ccdma_chk_sync(d, CHK_LIST, 0, out, off, len, dir, for_cpu, file, line))
 		return -EINVAL;
 	if (out->bounce_) {
 		if (for_cpu && out->dir_ != CCDMA_TO_DEVICE)
@@ -495,7 +519,7 @@ static int sync_chunks(struct ccdma_dev *d, const struct ccdma_chunk_list *in,
 			walk_copy(d, in, out, off, len, false);
 	}
 	if (unlikely(d->dbg) && !for_cpu)
-		ccdma_chk_sync(d, CHK_LIST, 0, out, off, len, dir, false, file, line);
+		ccdma_chk_handover(d, CHK_LIST, 0, out, off, len);
 	return 0;
 }
 

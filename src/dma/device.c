@@ -97,6 +97,22 @@ static inline bool xl_ok(const struct ccdma_xlate *x, uint64_t pa, size_t len)
 	}
 }
 
+bool ccdma_dev_xl_private_ok(const struct ccdma_dev *d, uintptr_t a, size_t len)
+{
+	uint64_t first = a, last = first + len - 1;
+
+	switch (d->x.kind) {
+	case CCDMA_XLATE_SET_BIT:
+	case CCDMA_XLATE_CLEAR_BIT:
+		/* No byte may hold the bit: setting or clearing it would name
+		 * another address. */
+		return (first >> d->x.bit) == (last >> d->x.bit) &&
+		       !((first >> d->x.bit) & 1);
+	default:
+		return xl_ok(&d->x, first, len);
+	}
+}
+
 enum where ccdma_dev_classify(struct ccdma_dev *d, uintptr_t a, size_t len,
 			      struct dev_region **rp)
 {

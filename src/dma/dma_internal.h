@@ -88,6 +88,10 @@ enum where ccdma_dev_classify(struct ccdma_dev *d, uintptr_t a, size_t len,
 /* DMA address of CPU address a, which the classification put in `w`. */
 ccdma_addr_t ccdma_dev_dma_of(const struct ccdma_dev *d, enum where w,
 			      const struct dev_region *r, uintptr_t a);
+/* True when the translation carries private range [a, a+len) to a DMA
+ * range that leads back to it (a bit translation needs the bit clear in
+ * every byte), so a device that reaches private memory may use it. */
+bool ccdma_dev_xl_private_ok(const struct ccdma_dev *d, uintptr_t a, size_t len);
 /* Undo the translation: the CPU address and classification of DMA range
  * [dma, dma+len).  W_INVALID when the device cannot have it mapped. */
 enum where ccdma_dev_locate(struct ccdma_dev *d, ccdma_addr_t dma, size_t len,
@@ -139,11 +143,16 @@ void ccdma_chk_mapping_error(struct ccdma_dev *d, ccdma_addr_t dma);
 int ccdma_chk_unmap(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 		    const void *key, size_t len, unsigned dir,
 		    const char *file, int line);
-/* Around a sync: for_cpu is called before the copy, for_device after.
- * 0, or -EINVAL after a report (window outside any mapping). */
+/* Before a sync's copy (either way): 0 when the window lies in a known
+ * mapping (its pages are made accessible for the copy), else -EINVAL after
+ * a report (window outside any mapping). */
 int ccdma_chk_sync(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 		   const void *key, size_t off, size_t len, unsigned dir,
 		   bool for_cpu, const char *file, int line);
+/* After a sync_for_device's copy: the device owns the buffer again
+ * (pages protected, FROM_DEVICE window poisoned). */
+void ccdma_chk_handover(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
+			const void *key, size_t off, size_t len);
 /* Report and reclaim every mapping still live; returns how many. */
 unsigned ccdma_chk_dev_destroy(struct ccdma_dev *d);
 

@@ -65,6 +65,18 @@ static int bounce_alloc(struct ccdma_dev *d, uintptr_t orig, size_t size,
 	return ccdma_pool_alloc_req(d->pool, &req, b);
 }
 
+/* True when [a, a+len) lies inside one live allocation of the device's
+ * pool, the only pool memory a live mapping can name; *o and *b get its
+ * owner record and start. */
+static bool in_live_alloc(struct ccdma_dev *d, uintptr_t a, size_t len,
+			  struct ccdma_pool_owner *o, void **b)
+{
+	size_t asz;
+
+	return !ccdma_pool_get_owner(d->pool, (void *)a, o, b, &asz) &&
+	       len <= asz - (a - (uintptr_t)*b);
+}
+
 ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
 				       size_t size, enum ccdma_dir dir,
 				       unsigned attrs, const char *file,
@@ -87,6 +99,8 @@ ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
 		return map_fail(-EINVAL);
 	}
 	w = ccdma_dev_classify(d, a, size, &r);
+	if (w == W_POOL && !in_live_alloc(d, a, size, &o, &b))
+		w = W_INVALID;
 	if (likely(w == W_POOL || w == W_REGION)) {
 		dma = ccdma_dev_dma_of(d, w, r, a);
 		if (likely(ccdma_dev_fits(d, dma, size, d->dma_mask))) {
@@ -94,14 +108,15 @@ ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
 			goto mapped;
 		}
 	} else if (w == W_PRIVATE) {
-		if (d->reach_private && !d->force_bounce) {
+		if (d->reach_private && !d->force_bounce &&
+		    ccdma_dev_xl_private_ok(d, a, size)) {
 			dma = ccdma_dev_dma_of(d, w, r, a);
 			if (ccdma_dev_fits(d, dma, size, d->dma_mask))
 				goto mapped;
 		}
 	} else {
 		ccdma_err("dev %s: map_single(%p, %zu) at %s:%d: the buffer is in the "
-			  "pool's address range but not inside one live region",
+			  "pool's address range but not inside one live allocation",
 			  d->name, ptr, size, file ? file : "?", line);
 		return map_fail(-EINVAL);
 	}
@@ -162,7 +177,6 @@ int ccdma_unmap_single_attrs_at(struct ccdma_dev *d, ccdma_addr_t addr,
 {
 	struct dev_region *r = NULL;
 	struct ccdma_pool_owner o;
-	size_t asz;
 	uintptr_t pa;
 	enum where w;
 	void *b;
@@ -180,8 +194,11 @@ int ccdma_unmap_single_attrs_at(struct ccdma_dev *d, ccdma_addr_t addr,
 	    ccdma_chk_unmap(d, CHK_SINGLE, addr, NULL, size, dir, file, line))
 		return -EINVAL;
 	w = ccdma_dev_locate(d, addr, 1, &pa, &r);
-	if (w == W_POOL && !ccdma_pool_get_owner(d->pool, (void *)pa, &o, &b, &asz) &&
-	    (o.tag & TAG_KIND_MASK) == TAG_BOUNCE) {
+	/* Pool memory outside every live allocation (a bounce already
+	 * unmapped, say) is no live mapping. */
+	if (w == W_POOL && !in_live_alloc(d, pa, 1, &o, &b))
+		goto bad;
+	if (w == W_POOL && (o.tag & TAG_KIND_MASK) == TAG_BOUNCE) {
 		if ((uintptr_t)b != pa)
 			goto bad;
 		if (size != o.len || (unsigned)dir != o.tag >> TAG_DIR_SHIFT)
@@ -194,7 +211,7 @@ int ccdma_unmap_single_attrs_at(struct ccdma_dev *d, ccdma_addr_t addr,
 		return 0;
 	}
 	if (w == W_POOL || w == W_REGION) {
-		if (w == W_POOL && !ccdma_pool_contains(d->pool, (void *)pa, size))
+		if (w == W_POOL && !in_live_alloc(d, pa, size, &o, &b))
 			goto bad;
 		return ccdma_pt_unmap(d, w, r, pa, size, ccdma_dir_perm(dir));
 	}
@@ -232,7 +249,6 @@ static int sync_range(struct ccdma_dev *d, ccdma_addr_t addr, size_t off,
 	struct ccdma_pool_owner o;
 	ccdma_addr_t start = addr + off;
 	uintptr_t pa;
-	size_t asz;
 	enum where w;
 	unsigned mdir;
 	void *b;
@@ -247,12 +263,14 @@ static int sync_range(struct ccdma_dev *d, ccdma_addr_t addr, size_t off,
 			  (unsigned long long)addr, off, size, file ? file : "?", line);
 		return -EINVAL;
 	}
-	if (unlikely(d->dbg) && for_cpu &&
-	    ccdma_chk_sync(d, CHK_SINGLE, addr, NULL, off, size, dir, true, file, line))
+	if (unlikely(d->dbg) &&
+	    ccdma_chk_sync(d, CHK_SINGLE, addr, NULL, off, size, dir, for_cpu,
+			   file, line))
 		return -EINVAL;
 	w = ccdma_dev_locate(d, start, size, &pa, &r);
-	if (w == W_POOL && !ccdma_pool_get_owner(d->pool, (void *)pa, &o, &b, &asz) &&
-	    (o.tag & TAG_KIND_MASK) == TAG_BOUNCE) {
+	if (w == W_POOL && !in_live_alloc(d, pa, size, &o, &b))
+		goto bad;
+	if (w == W_POOL && (o.tag & TAG_KIND_MASK) == TAG_BOUNCE) {
 		uintptr_t boff = pa - (uintptr_t)b;
 
 		if (boff > o.len || size > o.len - boff)
@@ -269,8 +287,7 @@ static int sync_range(struct ccdma_dev *d, ccdma_addr_t addr, size_t off,
 		goto bad;
 	}
 	if (unlikely(d->dbg) && !for_cpu)
-		ccdma_chk_sync(d, CHK_SINGLE, addr, NULL, off, size, dir, false,
-			       file, line);
+		ccdma_chk_handover(d, CHK_SINGLE, addr, NULL, off, size);
 	return 0;
 bad:
 	ccdma_err("dev %s: sync_single_%s(%#llx + %zu, %zu) at %s:%d: the window "
