@@ -15,6 +15,7 @@
 /* Subcommands: return the process exit status. */
 int bench_pool_main(int argc, char **argv);
 int bench_stale_main(int argc, char **argv);
+int bench_dma_main(int argc, char **argv);
 
 static inline uint64_t bench_now_ns(void)
 {

@@ -3,6 +3,8 @@
  * ccdma-bench: the project's benchmarks, one subcommand each.
  *
  *   ccdma-bench pool [--json] [--quick] [--share-cost]
+ *   ccdma-bench stale [--json]
+ *   ccdma-bench dma [--json] [--quick]
  *
  * Each subcommand prints its figures with the design targets beside them
  * (--json: one JSON object on stdout).  Missing a target is not an error:
@@ -26,6 +28,8 @@ static const struct subcommand subcommands[] = {
 	  "bounce pool vs models of the Linux, OpenBSD and FreeBSD allocators" },
 	{ "stale", bench_stale_main,
 	  "cost of the no-stale-data rule per device-to-memory mapping" },
+	{ "dma", bench_dma_main,
+	  "dma layer map/unmap: direct, bounce vs memcpy, copies, checker cost" },
 };
 
 #define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))

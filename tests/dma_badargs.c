@@ -84,7 +84,6 @@ static void good_edges(struct ccdma_dev_config *c)
 {
 	c->seg_boundary = 4095;
 	c->addr_align = 65536;
-	c->min_align_mask = 4095;
 	c->max_seg_size = 0xffffffffu;
 	c->xlate.kind = CCDMA_XLATE_SET_BIT;
 	c->xlate.bit = 63;

@@ -57,9 +57,13 @@ int main(void)
 	CHECK_EQ(AT(l, ccdma_unmap_single(d, dma, 1024, CCDMA_FROM_DEVICE)), -EINVAL);
 	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_DOUBLE_UNMAP), 2);
 	CHK_REPORT(CCDMA_DBG_DOUBLE_UNMAP, tf, l, tf, lmap);
-	CHECK_EQ(ccdma_free_coherent(d, 1024, coh, cdma), 0);
-	/* A second free is refused (the pool knows it is gone). */
-	CHECK_EQ(ccdma_free_coherent(d, 1024, coh, cdma), -EINVAL);
+	CHECK_EQ(AT(lmap, ccdma_free_coherent(d, 1024, coh, cdma)), 0);
+	/* A second free is refused and reported as a double unmap. */
+	CHECK_EQ(AT(l, ccdma_free_coherent(d, 1024, coh, cdma)), -EINVAL);
+	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_DOUBLE_UNMAP), 3);
+	REQUIRE(chk_last_report(CCDMA_DBG_DOUBLE_UNMAP, &r));
+	CHECK(strstr(r.msg, "free_coherent") != NULL);
+	CHECK_EQ(r.line, l);
 
 	/* A chunk list. */
 	ccdma_chunks_init(&in, ch, 2);
@@ -68,15 +72,15 @@ int main(void)
 	CHECK_EQ(AT(lmap, ccdma_map_chunks(d, &in, &out, CCDMA_BIDIRECTIONAL)), 1);
 	CHECK_EQ(ccdma_unmap_chunks(d, &in, &out, CCDMA_BIDIRECTIONAL), 0);
 	CHECK_EQ(AT(l, ccdma_unmap_chunks(d, &in, &out, CCDMA_BIDIRECTIONAL)), -EINVAL);
-	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_DOUBLE_UNMAP), 3);
+	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_DOUBLE_UNMAP), 4);
 	CHK_REPORT(CCDMA_DBG_DOUBLE_UNMAP, tf, l, tf, lmap);
 	REQUIRE(chk_last_report(CCDMA_DBG_DOUBLE_UNMAP, &r));
 	CHECK(strstr(r.msg, "unmap_chunks") != NULL);
 	CHECK_EQ(chk_in_use(d), base);
 
-	/* Only those three. */
-	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_NKINDS), 3);
-	CHECK_EQ(chk_nreports(CCDMA_DBG_DOUBLE_UNMAP), 3);
+	/* Only those four. */
+	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_NKINDS), 4);
+	CHECK_EQ(chk_nreports(CCDMA_DBG_DOUBLE_UNMAP), 4);
 	CHECK_EQ(ccdma_dev_destroy(d), 0);
 	ccdma_log_set_handler(NULL, NULL);
 	free(buf);

@@ -48,7 +48,7 @@ int main(void)
 	struct ccdma_dev *d;
 	unsigned n, i, seen_map = 0, seen_coh = 0;
 	uint64_t base;
-	int lmap;
+	int lmap, lcoh;
 
 	test_init();
 	REQUIRE(buf);
@@ -62,7 +62,7 @@ int main(void)
 	d = dev_on(p, "leaky");
 	dma = AT(lmap, ccdma_map_single(d, buf, 2 * PAGE, CCDMA_FROM_DEVICE));
 	REQUIRE(!ccdma_mapping_error(d, dma));
-	REQUIRE(ccdma_alloc_coherent(d, 512, (void **)&coh, &cdma, 0) == 0);
+	REQUIRE(AT(lcoh, ccdma_alloc_coherent(d, 512, (void **)&coh, &cdma, 0)) == 0);
 	CHECK(in_use(p) > base);
 	CHECK_EQ(ccdma_dev_destroy(d), -EBUSY);
 	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_LEAK), 2);
@@ -74,7 +74,9 @@ int main(void)
 		CHECK(rep[i].file == NULL); /* no call: the device went away */
 		CHECK(strstr(rep[i].msg, "leak") == rep[i].msg);
 		CHECK(strstr(rep[i].msg, "leaky") != NULL);
-		if (rep[i].map_file) {
+		/* Both name their call sites now. */
+		CHECK(rep[i].map_file && chk_ends_with(rep[i].map_file, tf));
+		if (rep[i].map_line == lmap) {
 			seen_map++;
 			CHECK(chk_ends_with(rep[i].map_file, tf));
 			CHECK_EQ(rep[i].map_line, lmap);
@@ -83,6 +85,7 @@ int main(void)
 			CHECK(strstr(rep[i].msg, "mapping") != NULL);
 		} else {
 			seen_coh++;
+			CHECK_EQ(rep[i].map_line, lcoh);
 			CHECK_EQ(rep[i].addr, cdma);
 			CHECK_EQ(rep[i].size, 512);
 			CHECK(strstr(rep[i].msg, "coherent") != NULL);

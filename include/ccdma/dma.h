@@ -20,7 +20,8 @@
  * A buffer is bounced exactly when the device cannot reach it, when its DMA
  * address is outside the device's mask or not aligned to addr_align, or
  * when it is private and the device is force-bounce.  Shared memory is
- * never bounced.
+ * never bounced for confidentiality (only when misaligned for addr_align;
+ * the pool and attached regions are always inside the mask).
  *
  * Ownership.  Between map and unmap (and between sync_for_device and
  * sync_for_cpu) the device owns the buffer: the CPU must not touch it.
@@ -159,11 +160,12 @@ struct ccdma_dev_config {
 	/* Segment boundary mask (2^n-1): no output segment crosses a
 	 * multiple of mask+1.  Default: none (all ones). */
 	uint64_t seg_boundary;
-	/* 0 or 2^n-1: a bounce keeps these low bits of the original address
-	 * (NVMe: 4095). */
+	/* 0 or 2^n-1 below 64 KiB: a bounce keeps these low bits of the
+	 * original address (NVMe: 4095). */
 	uint64_t min_align_mask;
-	/* DMA addresses must be multiples of this (power of two; default 1).
-	 * A buffer that is not is bounced into aligned memory. */
+	/* DMA addresses must be multiples of this (power of two up to
+	 * 64 KiB; default 1).  A buffer that is not is bounced into aligned
+	 * memory.  Not together with min_align_mask. */
 	size_t addr_align;
 	/* The pool the device bounces through and takes coherent memory
 	 * from.  NULL: the device creates its own from pool_cfg (default
@@ -230,7 +232,8 @@ CCDMA_API int ccdma_dev_pool_dma_range(struct ccdma_dev *dev,
 CCDMA_API int ccdma_dev_attach_region(struct ccdma_dev *dev,
 				      const struct ccdma_region *r,
 				      ccdma_addr_t *dma);
-/* Take it back (its mappings must be gone).  0 or -EINVAL (not attached). */
+/* Take it back.  Its mappings must be gone and no device access to it in
+ * flight.  0 or -EINVAL (not attached). */
 CCDMA_API int ccdma_dev_detach_region(struct ccdma_dev *dev,
 				      const struct ccdma_region *r);
 
@@ -319,13 +322,19 @@ CCDMA_API int ccdma_sync_single_range_for_device_at(struct ccdma_dev *dev,
  * ccdma_free_coherent(); the device may read and write it at any time, so
  * read values from it once into private memory before validating them.
  */
-CCDMA_API int ccdma_alloc_coherent(struct ccdma_dev *dev, size_t size,
-				   void **cpu, ccdma_addr_t *dma,
-				   unsigned attrs);
+CCDMA_API int ccdma_alloc_coherent_at(struct ccdma_dev *dev, size_t size,
+				      void **cpu, ccdma_addr_t *dma,
+				      unsigned attrs, const char *file,
+				      int line);
+#define ccdma_alloc_coherent(dev, size, cpu, dma, attrs) \
+	ccdma_alloc_coherent_at(dev, size, cpu, dma, attrs, __FILE__, __LINE__)
 /* Free it (size, cpu and dma as allocated).  0, or -EINVAL when that is
- * not a live coherent allocation of the device. */
-CCDMA_API int ccdma_free_coherent(struct ccdma_dev *dev, size_t size,
-				  void *cpu, ccdma_addr_t dma);
+ * not a live coherent allocation of the device (nothing is freed then). */
+CCDMA_API int ccdma_free_coherent_at(struct ccdma_dev *dev, size_t size,
+				     void *cpu, ccdma_addr_t dma,
+				     const char *file, int line);
+#define ccdma_free_coherent(dev, size, cpu, dma) \
+	ccdma_free_coherent_at(dev, size, cpu, dma, __FILE__, __LINE__)
 
 /* ---- chunk lists (scatter-gather) ------------------------------------- */
 

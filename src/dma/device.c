@@ -146,6 +146,10 @@ ccdma_addr_t ccdma_dev_dma_of(const struct ccdma_dev *d, enum where w,
 		return r->dma + (a - r->base);
 	if (d->iommu)
 		return d->iova_pool + (a - d->pool_base);
+	/* The shared bit names the shared alias; private memory a device
+	 * reaches directly (trusted, or direct mode) is named without it. */
+	if (w == W_PRIVATE && d->x.kind == CCDMA_XLATE_SET_BIT)
+		return a;
 	return xl(&d->x, a);
 }
 
@@ -181,10 +185,21 @@ enum where ccdma_dev_locate(struct ccdma_dev *d, ccdma_addr_t dma, size_t len,
 		}
 		return W_INVALID;
 	}
+	if (d->x.kind == CCDMA_XLATE_SET_BIT && !(dma & (1ull << d->x.bit))) {
+		/* Without the shared bit: private memory only. */
+		if (!d->reach_private || dma + len - 1 < dma ||
+		    !ccdma_dev_xl_private_ok(d, (uintptr_t)dma, len) ||
+		    ccdma_dev_classify(d, (uintptr_t)dma, len, rp) != W_PRIVATE)
+			return W_INVALID;
+		*pa = (uintptr_t)dma;
+		return W_PRIVATE;
+	}
 	if (!xl_back(&d->x, dma, &p) || p + len - 1 < p ||
 	    p > (uint64_t)UINTPTR_MAX - len + 1)
 		return W_INVALID;
 	w = ccdma_dev_classify(d, (uintptr_t)p, len, rp);
+	if (w == W_PRIVATE && d->x.kind == CCDMA_XLATE_SET_BIT)
+		return W_INVALID; /* the shared alias of private memory */
 	if (w == W_REGION && (*rp)->dma + ((uintptr_t)p - (*rp)->base) != dma)
 		return W_INVALID;
 	if (w == W_PRIVATE && !d->reach_private)
@@ -386,8 +401,11 @@ static const char *check_config(const struct ccdma_dev_config *c)
 	if (c->seg_boundary < 4095 && c->seg_boundary + 1 < c->max_seg_size &&
 	    c->seg_boundary + 1 < 256)
 		return "seg_boundary must be at least 255";
-	if (!is_mask(c->min_align_mask) || c->min_align_mask >= CCDMA_POOL_MAX_ALLOC)
-		return "min_align_mask must be 2^n-1 below 16 MiB";
+	if (!is_mask(c->min_align_mask) || c->min_align_mask >= 65536)
+		return "min_align_mask must be 2^n-1 below 64 KiB (the smallest region size)";
+	if (c->min_align_mask && c->addr_align > 1)
+		return "min_align_mask and addr_align exclude each other (a bounce "
+		       "keeps the original's low bits, which may be misaligned)";
 	if (!is_pow2(c->addr_align) || c->addr_align > 65536)
 		return "addr_align must be a power of two, at most 64 KiB";
 	if (c->flags & ~(unsigned)(CCDMA_DEV_F_FORCE_BOUNCE | CCDMA_DEV_F_TRUSTED |
@@ -745,8 +763,9 @@ int ccdma_dev_detach_region(struct ccdma_dev *d, const struct ccdma_region *r)
 
 		if (o->live && o->base == (uintptr_t)r->addr && o->size == r->size) {
 			__atomic_store_n(&o->live, false, __ATOMIC_RELEASE);
-			/* The counters stay until destroy: a racing accessor
-			 * may still read them. */
+			/* The counters stay until the slot is reused or the
+			 * device destroyed; no mapping of the region and no
+			 * device access to it may be in flight (see dma.h). */
 			ccdma_mutex_unlock(&d->lock);
 			return 0;
 		}

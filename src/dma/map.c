@@ -314,8 +314,9 @@ int ccdma_sync_single_range_for_device_at(struct ccdma_dev *d,
 
 /* ---- coherent memory -------------------------------------------------- */
 
-int ccdma_alloc_coherent(struct ccdma_dev *d, size_t size, void **cpu,
-			 ccdma_addr_t *dma, unsigned attrs)
+int ccdma_alloc_coherent_at(struct ccdma_dev *d, size_t size, void **cpu,
+			    ccdma_addr_t *dma, unsigned attrs, const char *file,
+			    int line)
 {
 	struct ccdma_pool_req req;
 	struct ccdma_pool_owner o;
@@ -352,7 +353,7 @@ int ccdma_alloc_coherent(struct ccdma_dev *d, size_t size, void **cpu,
 		     CCDMA_ACCESS_READ | CCDMA_ACCESS_WRITE);
 	if (unlikely(d->dbg))
 		ccdma_chk_map(d, CHK_COHERENT, da, NULL, (uintptr_t)p, size,
-			      CCDMA_BIDIRECTIONAL, false, NULL, NULL, 0);
+			      CCDMA_BIDIRECTIONAL, false, NULL, file, line);
 	*cpu = p;
 	*dma = da;
 	return 0;
@@ -365,26 +366,38 @@ void ccdma_reclaim_coherent(struct ccdma_dev *d, void *cpu, size_t len)
 	ccdma_pool_free(d->pool, cpu, len);
 }
 
-int ccdma_free_coherent(struct ccdma_dev *d, size_t size, void *cpu,
-			ccdma_addr_t dma)
+int ccdma_free_coherent_at(struct ccdma_dev *d, size_t size, void *cpu,
+			   ccdma_addr_t dma, const char *file, int line)
 {
 	struct ccdma_pool_owner o;
 	size_t asz;
 	void *b;
+	bool live;
 
-	if (!d || !cpu || !size)
+	if (!d || !cpu || !size) {
+		ccdma_err("free_coherent(%zu, %p) at %s:%d: invalid argument (NULL "
+			  "device or address, or size 0)", size, cpu,
+			  file ? file : "?", line);
 		return -EINVAL;
-	if (ccdma_pool_get_owner(d->pool, cpu, &o, &b, &asz) || b != cpu ||
-	    (o.tag & TAG_KIND_MASK) != TAG_COHERENT || o.len != size ||
+	}
+	live = !ccdma_pool_get_owner(d->pool, cpu, &o, &b, &asz) && b == cpu &&
+	       (o.tag & TAG_KIND_MASK) == TAG_COHERENT;
+	if (!live || o.len != size ||
 	    ccdma_dev_dma_of(d, W_POOL, NULL, (uintptr_t)cpu) != dma) {
-		ccdma_err("dev %s: free_coherent(%zu, %p, %#llx): not a live coherent "
-			  "allocation of this device with that size and address",
-			  d->name, size, cpu, (unsigned long long)dma);
+		/* Not live at all: the checker tells a double free from a
+		 * wild one, with the call site. */
+		if (unlikely(d->dbg) && !live)
+			ccdma_chk_unmap(d, CHK_COHERENT, dma, NULL, size,
+					CCDMA_BIDIRECTIONAL, file, line);
+		ccdma_err("dev %s: free_coherent(%zu, %p, %#llx) at %s:%d: not a live "
+			  "coherent allocation of this device with that size and "
+			  "address", d->name, size, cpu, (unsigned long long)dma,
+			  file ? file : "?", line);
 		return -EINVAL;
 	}
 	if (unlikely(d->dbg) &&
 	    ccdma_chk_unmap(d, CHK_COHERENT, dma, NULL, size, CCDMA_BIDIRECTIONAL,
-			    NULL, 0))
+			    file, line))
 		return -EINVAL;
 	ccdma_reclaim_coherent(d, cpu, size);
 	return 0;
