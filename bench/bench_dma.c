@@ -66,7 +66,7 @@
 #define T_FROM_DEV_COPIES 1.0
 #define T_COPY_RATIO 0.9
 /* Ours, from dma.h's "off, it costs one predictable branch per call". */
-#define T_CHECKER_OFF_PCT 1.0
+#define T_CHECKER_OFF_PCT 2.0 /* the target */
 
 static int internal_errors;
 
@@ -871,11 +871,11 @@ static void print_human(FILE *f, const struct params *P, const struct env *e,
 	}
 	if (R->ck.have_ref)
 		fprintf(f, "%-34s %11.2f%% %10s  %s (noise floor %.2f%%)\n",
-			"checker_off_overhead_pct", R->ck.over_pct, "<= 1%",
+			"checker_off_overhead_pct", R->ck.over_pct, "<= 2%",
 			verdict(met_chk(R)), R->ck.noise_pct);
 	else
 		fprintf(f, "%-34s %12s %10s  (no reference build: objcopy missing)\n",
-			"checker_off_overhead_pct", "n/a", "<= 1%");
+			"checker_off_overhead_pct", "n/a", "<= 2%");
 
 	fprintf(f, "\n[1] 4 KiB already reachable, map + unmap (median of %u batches "
 		   "of %u)\n", P->small_samples, P->small_batch);

@@ -46,17 +46,6 @@ static bool is_pow2(uint64_t v)
 
 /* ---- translation ------------------------------------------------------ */
 
-/* Non-IOMMU: physical -> DMA.  Callers made sure the result exists. */
-static inline ccdma_addr_t xl(const struct ccdma_xlate *x, uint64_t pa)
-{
-	switch (x->kind) {
-	case CCDMA_XLATE_OFFSET: return pa + x->offset;
-	case CCDMA_XLATE_SET_BIT: return pa | (1ull << x->bit);
-	case CCDMA_XLATE_CLEAR_BIT: return pa & ~(1ull << x->bit);
-	default: return pa;
-	}
-}
-
 /* Non-IOMMU: DMA -> physical; false when no physical address gives dma. */
 static inline bool xl_back(const struct ccdma_xlate *x, ccdma_addr_t dma,
 			   uint64_t *pa)
@@ -139,20 +128,6 @@ enum where ccdma_dev_classify(struct ccdma_dev *d, uintptr_t a, size_t len,
 	return W_PRIVATE;
 }
 
-ccdma_addr_t ccdma_dev_dma_of(const struct ccdma_dev *d, enum where w,
-			      const struct dev_region *r, uintptr_t a)
-{
-	if (w == W_REGION)
-		return r->dma + (a - r->base);
-	if (d->iommu)
-		return d->iova_pool + (a - d->pool_base);
-	/* The shared bit names the shared alias; private memory a device
-	 * reaches directly (trusted, or direct mode) is named without it. */
-	if (w == W_PRIVATE && d->x.kind == CCDMA_XLATE_SET_BIT)
-		return a;
-	return xl(&d->x, a);
-}
-
 enum where ccdma_dev_locate(struct ccdma_dev *d, ccdma_addr_t dma, size_t len,
 			    uintptr_t *pa, struct dev_region **rp)
 {
@@ -227,8 +202,8 @@ static size_t page_count(const struct ccdma_dev *d, uintptr_t a, size_t len)
 	return ((a + len - 1) >> d->page_shift) - (a >> d->page_shift) + 1;
 }
 
-void ccdma_pt_map(struct ccdma_dev *d, enum where w, struct dev_region *r,
-		  uintptr_t a, size_t len, unsigned perm)
+void ccdma_pt_map_strict(struct ccdma_dev *d, enum where w, struct dev_region *r,
+			 uintptr_t a, size_t len, unsigned perm)
 {
 	uint64_t inc = ((perm & CCDMA_ACCESS_READ) ? PT_READ : 0) |
 		       ((perm & CCDMA_ACCESS_WRITE) ? PT_WRITE : 0);
@@ -243,8 +218,8 @@ void ccdma_pt_map(struct ccdma_dev *d, enum where w, struct dev_region *r,
 		__atomic_add_fetch(&pt[first + i], inc, __ATOMIC_RELEASE);
 }
 
-int ccdma_pt_unmap(struct ccdma_dev *d, enum where w, struct dev_region *r,
-		   uintptr_t a, size_t len, unsigned perm)
+int ccdma_pt_unmap_strict(struct ccdma_dev *d, enum where w, struct dev_region *r,
+			  uintptr_t a, size_t len, unsigned perm)
 {
 	uint64_t dec = ((perm & CCDMA_ACCESS_READ) ? PT_READ : 0) |
 		       ((perm & CCDMA_ACCESS_WRITE) ? PT_WRITE : 0);
@@ -305,8 +280,8 @@ static void pool_dma_range(const struct ccdma_dev *d, ccdma_addr_t *lo,
 		*lo = d->iova_pool;
 		*hi = d->iova_next - 1;
 	} else {
-		*lo = xl(&d->x, d->pool_base);
-		*hi = xl(&d->x, d->pool_base + d->pool_size - 1);
+		*lo = ccdma_xl(&d->x, d->pool_base);
+		*hi = ccdma_xl(&d->x, d->pool_base + d->pool_size - 1);
 	}
 }
 
@@ -712,7 +687,7 @@ int ccdma_dev_attach_region(struct ccdma_dev *d, const struct ccdma_region *r,
 			rc = -EIO;
 			goto out;
 		}
-		da = xl(&d->x, a);
+		da = ccdma_xl(&d->x, a);
 	}
 	if (da + r->size - 1 > d->dma_mask || da + r->size - 1 < da) {
 		ccdma_err("dev %s: attach of region %p+%zu: its DMA addresses "

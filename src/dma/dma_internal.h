@@ -85,9 +85,33 @@ struct ccdma_dev {
 /* device.c */
 enum where ccdma_dev_classify(struct ccdma_dev *d, uintptr_t a, size_t len,
 			      struct dev_region **rp);
+/* Non-IOMMU: physical -> DMA.  Callers made sure the result exists. */
+static inline ccdma_addr_t ccdma_xl(const struct ccdma_xlate *x, uint64_t pa)
+{
+	switch (x->kind) {
+	case CCDMA_XLATE_OFFSET: return pa + x->offset;
+	case CCDMA_XLATE_SET_BIT: return pa | (1ull << x->bit);
+	case CCDMA_XLATE_CLEAR_BIT: return pa & ~(1ull << x->bit);
+	default: return pa;
+	}
+}
+
 /* DMA address of CPU address a, which the classification put in `w`. */
-ccdma_addr_t ccdma_dev_dma_of(const struct ccdma_dev *d, enum where w,
-			      const struct dev_region *r, uintptr_t a);
+static inline ccdma_addr_t ccdma_dev_dma_of(const struct ccdma_dev *d,
+					    enum where w,
+					    const struct dev_region *r,
+					    uintptr_t a)
+{
+	if (w == W_REGION)
+		return r->dma + (a - r->base);
+	if (d->iommu)
+		return d->iova_pool + (a - d->pool_base);
+	/* The shared bit names the shared alias; private memory a device
+	 * reaches directly (trusted, or direct mode) is named without it. */
+	if (w == W_PRIVATE && d->x.kind == CCDMA_XLATE_SET_BIT)
+		return a;
+	return ccdma_xl(&d->x, a);
+}
 /* True when the translation carries private range [a, a+len) to a DMA
  * range that leads back to it (a bit translation needs the bit clear in
  * every byte), so a device that reaches private memory may use it. */
@@ -104,12 +128,61 @@ static inline bool ccdma_dev_fits(const struct ccdma_dev *d, ccdma_addr_t dma,
 	       (dma & (d->addr_align - 1)) == 0;
 }
 
+/*
+ * The fast test for "this DMA address names the device's pool": undo the
+ * translation and compare with the pool's range (no lookup).  *pa gets the
+ * CPU address.  The caller still checks it is inside a live allocation.
+ */
+static inline bool ccdma_dev_pool_pa(const struct ccdma_dev *d, ccdma_addr_t dma,
+				     uintptr_t *pa)
+{
+	uint64_t p = dma;
+
+	if (d->iommu) {
+		p = dma - d->iova_pool + d->pool_base;
+	} else {
+		switch (d->x.kind) {
+		case CCDMA_XLATE_OFFSET:
+			p = dma - d->x.offset;
+			break;
+		case CCDMA_XLATE_SET_BIT:
+			if (!(dma & (1ull << d->x.bit)))
+				return false;
+			p = dma & ~(1ull << d->x.bit);
+			break;
+		case CCDMA_XLATE_CLEAR_BIT:
+			if (dma & (1ull << d->x.bit))
+				return false;
+			break;
+		default:
+			break;
+		}
+	}
+	if (p - d->pool_base >= d->pool_size)
+		return false;
+	*pa = (uintptr_t)p;
+	return true;
+}
+
 /* Strict IOMMU: add or remove a mapping of CPU range [a, a+len) in
  * memory classified `w`.  perm: CCDMA_ACCESS_*. */
-void ccdma_pt_map(struct ccdma_dev *d, enum where w, struct dev_region *r,
-		  uintptr_t a, size_t len, unsigned perm);
-int ccdma_pt_unmap(struct ccdma_dev *d, enum where w, struct dev_region *r,
-		   uintptr_t a, size_t len, unsigned perm);
+void ccdma_pt_map_strict(struct ccdma_dev *d, enum where w, struct dev_region *r,
+			 uintptr_t a, size_t len, unsigned perm);
+int ccdma_pt_unmap_strict(struct ccdma_dev *d, enum where w, struct dev_region *r,
+			  uintptr_t a, size_t len, unsigned perm);
+static inline void ccdma_pt_map(struct ccdma_dev *d, enum where w,
+				struct dev_region *r, uintptr_t a, size_t len,
+				unsigned perm)
+{
+	if (unlikely(d->strict))
+		ccdma_pt_map_strict(d, w, r, a, len, perm);
+}
+static inline int ccdma_pt_unmap(struct ccdma_dev *d, enum where w,
+				 struct dev_region *r, uintptr_t a, size_t len,
+				 unsigned perm)
+{
+	return unlikely(d->strict) ? ccdma_pt_unmap_strict(d, w, r, a, len, perm) : 0;
+}
 bool ccdma_pt_allows(struct ccdma_dev *d, enum where w, struct dev_region *r,
 		     uintptr_t a, size_t len, unsigned perm);
 
@@ -133,25 +206,25 @@ void ccdma_reclaim_chunks(struct ccdma_dev *d, struct ccdma_seg_list *out);
 /* checker.c (entered only when d->dbg). */
 enum chk_kind { CHK_SINGLE = 0, CHK_LIST, CHK_COHERENT };
 bool ccdma_chk_enabled_for_new_device(void);
-void ccdma_chk_map(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
+__attribute__((cold)) void ccdma_chk_map(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 		   const void *key, uintptr_t cpu, size_t len, unsigned dir,
 		   bool bounced, const struct ccdma_chunk_list *in,
 		   const char *file, int line);
-void ccdma_chk_mapping_error(struct ccdma_dev *d, ccdma_addr_t dma);
+__attribute__((cold)) void ccdma_chk_mapping_error(struct ccdma_dev *d, ccdma_addr_t dma);
 /* Before an unmap: 0 when the mapping is known (its record is removed and
  * its pages unprotected), else -EINVAL after a report. */
-int ccdma_chk_unmap(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
+__attribute__((cold)) int ccdma_chk_unmap(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 		    const void *key, size_t len, unsigned dir,
 		    const char *file, int line);
 /* Before a sync's copy (either way): 0 when the window lies in a known
  * mapping (its pages are made accessible for the copy), else -EINVAL after
  * a report (window outside any mapping). */
-int ccdma_chk_sync(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
+__attribute__((cold)) int ccdma_chk_sync(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 		   const void *key, size_t off, size_t len, unsigned dir,
 		   bool for_cpu, const char *file, int line);
 /* After a sync_for_device's copy: the device owns the buffer again
  * (pages protected, FROM_DEVICE window poisoned). */
-void ccdma_chk_handover(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
+__attribute__((cold)) void ccdma_chk_handover(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 			const void *key, size_t off, size_t len);
 /* Report and reclaim every mapping still live; returns how many. */
 unsigned ccdma_chk_dev_destroy(struct ccdma_dev *d);

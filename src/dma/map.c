@@ -98,9 +98,12 @@ ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
 			  ptr, size, (int)dir, attrs, file ? file : "?", line);
 		return map_fail(-EINVAL);
 	}
-	w = ccdma_dev_classify(d, a, size, &r);
-	if (w == W_POOL && !in_live_alloc(d, a, size, &o, &b))
-		w = W_INVALID;
+	/* Pool memory: one O(1) lookup says it is inside a live allocation
+	 * (the only pool memory a mapping may name). */
+	if (a - d->pool_base < d->pool_size)
+		w = in_live_alloc(d, a, size, &o, &b) ? W_POOL : W_INVALID;
+	else
+		w = ccdma_dev_classify(d, a, size, &r);
 	if (likely(w == W_POOL || w == W_REGION)) {
 		dma = ccdma_dev_dma_of(d, w, r, a);
 		if (likely(ccdma_dev_fits(d, dma, size, d->dma_mask))) {
@@ -179,6 +182,7 @@ int ccdma_unmap_single_attrs_at(struct ccdma_dev *d, ccdma_addr_t addr,
 	struct ccdma_pool_owner o;
 	uintptr_t pa;
 	enum where w;
+	size_t asz;
 	void *b;
 
 	if (unlikely(!d || !size || (unsigned)dir > CCDMA_FROM_DEVICE ||
@@ -193,12 +197,18 @@ int ccdma_unmap_single_attrs_at(struct ccdma_dev *d, ccdma_addr_t addr,
 	if (unlikely(d->dbg) &&
 	    ccdma_chk_unmap(d, CHK_SINGLE, addr, NULL, size, dir, file, line))
 		return -EINVAL;
-	w = ccdma_dev_locate(d, addr, 1, &pa, &r);
-	/* Pool memory outside every live allocation (a bounce already
-	 * unmapped, say) is no live mapping. */
-	if (w == W_POOL && !in_live_alloc(d, pa, 1, &o, &b))
-		goto bad;
-	if (w == W_POOL && (o.tag & TAG_KIND_MASK) == TAG_BOUNCE) {
+	if (likely(ccdma_dev_pool_pa(d, addr, &pa))) {
+		/* Pool memory outside every live allocation (a bounce
+		 * already unmapped, say) is no live mapping. */
+		if (ccdma_pool_get_owner(d->pool, (void *)pa, &o, &b, &asz))
+			goto bad;
+		if ((o.tag & TAG_KIND_MASK) != TAG_BOUNCE) {
+			/* Shared memory mapped in place. */
+			if (size > asz - (pa - (uintptr_t)b))
+				goto bad;
+			return ccdma_pt_unmap(d, W_POOL, NULL, pa, size,
+					      ccdma_dir_perm(dir));
+		}
 		if ((uintptr_t)b != pa)
 			goto bad;
 		if (size != o.len || (unsigned)dir != o.tag >> TAG_DIR_SHIFT)
@@ -210,11 +220,9 @@ int ccdma_unmap_single_attrs_at(struct ccdma_dev *d, ccdma_addr_t addr,
 		bounce_release(d, b, &o, !(attrs & CCDMA_ATTR_SKIP_CPU_SYNC));
 		return 0;
 	}
-	if (w == W_POOL || w == W_REGION) {
-		if (w == W_POOL && !in_live_alloc(d, pa, size, &o, &b))
-			goto bad;
+	w = ccdma_dev_locate(d, addr, size, &pa, &r);
+	if (w == W_REGION)
 		return ccdma_pt_unmap(d, w, r, pa, size, ccdma_dir_perm(dir));
-	}
 	if (w == W_PRIVATE)
 		return 0;
 bad:

@@ -449,13 +449,18 @@ void *ccdma_pool_offset_to_addr(struct ccdma_pool *p, uint64_t off, size_t len)
 
 /* ---- dirty tracking -------------------------------------------------- */
 
+/* Mark granules [first, first+n) dirty: one atomic OR per 64 granules. */
 static void dirty_mark(struct ccdma_pool *p, uint32_t first, uint32_t n)
 {
-	uint32_t g;
+	uint32_t g = first, end = first + n;
 
-	for (g = first; g < first + n; g++)
-		__atomic_fetch_or(&p->dirty[g >> 6], 1ull << (g & 63),
-				  __ATOMIC_RELAXED);
+	while (g < end) {
+		uint32_t sh = g & 63, cnt = end - g < 64 - sh ? end - g : 64 - sh;
+		uint64_t bits = (cnt == 64 ? ~0ull : ((1ull << cnt) - 1)) << sh;
+
+		__atomic_fetch_or(&p->dirty[g >> 6], bits, __ATOMIC_RELAXED);
+		g += cnt;
+	}
 }
 
 bool ccdma_dirty_test_clear(struct ccdma_pool *p, uint32_t g)
