@@ -22,12 +22,8 @@ int main(void)
 	uint64_t base;
 	int l, lmap;
 
-	test_init();
-	REQUIRE(buf);
-	chk_on(0);
-	d = chk_dev("double", NULL);
+	d = chk_begin("double", buf);
 	base = chk_in_use(d);
-	chk_log_catch();
 
 	/* A bounced buffer. */
 	dma = AT(lmap, ccdma_map_single(d, buf, 512, CCDMA_TO_DEVICE));

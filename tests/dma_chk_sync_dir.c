@@ -21,11 +21,7 @@ int main(void)
 	struct ccdma_dev *d;
 	int l, lmap;
 
-	test_init();
-	REQUIRE(buf);
-	chk_on(0);
-	d = chk_dev("syncdir", NULL);
-	chk_log_catch();
+	d = chk_begin("syncdir", buf);
 
 	/* Mapped TO_DEVICE, synced as FROM_DEVICE both ways. */
 	memset(buf, 0x10, 512);

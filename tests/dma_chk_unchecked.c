@@ -21,11 +21,7 @@ int main(void)
 	struct ccdma_dev *d;
 	int l, lmap;
 
-	test_init();
-	REQUIRE(buf);
-	chk_on(0);
-	d = chk_dev("unchecked", NULL);
-	chk_log_catch();
+	d = chk_begin("unchecked", buf);
 
 	/* Buggy: never checked. */
 	memset(buf, 0, 128);

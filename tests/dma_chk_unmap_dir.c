@@ -22,12 +22,8 @@ int main(void)
 	uint64_t base;
 	int l, lmap;
 
-	test_init();
-	REQUIRE(buf);
-	chk_on(0);
-	d = chk_dev("dir", NULL);
+	d = chk_begin("dir", buf);
 	base = chk_in_use(d);
-	chk_log_catch();
 
 	/* Single: mapped FROM_DEVICE, unmapped TO_DEVICE. */
 	memset(buf, 0x11, 400);

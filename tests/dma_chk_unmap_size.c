@@ -17,12 +17,8 @@ int main(void)
 	uint64_t base;
 	int l, lmap;
 
-	test_init();
-	REQUIRE(buf);
-	chk_on(0);
-	d = chk_dev("size", NULL);
+	d = chk_begin("size", buf);
 	base = chk_in_use(d);
-	chk_log_catch();
 
 	memset(buf, 0x11, 300);
 	dma = AT(lmap, ccdma_map_single(d, buf, 300, CCDMA_FROM_DEVICE));

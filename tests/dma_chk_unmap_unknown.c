@@ -22,11 +22,7 @@ int main(void)
 	struct ccdma_dev *d;
 	int l, lmap;
 
-	test_init();
-	REQUIRE(buf);
-	chk_on(0);
-	d = chk_dev("unknown", NULL);
-	chk_log_catch();
+	d = chk_begin("unknown", buf);
 
 	/* Private memory the device never had. */
 	CHECK_EQ(AT(l, ccdma_unmap_single(d, (uintptr_t)buf, 256, CCDMA_TO_DEVICE)), -EINVAL);

@@ -219,4 +219,19 @@ static inline void chk_report_check(enum ccdma_debug_kind k, const char *file,
 		fprintf(stderr, "%s:%d: (report checked above) %s\n", tf, tl, r.msg);
 }
 
+/* The start of every checker test: harness, checker on, a device named
+ * `name` (default pool), log lines caught.  `buf` is the test's buffer
+ * (its allocation is checked here). */
+static inline struct ccdma_dev *chk_begin(const char *name, const void *buf)
+{
+	struct ccdma_dev *d;
+
+	test_init();
+	REQUIRE(buf);
+	chk_on(0);
+	d = chk_dev(name, NULL);
+	chk_log_catch();
+	return d;
+}
+
 #endif

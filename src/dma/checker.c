@@ -677,28 +677,38 @@ int ccdma_chk_unmap(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 	return 0;
 }
 
+/* The mapping a sync names: by its handle, or (single mappings) by an
+ * address inside it, when *off is then made relative to its start. */
+static struct rec *find_window(struct ccdma_dev *d, enum chk_kind k,
+			       ccdma_addr_t dma, const void *key, size_t *off,
+			       size_t len)
+{
+	struct rec *m = *find_slot(d, k, dma, key);
+	ccdma_addr_t at = dma + *off;
+
+	if (m || k != CHK_SINGLE)
+		return m;
+	for (m = chk.live; m; m = m->lnext) {
+		if (m->dev == d && m->kind == CHK_SINGLE &&
+		    at - m->dma < m->len && len <= m->len - (at - m->dma)) {
+			*off = (size_t)(at - m->dma);
+			return m;
+		}
+	}
+	return NULL;
+}
+
 int ccdma_chk_sync(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 		   const void *key, size_t off, size_t len, unsigned dir,
 		   bool for_cpu, const char *file, int line)
 {
 	const char *what = for_cpu ? "sync_for_cpu" : "sync_for_device";
-	struct rec **pp, *m;
-	ccdma_addr_t at = dma + off;
+	struct rec *m;
 	char t[48];
 
 	ccdma_mutex_lock(&chk.lock);
 	drain_events();
-	pp = find_slot(d, k, dma, key);
-	m = *pp;
-	if (!m && k == CHK_SINGLE) {
-		/* A window given by an address inside the mapping. */
-		for (m = chk.live; m; m = m->lnext)
-			if (m->dev == d && m->kind == CHK_SINGLE &&
-			    at - m->dma < m->len && len <= m->len - (at - m->dma))
-				break;
-		if (m)
-			off = (size_t)(at - m->dma);
-	}
+	m = find_window(d, k, dma, key, &off, len);
 	if (!m) {
 		report(CCDMA_DBG_SYNC_OUTSIDE, file, line, NULL,
 		       "%s of %s+%zu (%zu bytes): no mapping of device %s holds "
@@ -732,18 +742,9 @@ void ccdma_chk_handover(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 			const void *key, size_t off, size_t len)
 {
 	struct rec *m;
-	ccdma_addr_t at = dma + off;
 
 	ccdma_mutex_lock(&chk.lock);
-	m = *find_slot(d, k, dma, key);
-	if (!m && k == CHK_SINGLE) {
-		for (m = chk.live; m; m = m->lnext)
-			if (m->dev == d && m->kind == CHK_SINGLE &&
-			    at - m->dma < m->len && len <= m->len - (at - m->dma))
-				break;
-		if (m)
-			off = (size_t)(at - m->dma);
-	}
+	m = find_window(d, k, dma, key, &off, len);
 	if (m && off <= m->len && len <= m->len - off)
 		protect(m, off, len);
 	ccdma_mutex_unlock(&chk.lock);
