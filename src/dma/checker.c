@@ -733,7 +733,6 @@ int ccdma_chk_sync(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 	 * the pages must be accessible (for_device re-protects them after
 	 * the copy, in ccdma_chk_handover()). */
 	unprotect(m);
-	(void)for_cpu;
 	ccdma_mutex_unlock(&chk.lock);
 	return 0;
 }

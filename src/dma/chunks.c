@@ -182,7 +182,7 @@ static int emit(const struct ccdma_dev *d, struct ccdma_seg_list *out,
 
 		if (last && last->flags == flags && last->addr + last->len == dma &&
 		    last->len < d->max_seg &&
-		    ((last->addr ^ dma) & ~d->boundary) == 0 && d->boundary != 0) {
+		    ((last->addr ^ dma) & ~d->boundary) == 0) {
 			take = d->max_seg - last->len;
 			if (to_line && take > to_line)
 				take = to_line;
@@ -252,8 +252,7 @@ int ccdma_map_chunks_attrs_at(struct ccdma_dev *d,
 
 	if (!d || !in || !out || !in->n || !in->chunk || !out->seg ||
 	    (unsigned)dir > CCDMA_FROM_DEVICE ||
-	    (attrs & ~(unsigned)(CCDMA_ATTR_SKIP_CPU_SYNC | CCDMA_ATTR_NO_BOUNCE |
-				 CCDMA_ATTR_WAIT))) {
+	    (attrs & ~(unsigned)CCDMA_ATTRS_KNOWN)) {
 		ccdma_err("map_chunks at %s:%d: invalid argument (NULL device or "
 			  "list, empty list, no output storage, or an unknown "
 			  "direction or attribute)", loc(file), line);
@@ -289,33 +288,16 @@ int ccdma_map_chunks_attrs_at(struct ccdma_dev *d,
 		}
 	}
 	if (any_bounce) {
-		struct ccdma_pool_req req = {
-			.size = cursor,
-			.align = d->addr_align > 1 ? d->addr_align : 0,
-			.min_align_mask = d->min_align_mask,
-			.orig = (uintptr_t)first_orig,
-			.flags = ((attrs & CCDMA_ATTR_WAIT) ? CCDMA_POOL_WAIT : 0) |
-				 ((dir == CCDMA_FROM_DEVICE ||
-				   (dir == CCDMA_BIDIRECTIONAL &&
-				    (attrs & CCDMA_ATTR_SKIP_CPU_SYNC))) ?
-				  CCDMA_POOL_ZERO : 0),
-			.timeout_ns = CCDMA_POOL_WAIT_DEFAULT_NS,
-		};
-		struct ccdma_pool_owner o = {
-			.orig = 0, .len = (uint32_t)cursor, .tag = TAG_LIST,
-		};
-
 		if (attrs & CCDMA_ATTR_NO_BOUNCE) {
 			ccdma_err("dev %s: map_chunks at %s:%d: the device cannot reach "
 				  "some chunks directly and NO_BOUNCE forbids a bounce",
 				  d->name, loc(file), line);
 			return -EIO;
 		}
-		rc = ccdma_pool_alloc_req(d->pool, &req, &b);
+		rc = ccdma_bounce_alloc(d, (uintptr_t)first_orig, cursor, dir, attrs,
+					TAG_LIST, &b);
 		if (rc)
 			return rc;
-		o.tag |= (uint32_t)dir << TAG_DIR_SHIFT;
-		ccdma_pool_set_owner(d->pool, b, &o);
 		bdma = ccdma_dev_dma_of(d, W_POOL, NULL, (uintptr_t)b);
 	}
 	/* Pass 2: copy and emit. */
@@ -465,8 +447,7 @@ int ccdma_unmap_chunks_attrs_at(struct ccdma_dev *d,
 	if (rc)
 		return rc;
 	if ((unsigned)dir > CCDMA_FROM_DEVICE ||
-	    (attrs & ~(unsigned)(CCDMA_ATTR_SKIP_CPU_SYNC | CCDMA_ATTR_NO_BOUNCE |
-				 CCDMA_ATTR_WAIT))) {
+	    (attrs & ~(unsigned)CCDMA_ATTRS_KNOWN)) {
 		ccdma_err("dev %s: unmap_chunks at %s:%d: unknown direction or "
 			  "attribute", d->name, loc(file), line);
 		return -EINVAL;

@@ -373,8 +373,7 @@ static const char *check_config(const struct ccdma_dev_config *c)
 		return "max_seg_size must be 1 .. 4 GiB - 1";
 	if (!is_mask(c->seg_boundary))
 		return "seg_boundary must be a mask of the form 2^n-1";
-	if (c->seg_boundary < 4095 && c->seg_boundary + 1 < c->max_seg_size &&
-	    c->seg_boundary + 1 < 256)
+	if (c->seg_boundary < 255)
 		return "seg_boundary must be at least 255";
 	if (!is_mask(c->min_align_mask) || c->min_align_mask >= 65536)
 		return "min_align_mask must be 2^n-1 below 64 KiB (the smallest region size)";

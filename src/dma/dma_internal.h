@@ -29,8 +29,6 @@
 #include "platform/os.h"
 #include "pool/pool_dma.h"
 
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
 
 /* Owner record tags (pool_dma.h): kind in the low byte, direction above. */
 enum {
@@ -40,6 +38,10 @@ enum {
 	TAG_KIND_MASK = 0xff,
 	TAG_DIR_SHIFT = 8,
 };
+
+/* The attributes every streaming call accepts. */
+#define CCDMA_ATTRS_KNOWN \
+	(CCDMA_ATTR_SKIP_CPU_SYNC | CCDMA_ATTR_NO_BOUNCE | CCDMA_ATTR_WAIT)
 
 enum where { W_INVALID = 0, W_POOL, W_REGION, W_PRIVATE };
 
@@ -196,6 +198,12 @@ static inline unsigned ccdma_dir_perm(unsigned dir)
 
 const char *ccdma_dir_name(unsigned dir);
 
+/* map.c: take `size` bytes of bounce memory for a mapping in direction
+ * `dir` (zeroed where nothing will be copied in, aligned for the device,
+ * keeping orig's low bits under min_align_mask) and record the owner
+ * {orig, size, tag | dir}.  0, or -ENOMEM / -EINVAL from the pool. */
+int ccdma_bounce_alloc(struct ccdma_dev *d, uintptr_t orig, size_t size,
+		       unsigned dir, unsigned attrs, uint32_t tag, void **b);
 /* map.c: release one tracked mapping without copying (device teardown). */
 void ccdma_reclaim_single(struct ccdma_dev *d, ccdma_addr_t dma, size_t len,
 			  unsigned dir);

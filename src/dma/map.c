@@ -32,8 +32,6 @@ static bool bad_range(uintptr_t a, size_t len)
 	return !a || !len || a + len - 1 < a;
 }
 
-#define ATTRS_KNOWN (CCDMA_ATTR_SKIP_CPU_SYNC | CCDMA_ATTR_NO_BOUNCE | CCDMA_ATTR_WAIT)
-
 static unsigned bounce_pool_flags(unsigned dir, unsigned attrs)
 {
 	unsigned f = (attrs & CCDMA_ATTR_WAIT) ? CCDMA_POOL_WAIT : 0;
@@ -47,22 +45,34 @@ static unsigned bounce_pool_flags(unsigned dir, unsigned attrs)
 	return f;
 }
 
-static int bounce_alloc(struct ccdma_dev *d, uintptr_t orig, size_t size,
-			unsigned pool_flags, void **b)
+int ccdma_bounce_alloc(struct ccdma_dev *d, uintptr_t orig, size_t size,
+		       unsigned dir, unsigned attrs, uint32_t tag, void **b)
 {
-	struct ccdma_pool_req req;
-
-	if (likely(d->addr_align <= 1 && !d->min_align_mask))
-		return ccdma_pool_alloc(d->pool, size, pool_flags, b);
-	req = (struct ccdma_pool_req){
-		.size = size,
-		.align = d->addr_align > 1 ? d->addr_align : 0,
-		.min_align_mask = d->min_align_mask,
+	struct ccdma_pool_owner o = {
 		.orig = orig,
-		.flags = pool_flags,
-		.timeout_ns = CCDMA_POOL_WAIT_DEFAULT_NS,
+		.len = (uint32_t)size,
+		.tag = tag | (dir << TAG_DIR_SHIFT),
 	};
-	return ccdma_pool_alloc_req(d->pool, &req, b);
+	struct ccdma_pool_req req;
+	unsigned flags = bounce_pool_flags(dir, attrs);
+	int rc;
+
+	if (likely(d->addr_align <= 1 && !d->min_align_mask)) {
+		rc = ccdma_pool_alloc(d->pool, size, flags, b);
+	} else {
+		req = (struct ccdma_pool_req){
+			.size = size,
+			.align = d->addr_align > 1 ? d->addr_align : 0,
+			.min_align_mask = d->min_align_mask,
+			.orig = orig,
+			.flags = flags,
+			.timeout_ns = CCDMA_POOL_WAIT_DEFAULT_NS,
+		};
+		rc = ccdma_pool_alloc_req(d->pool, &req, b);
+	}
+	if (likely(!rc))
+		ccdma_pool_set_owner(d->pool, *b, &o);
+	return rc;
 }
 
 /* True when [a, a+len) lies inside one live allocation of the device's
@@ -91,7 +101,7 @@ ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
 	int rc;
 
 	if (unlikely(!d || bad_range(a, size) || (unsigned)dir > CCDMA_FROM_DEVICE ||
-		     (attrs & ~(unsigned)ATTRS_KNOWN))) {
+		     (attrs & ~(unsigned)CCDMA_ATTRS_KNOWN))) {
 		ccdma_err("map_single(%p, %zu, dir %d, attrs %#x) at %s:%d: invalid "
 			  "argument (NULL device or buffer, zero length, a range "
 			  "that wraps, or an unknown direction or attribute)",
@@ -136,13 +146,9 @@ ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
 			  line, CCDMA_POOL_MAX_ALLOC);
 		return map_fail(-EINVAL);
 	}
-	rc = bounce_alloc(d, a, size, bounce_pool_flags(dir, attrs), &b);
+	rc = ccdma_bounce_alloc(d, a, size, dir, attrs, TAG_BOUNCE, &b);
 	if (unlikely(rc))
 		return map_fail(rc);
-	o.orig = a;
-	o.len = (uint32_t)size;
-	o.tag = TAG_BOUNCE | ((uint32_t)dir << TAG_DIR_SHIFT);
-	ccdma_pool_set_owner(d->pool, b, &o);
 	if (dir != CCDMA_FROM_DEVICE && !(attrs & CCDMA_ATTR_SKIP_CPU_SYNC)) {
 		ccdma_memcpy(b, ptr, size);
 		ccdma_pool_count_copy(d->pool, true, size);
@@ -186,7 +192,7 @@ int ccdma_unmap_single_attrs_at(struct ccdma_dev *d, ccdma_addr_t addr,
 	void *b;
 
 	if (unlikely(!d || !size || (unsigned)dir > CCDMA_FROM_DEVICE ||
-		     (attrs & ~(unsigned)ATTRS_KNOWN) || addr == CCDMA_MAPPING_ERROR)) {
+		     (attrs & ~(unsigned)CCDMA_ATTRS_KNOWN) || addr == CCDMA_MAPPING_ERROR)) {
 		ccdma_err("unmap_single(%#llx, %zu, dir %d) at %s:%d: invalid "
 			  "argument (NULL device, zero length, CCDMA_MAPPING_ERROR, "
 			  "or an unknown direction or attribute)",
@@ -275,9 +281,14 @@ static int sync_range(struct ccdma_dev *d, ccdma_addr_t addr, size_t off,
 	    ccdma_chk_sync(d, CHK_SINGLE, addr, NULL, off, size, dir, for_cpu,
 			   file, line))
 		return -EINVAL;
-	w = ccdma_dev_locate(d, start, size, &pa, &r);
-	if (w == W_POOL && !in_live_alloc(d, pa, size, &o, &b))
-		goto bad;
+	if (ccdma_dev_pool_pa(d, start, &pa)) {
+		/* One lookup: a live allocation, and whether it is a bounce. */
+		if (!in_live_alloc(d, pa, size, &o, &b))
+			goto bad;
+		w = W_POOL;
+	} else {
+		w = ccdma_dev_locate(d, start, size, &pa, &r);
+	}
 	if (w == W_POOL && (o.tag & TAG_KIND_MASK) == TAG_BOUNCE) {
 		uintptr_t boff = pa - (uintptr_t)b;
 

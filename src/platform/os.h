@@ -151,6 +151,10 @@ void ccdma_log(enum ccdma_log_level level, const char *fmt, ...)
 int ccdma_snprintf(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Branch hints for the layers' fast paths. */
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
 /* Small freestanding helpers the core needs instead of <string.h>. */
 #define ccdma_memset __builtin_memset
 #define ccdma_memcpy __builtin_memcpy

@@ -49,8 +49,6 @@
 #include "platform/os.h"
 #include "pool/pool_dma.h"
 
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
 
 /* Classes 0 .. NSMALL-1 are served by slot caches. */
 #define CCDMA_NSMALL 29
