@@ -510,6 +510,8 @@ enum ccdma_debug_kind {
 	CCDMA_DBG_CPU_ACCESS,        /* CPU touched a buffer the device owns */
 	CCDMA_DBG_UNSYNCED_READ,     /* CPU read device data without
 					sync_for_cpu (forced bounce) */
+	CCDMA_DBG_MISSING_POSTREAD,  /* busdma: unload after PREREAD without
+					a POSTREAD of the window */
 	CCDMA_DBG_NKINDS
 };
 

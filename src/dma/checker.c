@@ -104,6 +104,7 @@ static const char *const kind_names[CCDMA_DBG_NKINDS] = {
 	[CCDMA_DBG_LEAK] = "leak",
 	[CCDMA_DBG_CPU_ACCESS] = "cpu-access",
 	[CCDMA_DBG_UNSYNCED_READ] = "unsynced-read",
+	[CCDMA_DBG_MISSING_POSTREAD] = "missing-postread",
 };
 
 const char *ccdma_debug_kind_name(enum ccdma_debug_kind k)
@@ -224,24 +225,46 @@ static void emit_report(enum ccdma_debug_kind k, const char *file, int line,
 	ccdma_err("dma-debug: %s", msg);
 }
 
+static void vreport(enum ccdma_debug_kind k, const char *file, int line,
+		    const char *mfile, int mline, ccdma_addr_t addr,
+		    uint64_t size, const char *fmt, va_list ap)
+{
+	char body[256];
+
+	ccdma_os_vsnprintf(body, sizeof(body), fmt, ap);
+	__atomic_add_fetch(&chk.counts[k], 1, __ATOMIC_RELAXED);
+	emit_report(k, file, line, mfile, mline, addr, size, body);
+	if (__atomic_load_n(&chk.flags, __ATOMIC_RELAXED) & CCDMA_DEBUG_ABORT) {
+		ccdma_err("dma-debug: aborting on the first report (CCDMA_DEBUG=abort)");
+		ccdma_os_abort();
+	}
+}
+
 /* Under chk.lock.  `m` (may be NULL) is the mapping concerned. */
 __attribute__((format(printf, 5, 6)))
 static void report(enum ccdma_debug_kind k, const char *file, int line,
 		   const struct rec *m, const char *fmt, ...)
 {
-	char body[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	ccdma_os_vsnprintf(body, sizeof(body), fmt, ap);
+	vreport(k, file, line, m ? m->file : NULL, m ? m->line : 0,
+		m ? m->dma : 0, m ? m->len : 0, fmt, ap);
 	va_end(ap);
-	__atomic_add_fetch(&chk.counts[k], 1, __ATOMIC_RELAXED);
-	emit_report(k, file, line, m ? m->file : NULL, m ? m->line : 0,
-		    m ? m->dma : 0, m ? m->len : 0, body);
-	if (__atomic_load_n(&chk.flags, __ATOMIC_RELAXED) & CCDMA_DEBUG_ABORT) {
-		ccdma_err("dma-debug: aborting on the first report (CCDMA_DEBUG=abort)");
-		ccdma_os_abort();
-	}
+}
+
+void ccdma_chk_report(enum ccdma_debug_kind k, const char *file, int line,
+		      const char *mfile, int mline, ccdma_addr_t addr,
+		      uint64_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	chk_init();
+	ccdma_mutex_lock(&chk.lock);
+	va_start(ap, fmt);
+	vreport(k, file, line, mfile, mline, addr, size, fmt, ap);
+	va_end(ap);
+	ccdma_mutex_unlock(&chk.lock);
 }
 
 /* Turn fault events recorded by the signal handler into reports. */

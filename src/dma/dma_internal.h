@@ -35,6 +35,8 @@ enum {
 	TAG_BOUNCE = 1,      /* a map_single bounce */
 	TAG_COHERENT = 2,    /* ccdma_alloc_coherent */
 	TAG_LIST = 3,        /* the bounce of a chunk-list mapping */
+	TAG_BUSDMA = 4,      /* busdma bounce (a load's or a reservation) */
+	TAG_DMAMEM = 5,      /* busdma dmamem_alloc */
 	TAG_KIND_MASK = 0xff,
 	TAG_DIR_SHIFT = 8,
 };
@@ -234,6 +236,11 @@ __attribute__((cold)) int ccdma_chk_sync(struct ccdma_dev *d, enum chk_kind k, c
  * (pages protected, FROM_DEVICE window poisoned). */
 __attribute__((cold)) void ccdma_chk_handover(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 			const void *key, size_t off, size_t len);
+/* A report from a layer above (busdma), with its own call sites. */
+__attribute__((cold, format(printf, 8, 9)))
+void ccdma_chk_report(enum ccdma_debug_kind k, const char *file, int line,
+		      const char *mfile, int mline, ccdma_addr_t addr,
+		      uint64_t size, const char *fmt, ...);
 /* Report and reclaim every mapping still live; returns how many. */
 unsigned ccdma_chk_dev_destroy(struct ccdma_dev *d);
 

@@ -425,6 +425,11 @@ void ccdma_pool_count_copy(struct ccdma_pool *p, bool to_device, size_t bytes)
 	relaxed_add(&tc->copied[i], bytes);
 }
 
+size_t ccdma_pool_max_align(const struct ccdma_pool *p)
+{
+	return p->cfg.region_size;
+}
+
 bool ccdma_pool_contains(struct ccdma_pool *p, const void *addr, size_t len)
 {
 	uintptr_t a = (uintptr_t)addr;

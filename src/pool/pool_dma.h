@@ -36,4 +36,7 @@ int ccdma_pool_get_owner(struct ccdma_pool *p, const void *addr,
  * calling thread's counters (no shared cache line). */
 void ccdma_pool_count_copy(struct ccdma_pool *p, bool to_device, size_t bytes);
 
+/* The largest alignment an allocation may ask for (the region size). */
+size_t ccdma_pool_max_align(const struct ccdma_pool *p);
+
 #endif /* CCDMA_POOL_DMA_H */

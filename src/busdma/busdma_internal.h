@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * busdma internals.  busdma is a front-end: it decides how each piece of
+ * a transfer is carried (in place, or bounced) and describes it in BSD
+ * segments; the memory, the translation, the reach and the checker are the
+ * dma layer's (dma_internal.h) and the bounce memory is the device's pool.
+ */
+#ifndef CCDMA_BUSDMA_INTERNAL_H
+#define CCDMA_BUSDMA_INTERNAL_H
+
+#include <ccdma/busdma.h>
+
+#include "dma/dma_internal.h"
+
+struct ccdma_bus_dma_tag {
+	struct ccdma_dev *dev;
+	struct ccdma_bus_dma_tag *parent;
+	struct ccdma_bus_dma_tag_config c;  /* effective: no zeros */
+	size_t page;
+	uint32_t users;                     /* maps and child tags (atomic) */
+};
+
+/* Load flags every load accepts. */
+#define BUSDMA_LOAD_FLAGS \
+	(CCDMA_BUS_DMA_NOWAIT | CCDMA_BUS_DMA_STREAMING | CCDMA_BUS_DMA_READ | \
+	 CCDMA_BUS_DMA_WRITE | CCDMA_BUS_DMA_COHERENT)
+
+static inline bool busdma_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static inline size_t busdma_round_up(size_t v, size_t align)
+{
+	return (v + align - 1) & ~(align - 1);
+}
+
+/* The alignment to ask the pool for when `need` bytes of bounce (or
+ * dmamem) must start `align`-aligned and should cross as few multiples of
+ * `boundary` (0: none) as possible: an allocation aligned to the next
+ * power of two of its size crosses none it need not. */
+size_t ccdma_busdma_alloc_align(const struct ccdma_bus_dma_tag *t, size_t align,
+				size_t boundary, size_t need);
+
+/* Take `size` bytes of shared memory from the device's pool for the tag
+ * (page-rounded under ISOLATE) with owner tag `otag`.  0 or a positive
+ * errno after a message naming `what`. */
+int ccdma_busdma_pool_get(const struct ccdma_bus_dma_tag *t, size_t size,
+			  size_t align, size_t boundary, bool wait, uint32_t otag,
+			  const char *what, void **out, size_t *got);
+
+#endif /* CCDMA_BUSDMA_INTERNAL_H */

@@ -1,0 +1,628 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * busdma maps and loads.
+ *
+ * A load walks the transfer's pieces (one linear buffer, iovecs, or raw
+ * segments) twice.  The first walk decides, per piece, whether the device
+ * uses it in place or it is bounced, and lays the bounced pieces out one
+ * after another in a single bounce area (each piece that starts a segment
+ * at the tag's alignment, a piece that continues the previous one right
+ * after it); the second walk, once the bounce area exists, emits the
+ * segments: runs contiguous in DMA space, in CPU space and in bounce space
+ * grow one segment until maxsegsz or a boundary line ends it.  So every
+ * segment carries one contiguous original range and at most one contiguous
+ * bounce range: its _ds_va and _ds_bounce_va.
+ *
+ * The bounce area is the map's ALLOCNOW reservation (sized for the worst
+ * case at create) or one pool allocation taken for this load.
+ */
+#include "busdma/busdma_internal.h"
+
+#define CREATE_FLAGS \
+	(CCDMA_BUS_DMA_NOWAIT | CCDMA_BUS_DMA_ALLOCNOW | CCDMA_BUS_DMA_STREAMING | \
+	 CCDMA_BUS_DMA_COHERENT)
+
+static const char *at_file(const char *f)
+{
+	return f ? f : "?";
+}
+
+/* ---- create / destroy -------------------------------------------------- */
+
+/* Worst-case bounce bytes of a map: every byte bounced, and each of up to
+ * nsegments pieces after the first padded to the alignment. */
+static size_t worst_case(size_t size, int nsegments, size_t align)
+{
+	return size + (align > 1 ? (size_t)(nsegments - 1) * (align - 1) : 0);
+}
+
+int ccdma_bus_dmamap_create(ccdma_bus_dma_tag_t t, ccdma_bus_size_t size,
+			    int nsegments, ccdma_bus_size_t maxsegsz,
+			    ccdma_bus_size_t boundary, int flags,
+			    ccdma_bus_dmamap_t *mapp)
+{
+	struct ccdma_bus_dmamap *m;
+	const char *why = NULL;
+	size_t align;
+	int rc;
+
+	if (!t || !mapp) {
+		ccdma_err("bus_dmamap_create: NULL tag or map pointer");
+		return EINVAL;
+	}
+	align = t->c.alignment;
+	if (!maxsegsz)
+		maxsegsz = t->c.maxsegsz;
+	if (!boundary)
+		boundary = t->c.boundary;
+	if (!size || size > t->c.maxsize)
+		why = "size is 0 or above the tag's maxsize";
+	else if (nsegments < 1 || nsegments > t->c.nsegments)
+		why = "nsegments is below 1 or above the tag's";
+	else if (maxsegsz > t->c.maxsegsz)
+		why = "maxsegsz is above (widens) the tag's";
+	else if (maxsegsz % align)
+		why = "maxsegsz is not a multiple of the tag's alignment";
+	else if (!busdma_pow2(boundary) && boundary)
+		why = "boundary is not a power of two";
+	else if (t->c.boundary && boundary > t->c.boundary)
+		why = "boundary is above (widens) the tag's";
+	else if (boundary && boundary < align)
+		why = "boundary is below the tag's alignment";
+	else if ((unsigned)flags & ~(unsigned)CREATE_FLAGS)
+		why = "unknown flags";
+	else if ((flags & CCDMA_BUS_DMA_ALLOCNOW) &&
+		 worst_case(size, nsegments, align) > CCDMA_POOL_MAX_ALLOC)
+		why = "the ALLOCNOW reservation (size plus alignment padding of "
+		      "every segment) exceeds the largest bounce";
+	if (why) {
+		ccdma_err("bus_dmamap_create(dev %s, size %zu, nsegments %d, maxsegsz "
+			  "%zu, boundary %zu, flags %#x): %s", t->dev->name, size,
+			  nsegments, maxsegsz, boundary, (unsigned)flags, why);
+		return EINVAL;
+	}
+	m = ccdma_os_calloc(1, sizeof(*m) + (size_t)nsegments * sizeof(m->dm_segs[0]));
+	if (!m)
+		return ENOMEM;
+	m->_dm_tag = t;
+	m->_dm_size = size;
+	m->_dm_segcnt = nsegments;
+	m->_dm_flags = (unsigned)flags;
+	m->_dm_maxsegsz = maxsegsz;
+	m->_dm_boundary = boundary;
+	m->_dm_align = align;
+	if (flags & CCDMA_BUS_DMA_ALLOCNOW) {
+		rc = ccdma_busdma_pool_get(t, worst_case(size, nsegments, align),
+					   align, boundary,
+					   !(flags & CCDMA_BUS_DMA_NOWAIT), TAG_BUSDMA,
+					   "bus_dmamap_create(ALLOCNOW)", &m->_dm_resv,
+					   &m->_dm_resv_size);
+		if (rc) {
+			ccdma_os_free(m);
+			return rc;
+		}
+	}
+	__atomic_add_fetch(&t->users, 1, __ATOMIC_RELAXED);
+	*mapp = m;
+	return 0;
+}
+
+static bool bad_map(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m, const char *what)
+{
+	if (t && m && m->_dm_tag == t)
+		return false;
+	ccdma_err("%s: NULL tag or map, or a map of another tag", what);
+	return true;
+}
+
+int ccdma_bus_dmamap_destroy(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m)
+{
+	if (bad_map(t, m, "bus_dmamap_destroy"))
+		return EINVAL;
+	if (m->_dm_loaded) {
+		ccdma_err("bus_dmamap_destroy(dev %s): the map is loaded (at %s:%d); "
+			  "unload it first", t->dev->name, at_file(m->_dm_load_file),
+			  m->_dm_load_line);
+		return EBUSY;
+	}
+	if (m->_dm_resv)
+		ccdma_pool_free(t->dev->pool, m->_dm_resv, SIZE_MAX);
+	__atomic_sub_fetch(&t->users, 1, __ATOMIC_RELEASE);
+	ccdma_os_free(m);
+	return 0;
+}
+
+/* ---- the transfer's pieces ------------------------------------------- */
+
+enum src_kind { SRC_LINEAR, SRC_IOVEC, SRC_RAW };
+
+struct src {
+	enum src_kind kind;
+	const void *p;      /* buffer, iovec array or segment array */
+	int n;              /* iovecs or segments */
+	size_t total;       /* bytes of the transfer */
+};
+
+struct piece {
+	uintptr_t va;       /* CPU address; 0: device memory at `bus` */
+	ccdma_addr_t bus;
+	size_t len;
+};
+
+/* Piece i of the transfer, with `left` bytes still to go (raw segments are
+ * cut at the load size).  False when there are no more. */
+static bool src_piece(const struct src *s, int i, size_t left, struct piece *pc)
+{
+	const struct ccdma_iovec *iov;
+	const ccdma_bus_dma_segment_t *seg;
+
+	if (!left || i >= s->n)
+		return false;
+	switch (s->kind) {
+	case SRC_LINEAR:
+		pc->va = (uintptr_t)s->p;
+		pc->bus = 0;
+		pc->len = s->total;
+		break;
+	case SRC_IOVEC:
+		iov = (const struct ccdma_iovec *)s->p + i;
+		pc->va = (uintptr_t)iov->iov_base;
+		pc->bus = 0;
+		pc->len = iov->iov_len;
+		break;
+	default:
+		seg = (const ccdma_bus_dma_segment_t *)s->p + i;
+		pc->va = seg->_ds_va;
+		pc->bus = seg->ds_addr;
+		pc->len = seg->ds_len < left ? seg->ds_len : left;
+		break;
+	}
+	return true;
+}
+
+/* ---- the two walks ------------------------------------------------------ */
+
+struct decision {
+	bool in_place;
+	enum where w;
+	struct dev_region *r;
+	ccdma_addr_t dma;
+};
+
+#define DECISION_CACHE 16
+
+struct walk {
+	struct ccdma_bus_dma_tag *t;
+	struct ccdma_bus_dmamap *m;
+	const char *what, *file;
+	int line;
+	bool emit;              /* second walk */
+	uintptr_t bounce;       /* second walk: the bounce area */
+	size_t boff;            /* bounce bytes laid out so far */
+	bool prev, prev_bounced;
+	uintptr_t prev_va_end;
+	ccdma_addr_t prev_dma_end;
+	struct decision cache[DECISION_CACHE];
+};
+
+/* Room left in a segment that starts at `start` and holds `cur` bytes. */
+static size_t seg_room(const struct ccdma_bus_dmamap *m, ccdma_addr_t start,
+		       size_t cur)
+{
+	size_t room = m->_dm_maxsegsz - cur, b;
+
+	if (m->_dm_boundary) {
+		b = m->_dm_boundary - (size_t)(start & (m->_dm_boundary - 1)) - cur;
+		if (b < room)
+			room = b;
+	}
+	return room;
+}
+
+/* True when the last segment `s` can grow by a range at dma / va / bva. */
+static bool continues(const ccdma_bus_dma_segment_t *s, ccdma_addr_t dma,
+		      uintptr_t va, uintptr_t bva)
+{
+	if (s->ds_addr + s->ds_len != dma)
+		return false;
+	if (va ? s->_ds_va + s->ds_len != va || !s->_ds_va : s->_ds_va != 0)
+		return false;
+	return bva ? s->_ds_bounce_va && s->_ds_bounce_va + s->ds_len == bva :
+		     !s->_ds_bounce_va;
+}
+
+/* Append a range to the map's segments.  0 or EFBIG. */
+static int emit(struct ccdma_bus_dmamap *m, ccdma_addr_t dma, uintptr_t va,
+		uintptr_t bva, size_t len)
+{
+	ccdma_bus_dma_segment_t *s = m->dm_nsegs ? &m->dm_segs[m->dm_nsegs - 1] : NULL;
+	size_t room = 0, take;
+
+	while (len) {
+		if (s && continues(s, dma, va, bva))
+			room = seg_room(m, s->ds_addr, s->ds_len);
+		if (!room) {
+			if (m->dm_nsegs == m->_dm_segcnt)
+				return EFBIG;
+			s = &m->dm_segs[m->dm_nsegs++];
+			s->ds_addr = dma;
+			s->ds_len = 0;
+			s->_ds_va = va;
+			s->_ds_bounce_va = bva;
+			room = seg_room(m, dma, 0);
+		}
+		take = len < room ? len : room;
+		s->ds_len += take;
+		dma += take;
+		va += va ? take : 0;
+		bva += bva ? take : 0;
+		len -= take;
+		room = 0;
+	}
+	return 0;
+}
+
+/* Decide how piece `pc` (number i) is carried.  0 or EINVAL. */
+static int decide(struct walk *wk, int i, const struct piece *pc,
+		  struct decision *dc)
+{
+	struct ccdma_dev *d = wk->t->dev;
+	const struct ccdma_bus_dma_tag_config *c = &wk->t->c;
+	struct ccdma_pool_owner o;
+	uintptr_t a = pc->va;
+	size_t asz;
+	void *b;
+
+	dc->r = NULL;
+	dc->in_place = false;
+	if (!a) {
+		/* Device memory named by bus address: nothing to bounce. */
+		dc->w = W_INVALID;
+		dc->dma = pc->bus;
+		if (pc->bus + pc->len - 1 < pc->bus || pc->bus + pc->len - 1 > c->addr_limit) {
+			ccdma_err("dev %s: %s at %s:%d: segment %d is device memory at "
+				  "%#llx+%zu, above the tag's addr_limit %#llx (and it "
+				  "has no CPU address to bounce from)", d->name, wk->what,
+				  at_file(wk->file), wk->line, i,
+				  (unsigned long long)pc->bus, pc->len,
+				  (unsigned long long)c->addr_limit);
+			return EINVAL;
+		}
+		dc->in_place = true;
+		return 0;
+	}
+	if (a + pc->len - 1 < a) {
+		ccdma_err("dev %s: %s at %s:%d: piece %d (%#llx+%zu) wraps the "
+			  "address space", d->name, wk->what, at_file(wk->file),
+			  wk->line, i, (unsigned long long)a, pc->len);
+		return EINVAL;
+	}
+	if (a - d->pool_base < d->pool_size) {
+		/* Pool memory: only inside one live allocation. */
+		if (ccdma_pool_get_owner(d->pool, (void *)a, &o, &b, &asz) ||
+		    pc->len > asz - (a - (uintptr_t)b))
+			dc->w = W_INVALID;
+		else
+			dc->w = W_POOL;
+	} else {
+		dc->w = ccdma_dev_classify(d, a, pc->len, &dc->r);
+	}
+	if (dc->w == W_INVALID) {
+		ccdma_err("dev %s: %s at %s:%d: piece %d (%#llx+%zu) is in shared "
+			  "memory but not inside one live allocation or one region",
+			  d->name, wk->what, at_file(wk->file), wk->line, i,
+			  (unsigned long long)a, pc->len);
+		return EINVAL;
+	}
+	if (dc->w == W_PRIVATE && !(d->reach_private && !d->force_bounce &&
+				    ccdma_dev_xl_private_ok(d, a, pc->len)))
+		return 0;
+	dc->dma = ccdma_dev_dma_of(d, dc->w, dc->r, a);
+	dc->in_place = dc->dma + pc->len - 1 >= dc->dma &&
+		       dc->dma + pc->len - 1 <= c->addr_limit;
+	return 0;
+}
+
+static int walk_piece(struct walk *wk, int i, const struct piece *pc)
+{
+	struct ccdma_bus_dmamap *m = wk->m;
+	struct decision tmp, *dc = i < DECISION_CACHE ? &wk->cache[i] : &tmp;
+	bool cont_va = wk->prev && pc->va && wk->prev_va_end == pc->va;
+	uintptr_t b;
+	int rc;
+
+	if (!wk->emit || i >= DECISION_CACHE) {
+		rc = decide(wk, i, pc, dc);
+		if (rc)
+			return rc;
+	}
+	/* A piece that starts a segment must start aligned; one that
+	 * continues the previous in-place piece starts nothing. */
+	if (dc->in_place && (dc->dma & (m->_dm_align - 1)) &&
+	    !(wk->prev && !wk->prev_bounced && wk->prev_dma_end == dc->dma &&
+	      (cont_va || (!pc->va && !wk->prev_va_end)))) {
+		if (!pc->va) {
+			ccdma_err("dev %s: %s at %s:%d: segment %d is device memory at "
+				  "%#llx, not aligned to %zu (and it has no CPU address "
+				  "to bounce from)", wk->t->dev->name, wk->what,
+				  at_file(wk->file), wk->line, i,
+				  (unsigned long long)dc->dma, m->_dm_align);
+			return EINVAL;
+		}
+		dc->in_place = false;
+	}
+	if (dc->in_place) {
+		if (wk->emit) {
+			rc = emit(m, dc->dma, pc->va, 0, pc->len);
+			if (rc)
+				return rc;
+		}
+		wk->prev_bounced = false;
+		wk->prev_dma_end = dc->dma + pc->len;
+	} else {
+		if (!(wk->prev && wk->prev_bounced && cont_va))
+			wk->boff = busdma_round_up(wk->boff, m->_dm_align);
+		if (wk->emit) {
+			b = wk->bounce + wk->boff;
+			rc = emit(m, ccdma_dev_dma_of(wk->t->dev, W_POOL, NULL, b),
+				  pc->va, b, pc->len);
+			if (rc)
+				return rc;
+		}
+		wk->boff += pc->len;
+		wk->prev_bounced = true;
+	}
+	wk->prev = true;
+	wk->prev_va_end = pc->va ? pc->va + pc->len : 0;
+	return 0;
+}
+
+static int walk(struct walk *wk, const struct src *s)
+{
+	struct piece pc;
+	size_t left = s->total;
+	int i, rc;
+
+	wk->boff = 0;
+	wk->prev = wk->prev_bounced = false;
+	wk->prev_va_end = 0;
+	wk->prev_dma_end = 0;
+	for (i = 0; src_piece(s, i, left, &pc); i++) {
+		if (!pc.len)
+			continue;
+		rc = walk_piece(wk, i, &pc);
+		if (rc)
+			return rc;
+		left -= pc.len;
+	}
+	return 0;
+}
+
+/* Strict IOMMU: open (or close) the device's access to every segment. */
+static void strict_segs(struct ccdma_bus_dma_tag *t, struct ccdma_bus_dmamap *m,
+			bool open)
+{
+	struct ccdma_dev *d = t->dev;
+	unsigned perm = (m->_dm_lflags & CCDMA_BUS_DMA_READ) ? CCDMA_ACCESS_WRITE :
+			(m->_dm_lflags & CCDMA_BUS_DMA_WRITE) ? CCDMA_ACCESS_READ :
+			CCDMA_ACCESS_READ | CCDMA_ACCESS_WRITE;
+	struct dev_region *r;
+	uintptr_t a;
+	enum where w;
+	int i;
+
+	for (i = 0; i < m->dm_nsegs; i++) {
+		const ccdma_bus_dma_segment_t *s = &m->dm_segs[i];
+
+		r = NULL;
+		if (s->_ds_bounce_va) {
+			a = s->_ds_bounce_va;
+			w = W_POOL;
+		} else if (s->_ds_va) {
+			a = s->_ds_va;
+			w = ccdma_dev_classify(d, a, s->ds_len, &r);
+		} else {
+			continue;
+		}
+		if (w != W_POOL && w != W_REGION)
+			continue;
+		if (open)
+			ccdma_pt_map(d, w, r, a, s->ds_len, perm);
+		else
+			ccdma_pt_unmap(d, w, r, a, s->ds_len, perm);
+	}
+}
+
+static int load(struct ccdma_bus_dma_tag *t, struct ccdma_bus_dmamap *m,
+		const struct src *s, int flags, const char *what,
+		const char *file, int line)
+{
+	struct walk wk = { .t = t, .m = m, .what = what, .file = file, .line = line };
+	size_t need, got = 0;
+	void *b = NULL;
+	int rc;
+
+	if (m->_dm_loaded) {
+		ccdma_err("dev %s: %s at %s:%d: the map is already loaded (at %s:%d); "
+			  "unload it first", t->dev->name, what, at_file(file), line,
+			  at_file(m->_dm_load_file), m->_dm_load_line);
+		return EINVAL;
+	}
+	if ((unsigned)flags & ~(unsigned)BUSDMA_LOAD_FLAGS) {
+		ccdma_err("dev %s: %s at %s:%d: unknown flags %#x", t->dev->name,
+			  what, at_file(file), line, (unsigned)flags);
+		return EINVAL;
+	}
+	if (!s->total || s->total > m->_dm_size) {
+		ccdma_err("dev %s: %s at %s:%d: %zu bytes; the map takes 1..%zu",
+			  t->dev->name, what, at_file(file), line, s->total,
+			  m->_dm_size);
+		return EINVAL;
+	}
+	rc = walk(&wk, s);
+	if (rc)
+		return rc;
+	need = wk.boff;
+	if (need) {
+		if (m->_dm_resv) {
+			/* The reservation holds any layout of up to nsegments
+			 * pieces; more pieces cannot fit in the map anyway. */
+			if (need > m->_dm_resv_size)
+				return EFBIG;
+			b = m->_dm_resv;
+		} else {
+			rc = ccdma_busdma_pool_get(t, need, m->_dm_align,
+						   m->_dm_boundary,
+						   !(flags & CCDMA_BUS_DMA_NOWAIT),
+						   TAG_BUSDMA, what, &b, &got);
+			if (rc)
+				return rc;
+		}
+	}
+	wk.emit = true;
+	wk.bounce = (uintptr_t)b;
+	m->dm_nsegs = 0;
+	rc = walk(&wk, s);
+	if (rc) {
+		if (rc == EFBIG)
+			ccdma_dbg("dev %s: %s at %s:%d: %zu bytes need more than %d "
+				  "segments", t->dev->name, what, at_file(file), line,
+				  s->total, m->_dm_segcnt);
+		if (b && b != m->_dm_resv)
+			ccdma_pool_free(t->dev->pool, b, 0);
+		m->dm_nsegs = 0;
+		return rc;
+	}
+	m->_dm_bounce = b;
+	m->_dm_bounce_used = need;
+	m->_dm_lflags = (unsigned)flags;
+	m->_dm_loaded = 1;
+	m->_dm_load_file = file;
+	m->_dm_load_line = line;
+	m->_dm_rd_lo = m->_dm_rd_hi = 0;
+	m->dm_mapsize = s->total;
+	if (unlikely(t->dev->strict))
+		strict_segs(t, m, true);
+	return 0;
+}
+
+int ccdma_bus_dmamap_load_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
+			     void *buf, ccdma_bus_size_t buflen, void *p,
+			     int flags, const char *file, int line)
+{
+	struct src s = { .kind = SRC_LINEAR, .p = buf, .n = 1, .total = buflen };
+
+	if (bad_map(t, m, "bus_dmamap_load"))
+		return EINVAL;
+	if (!buf || p) {
+		ccdma_err("dev %s: bus_dmamap_load at %s:%d: %s", t->dev->name,
+			  at_file(file), line, p ? "a struct proc (user address "
+			  "space) is not supported: pass NULL" : "NULL buffer");
+		return EINVAL;
+	}
+	return load(t, m, &s, flags, "bus_dmamap_load", file, line);
+}
+
+int ccdma_bus_dmamap_load_iovec_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
+				   const struct ccdma_iovec *iov, int iovcnt,
+				   int flags, const char *file, int line)
+{
+	struct src s = { .kind = SRC_IOVEC, .p = iov, .n = iovcnt, .total = 0 };
+	int i;
+
+	if (bad_map(t, m, "bus_dmamap_load_iovec"))
+		return EINVAL;
+	if (!iov || iovcnt < 1) {
+		ccdma_err("dev %s: bus_dmamap_load_iovec at %s:%d: NULL iovec or a "
+			  "count below 1", t->dev->name, at_file(file), line);
+		return EINVAL;
+	}
+	for (i = 0; i < iovcnt; i++) {
+		if ((!iov[i].iov_base && iov[i].iov_len) ||
+		    s.total + iov[i].iov_len < s.total) {
+			ccdma_err("dev %s: bus_dmamap_load_iovec at %s:%d: iovec %d "
+				  "has a NULL base or the lengths overflow",
+				  t->dev->name, at_file(file), line, i);
+			return EINVAL;
+		}
+		s.total += iov[i].iov_len;
+	}
+	return load(t, m, &s, flags, "bus_dmamap_load_iovec", file, line);
+}
+
+int ccdma_bus_dmamap_load_raw_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
+				 const ccdma_bus_dma_segment_t *segs, int nsegs,
+				 ccdma_bus_size_t size, int flags,
+				 const char *file, int line)
+{
+	struct src s = { .kind = SRC_RAW, .p = segs, .n = nsegs, .total = size };
+	size_t sum = 0;
+	int i;
+
+	if (bad_map(t, m, "bus_dmamap_load_raw"))
+		return EINVAL;
+	if (!segs || nsegs < 1) {
+		ccdma_err("dev %s: bus_dmamap_load_raw at %s:%d: NULL segments or a "
+			  "count below 1", t->dev->name, at_file(file), line);
+		return EINVAL;
+	}
+	for (i = 0; i < nsegs && sum < size; i++) {
+		const ccdma_bus_dma_segment_t *sg = &segs[i];
+
+		/* Segments of this device's memory must say what it is. */
+		if (sg->_ds_va && sg->ds_len &&
+		    sg->_ds_va - t->dev->pool_base < t->dev->pool_size &&
+		    sg->ds_addr != ccdma_dev_dma_of(t->dev, W_POOL, NULL, sg->_ds_va)) {
+			ccdma_err("dev %s: bus_dmamap_load_raw at %s:%d: segment %d "
+				  "names DMA address %#llx, but its memory is at %#llx "
+				  "for this device", t->dev->name, at_file(file), line,
+				  i, (unsigned long long)sg->ds_addr,
+				  (unsigned long long)ccdma_dev_dma_of(t->dev, W_POOL,
+								       NULL, sg->_ds_va));
+			return EINVAL;
+		}
+		sum += sg->ds_len;
+	}
+	if (sum < size) {
+		ccdma_err("dev %s: bus_dmamap_load_raw at %s:%d: the %d segments hold "
+			  "%zu bytes, fewer than the %zu to load", t->dev->name,
+			  at_file(file), line, nsegs, sum, size);
+		return EINVAL;
+	}
+	return load(t, m, &s, flags, "bus_dmamap_load_raw", file, line);
+}
+
+int ccdma_bus_dmamap_unload_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
+			       const char *file, int line)
+{
+	struct ccdma_dev *d;
+
+	if (bad_map(t, m, "bus_dmamap_unload"))
+		return EINVAL;
+	d = t->dev;
+	if (!m->_dm_loaded) {
+		ccdma_err("dev %s: bus_dmamap_unload at %s:%d: the map is not loaded",
+			  d->name, at_file(file), line);
+		return EINVAL;
+	}
+	if (unlikely(d->dbg) && m->_dm_rd_hi > m->_dm_rd_lo)
+		ccdma_chk_report(CCDMA_DBG_MISSING_POSTREAD, file, line,
+				 m->_dm_rd_file, m->_dm_rd_line,
+				 m->dm_nsegs ? m->dm_segs[0].ds_addr : 0,
+				 m->_dm_rd_hi - m->_dm_rd_lo,
+				 "dev %s: bus_dmamap_unload: bytes %zu..%zu were synced "
+				 "PREREAD but never POSTREAD, so the device's data never "
+				 "reached the buffer", d->name, m->_dm_rd_lo,
+				 m->_dm_rd_hi);
+	if (unlikely(d->strict))
+		strict_segs(t, m, false);
+	if (m->_dm_bounce && m->_dm_bounce != m->_dm_resv)
+		ccdma_pool_free(d->pool, m->_dm_bounce, m->_dm_bounce_used);
+	m->_dm_bounce = NULL;
+	m->_dm_bounce_used = 0;
+	m->_dm_loaded = 0;
+	m->_dm_rd_lo = m->_dm_rd_hi = 0;
+	m->dm_mapsize = 0;
+	m->dm_nsegs = 0;
+	return 0;
+}
