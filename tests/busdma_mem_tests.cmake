@@ -1,0 +1,1 @@
+# busdma: bounce memory (ALLOCNOW, NOWAIT), sync, dmamem, isolation, checker, threads.

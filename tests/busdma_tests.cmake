@@ -1,0 +1,1 @@
+# busdma: tags, segment construction, loads, edge cases.
