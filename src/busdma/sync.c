@@ -104,7 +104,8 @@ int ccdma_bus_dmamap_sync_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
 		ccdma_err("dev %s: bus_dmamap_sync(%zu, %zu, ops %#x) at %s:%d: %s "
 			  "(transfer of %zu bytes)", t->dev->name, off, len, o,
 			  file ? file : "?", line, why, m->dm_mapsize);
-		if (t->dev->dbg && m->_dm_loaded && off + len > m->dm_mapsize)
+		if (t->dev->dbg && m->_dm_loaded && len &&
+		    (off >= m->dm_mapsize || len > m->dm_mapsize - off))
 			ccdma_chk_report(CCDMA_DBG_SYNC_OUTSIDE, file, line,
 					 m->_dm_load_file, m->_dm_load_line,
 					 m->dm_nsegs ? m->dm_segs[0].ds_addr : 0, len,

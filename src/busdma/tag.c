@@ -207,8 +207,9 @@ int ccdma_busdma_pool_get(const struct ccdma_bus_dma_tag *t, size_t size,
 	req.size = size;
 	req.align = ccdma_busdma_alloc_align(t, align, boundary, size);
 	if (req.align == 1)
-		req.align = 0;
-	rc = ccdma_pool_alloc_req(t->dev->pool, &req, out);
+		rc = ccdma_pool_alloc(t->dev->pool, size, req.flags, out);
+	else
+		rc = ccdma_pool_alloc_req(t->dev->pool, &req, out);
 	if (rc == -ENOMEM) {
 		/* Not an error of the caller's: the pool's own messages stay
 		 * quiet on NOWAIT exhaustion, and so does this one at debug. */
