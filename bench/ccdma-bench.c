@@ -5,6 +5,7 @@
  *   ccdma-bench pool [--json] [--quick] [--share-cost]
  *   ccdma-bench stale [--json]
  *   ccdma-bench dma [--json] [--quick]
+ *   ccdma-bench busdma [--json] [--quick]
  *
  * Each subcommand prints its figures with the design targets beside them
  * (--json: one JSON object on stdout).  Missing a target is not an error:
@@ -30,6 +31,8 @@ static const struct subcommand subcommands[] = {
 	  "cost of the no-stale-data rule per device-to-memory mapping" },
 	{ "dma", bench_dma_main,
 	  "dma layer map/unmap: direct, bounce vs memcpy, copies, checker cost" },
+	{ "busdma", bench_busdma_main,
+	  "bus_dma load/sync/unload vs dma map/unmap; shared memory per map vs OpenBSD" },
 };
 
 #define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))

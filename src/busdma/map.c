@@ -437,7 +437,8 @@ static int load(struct ccdma_bus_dma_tag *t, struct ccdma_bus_dmamap *m,
 		const struct src *s, int flags, const char *what,
 		const char *file, int line)
 {
-	struct walk wk = { .t = t, .m = m, .what = what, .file = file, .line = line };
+	struct walk wk;     /* cache[] is written by the first walk before
+			       the second reads it: not cleared */
 	size_t need, got = 0;
 	void *b = NULL;
 	int rc;
@@ -459,6 +460,13 @@ static int load(struct ccdma_bus_dma_tag *t, struct ccdma_bus_dmamap *m,
 			  m->_dm_size);
 		return EINVAL;
 	}
+	wk.t = t;
+	wk.m = m;
+	wk.what = what;
+	wk.file = file;
+	wk.line = line;
+	wk.emit = false;
+	wk.bounce = 0;
 	rc = walk(&wk, s);
 	if (rc)
 		return rc;
