@@ -43,7 +43,8 @@ size_t ccdma_busdma_alloc_align(const struct ccdma_bus_dma_tag *t, size_t align,
 				size_t boundary, size_t need);
 
 /* Take `size` bytes of shared memory from the device's pool for the tag
- * (page-rounded under ISOLATE) with owner tag `otag`.  0 or a positive
+ * (page-rounded under ISOLATE) with owner tag `otag` (0: no record; a
+ * load's own bounce needs none, the map holds everything).  0 or a positive
  * errno after a message naming `what`. */
 int ccdma_busdma_pool_get(const struct ccdma_bus_dma_tag *t, size_t size,
 			  size_t align, size_t boundary, bool wait, uint32_t otag,

@@ -482,7 +482,7 @@ static int load(struct ccdma_bus_dma_tag *t, struct ccdma_bus_dmamap *m,
 			rc = ccdma_busdma_pool_get(t, need, m->_dm_align,
 						   m->_dm_boundary,
 						   !(flags & CCDMA_BUS_DMA_NOWAIT),
-						   TAG_BUSDMA, what, &b, &got);
+						   0, what, &b, &got);
 			if (rc)
 				return rc;
 		}

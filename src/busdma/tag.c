@@ -223,7 +223,8 @@ int ccdma_busdma_pool_get(const struct ccdma_bus_dma_tag *t, size_t size,
 		return -rc;
 	}
 	o.len = (uint32_t)size;
-	ccdma_pool_set_owner(t->dev->pool, *out, &o);
+	if (otag)
+		ccdma_pool_set_owner(t->dev->pool, *out, &o);
 	*got = size;
 	return 0;
 }

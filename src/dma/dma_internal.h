@@ -35,7 +35,7 @@ enum {
 	TAG_BOUNCE = 1,      /* a map_single bounce */
 	TAG_COHERENT = 2,    /* ccdma_alloc_coherent */
 	TAG_LIST = 3,        /* the bounce of a chunk-list mapping */
-	TAG_BUSDMA = 4,      /* busdma bounce (a load's or a reservation) */
+	TAG_BUSDMA = 4,      /* busdma ALLOCNOW reservation */
 	TAG_DMAMEM = 5,      /* busdma dmamem_alloc */
 	TAG_KIND_MASK = 0xff,
 	TAG_DIR_SHIFT = 8,
