@@ -131,9 +131,11 @@ struct ccdma_bus_dmamap {
 	size_t _dm_bounce_used;          /* bytes of it the load uses */
 	int _dm_loaded;
 	unsigned _dm_lflags;             /* flags of the current load */
-	/* Ownership checker (CCDMA_DEBUG): PREREAD window not yet followed
-	 * by POSTREAD, and where the PREREAD was. */
-	ccdma_bus_size_t _dm_rd_lo, _dm_rd_hi;
+	/* Ownership checker (CCDMA_DEBUG): disjoint PREREAD windows
+	 * [lo, hi) not yet followed by POSTREAD, and where the last PREREAD
+	 * was. */
+	ccdma_bus_size_t _dm_rd[4][2];
+	int _dm_rd_n;
 	const char *_dm_rd_file;
 	int _dm_rd_line;
 	const char *_dm_load_file;
@@ -159,7 +161,8 @@ struct ccdma_bus_dma_tag_config {
 	 * device's seg_boundary + 1, or none. */
 	ccdma_bus_size_t boundary;
 	/* Largest segment, a multiple of the alignment.  Root default: the
-	 * device's max_seg_size. */
+	 * device's max_seg_size.  An inherited value is rounded down to a
+	 * multiple of the alignment. */
 	ccdma_bus_size_t maxsegsz;
 	/* Most segments of one map.  Root default: CCDMA_BUS_DMA_MAX_SEGS. */
 	int nsegments;

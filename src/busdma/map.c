@@ -6,8 +6,9 @@
  * segments) twice.  The first walk decides, per piece, whether the device
  * uses it in place or it is bounced, and lays the bounced pieces out one
  * after another in a single bounce area (each piece that starts a segment
- * at the tag's alignment, a piece that continues the previous one right
- * after it); the second walk, once the bounce area exists, emits the
+ * at the tag's alignment, or on the next boundary line when that saves a
+ * segment; a piece that continues the previous one right after it); the
+ * second walk, once the bounce area exists, emits the
  * segments: runs contiguous in DMA space, in CPU space and in bounce space
  * grow one segment until maxsegsz or a boundary line ends it.  So every
  * segment carries one contiguous original range and at most one contiguous
@@ -187,6 +188,10 @@ struct decision {
 	enum where w;
 	struct dev_region *r;
 	ccdma_addr_t dma;
+	/* What an in-place piece lies in (the pool allocation, the region;
+	 * 1 for private memory, 0 for device memory): only pieces in the same
+	 * one join a segment, because the device maps each separately. */
+	uintptr_t unit;
 };
 
 #define DECISION_CACHE 16
@@ -197,10 +202,12 @@ struct walk {
 	const char *what, *file;
 	int line;
 	bool emit;              /* second walk */
+	bool line_up;           /* bounced pieces may start on a boundary
+				   line to save a segment (place()) */
 	uintptr_t bounce;       /* second walk: the bounce area */
 	size_t boff;            /* bounce bytes laid out so far */
 	bool prev, prev_bounced;
-	uintptr_t prev_va_end;
+	uintptr_t prev_va_end, prev_unit;
 	ccdma_addr_t prev_dma_end;
 	struct decision cache[DECISION_CACHE];
 };
@@ -231,11 +238,13 @@ static bool continues(const ccdma_bus_dma_segment_t *s, ccdma_addr_t dma,
 		     !s->_ds_bounce_va;
 }
 
-/* Append a range to the map's segments.  0 or EFBIG. */
+/* Append a range to the map's segments; `join`: it may grow the last
+ * segment.  0 or EFBIG. */
 static int emit(struct ccdma_bus_dmamap *m, ccdma_addr_t dma, uintptr_t va,
-		uintptr_t bva, size_t len)
+		uintptr_t bva, size_t len, bool join)
 {
-	ccdma_bus_dma_segment_t *s = m->dm_nsegs ? &m->dm_segs[m->dm_nsegs - 1] : NULL;
+	ccdma_bus_dma_segment_t *s = m->dm_nsegs && join ?
+				     &m->dm_segs[m->dm_nsegs - 1] : NULL;
 	size_t room = 0, take;
 
 	while (len) {
@@ -275,6 +284,7 @@ static int decide(struct walk *wk, int i, const struct piece *pc,
 
 	dc->r = NULL;
 	dc->in_place = false;
+	dc->unit = 0;
 	if (!a) {
 		/* Device memory named by bus address: nothing to bounce. */
 		dc->w = W_INVALID;
@@ -300,12 +310,15 @@ static int decide(struct walk *wk, int i, const struct piece *pc,
 	if (a - d->pool_base < d->pool_size) {
 		/* Pool memory: only inside one live allocation. */
 		if (ccdma_pool_get_owner(d->pool, (void *)a, &o, &b, &asz) ||
-		    pc->len > asz - (a - (uintptr_t)b))
+		    pc->len > asz - (a - (uintptr_t)b)) {
 			dc->w = W_INVALID;
-		else
+		} else {
 			dc->w = W_POOL;
+			dc->unit = (uintptr_t)b;
+		}
 	} else {
 		dc->w = ccdma_dev_classify(d, a, pc->len, &dc->r);
+		dc->unit = dc->r ? dc->r->base : 1;
 	}
 	if (dc->w == W_INVALID) {
 		ccdma_err("dev %s: %s at %s:%d: piece %d (%#llx+%zu) is in shared "
@@ -323,11 +336,37 @@ static int decide(struct walk *wk, int i, const struct piece *pc,
 	return 0;
 }
 
+/* Segments a piece of `len` bytes takes when it starts `s` bytes past a
+ * boundary line: the first stretch up to the next line, whole stretches
+ * between lines, and the rest, each cut at maxsegsz. */
+static size_t piece_segs(const struct ccdma_bus_dmamap *m, size_t s, size_t len)
+{
+	size_t b = m->_dm_boundary, mx = m->_dm_maxsegsz;
+	size_t first = b - s < len ? b - s : len, rest = len - first;
+
+	return (first + mx - 1) / mx + rest / b * ((b + mx - 1) / mx) +
+	       (rest % b + mx - 1) / mx;
+}
+
+/* Where in the bounce area a bounced piece that starts a segment goes: at
+ * the alignment, or on the next boundary line when starting there saves a
+ * segment (and the layout may spend the padding). */
+static size_t place(const struct walk *wk, size_t len)
+{
+	const struct ccdma_bus_dmamap *m = wk->m;
+	size_t off = busdma_round_up(wk->boff, m->_dm_align), b = m->_dm_boundary;
+
+	if (wk->line_up && b && (off & (b - 1)) &&
+	    piece_segs(m, off & (b - 1), len) > piece_segs(m, 0, len))
+		off = busdma_round_up(off, b);
+	return off;
+}
+
 static int walk_piece(struct walk *wk, int i, const struct piece *pc)
 {
 	struct ccdma_bus_dmamap *m = wk->m;
 	struct decision tmp, *dc = i < DECISION_CACHE ? &wk->cache[i] : &tmp;
-	bool cont_va = wk->prev && pc->va && wk->prev_va_end == pc->va;
+	bool cont_va = wk->prev && pc->va && wk->prev_va_end == pc->va, join;
 	uintptr_t b;
 	int rc;
 
@@ -336,11 +375,14 @@ static int walk_piece(struct walk *wk, int i, const struct piece *pc)
 		if (rc)
 			return rc;
 	}
-	/* A piece that starts a segment must start aligned; one that
-	 * continues the previous in-place piece starts nothing. */
-	if (dc->in_place && (dc->dma & (m->_dm_align - 1)) &&
-	    !(wk->prev && !wk->prev_bounced && wk->prev_dma_end == dc->dma &&
-	      (cont_va || (!pc->va && !wk->prev_va_end)))) {
+	/* An in-place piece that continues the previous one (contiguous
+	 * in the same allocation, region or private memory) may join its
+	 * segment; any other piece that starts a segment must start
+	 * aligned. */
+	join = dc->in_place && wk->prev && !wk->prev_bounced &&
+	       wk->prev_unit == dc->unit && wk->prev_dma_end == dc->dma &&
+	       (cont_va || (!pc->va && !wk->prev_va_end));
+	if (dc->in_place && (dc->dma & (m->_dm_align - 1)) && !join) {
 		if (!pc->va) {
 			ccdma_err("dev %s: %s at %s:%d: segment %d is device memory at "
 				  "%#llx, not aligned to %zu (and it has no CPU address "
@@ -353,19 +395,20 @@ static int walk_piece(struct walk *wk, int i, const struct piece *pc)
 	}
 	if (dc->in_place) {
 		if (wk->emit) {
-			rc = emit(m, dc->dma, pc->va, 0, pc->len);
+			rc = emit(m, dc->dma, pc->va, 0, pc->len, join);
 			if (rc)
 				return rc;
 		}
 		wk->prev_bounced = false;
 		wk->prev_dma_end = dc->dma + pc->len;
+		wk->prev_unit = dc->unit;
 	} else {
 		if (!(wk->prev && wk->prev_bounced && cont_va))
-			wk->boff = busdma_round_up(wk->boff, m->_dm_align);
+			wk->boff = place(wk, pc->len);
 		if (wk->emit) {
 			b = wk->bounce + wk->boff;
 			rc = emit(m, ccdma_dev_dma_of(wk->t->dev, W_POOL, NULL, b),
-				  pc->va, b, pc->len);
+				  pc->va, b, pc->len, true);
 			if (rc)
 				return rc;
 		}
@@ -385,7 +428,7 @@ static int walk(struct walk *wk, const struct src *s)
 
 	wk->boff = 0;
 	wk->prev = wk->prev_bounced = false;
-	wk->prev_va_end = 0;
+	wk->prev_va_end = wk->prev_unit = 0;
 	wk->prev_dma_end = 0;
 	for (i = 0; src_piece(s, i, left, &pc); i++) {
 		if (!pc.len)
@@ -466,15 +509,26 @@ static int load(struct ccdma_bus_dma_tag *t, struct ccdma_bus_dmamap *m,
 	wk.file = file;
 	wk.line = line;
 	wk.emit = false;
+	wk.line_up = true;
 	wk.bounce = 0;
 	rc = walk(&wk, s);
 	if (rc)
 		return rc;
 	need = wk.boff;
+	if (need && m->_dm_resv && need > m->_dm_resv_size) {
+		/* The reservation holds any layout of up to nsegments pieces
+		 * at the alignment; lining pieces up on boundary lines may
+		 * need more: lay out at the alignment only. */
+		wk.line_up = false;
+		rc = walk(&wk, s);
+		if (rc)
+			return rc;
+		need = wk.boff;
+	}
 	if (need) {
 		if (m->_dm_resv) {
-			/* The reservation holds any layout of up to nsegments
-			 * pieces; more pieces cannot fit in the map anyway. */
+			/* More pieces than nsegments cannot fit in the map
+			 * anyway. */
 			if (need > m->_dm_resv_size)
 				return EFBIG;
 			b = m->_dm_resv;
@@ -507,7 +561,7 @@ static int load(struct ccdma_bus_dma_tag *t, struct ccdma_bus_dmamap *m,
 	m->_dm_loaded = 1;
 	m->_dm_load_file = file;
 	m->_dm_load_line = line;
-	m->_dm_rd_lo = m->_dm_rd_hi = 0;
+	m->_dm_rd_n = 0;
 	m->dm_mapsize = s->total;
 	if (unlikely(t->dev->strict))
 		strict_segs(t, m, true);
@@ -600,6 +654,26 @@ int ccdma_bus_dmamap_load_raw_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
 	return load(t, m, &s, flags, "bus_dmamap_load_raw", file, line);
 }
 
+/* The checker: PREREAD windows still pending at unload. */
+static void report_pending_read(struct ccdma_dev *d, struct ccdma_bus_dmamap *m,
+				const char *file, int line)
+{
+	size_t lo = SIZE_MAX, hi = 0, bytes = 0;
+	int i;
+
+	for (i = 0; i < m->_dm_rd_n; i++) {
+		lo = m->_dm_rd[i][0] < lo ? m->_dm_rd[i][0] : lo;
+		hi = m->_dm_rd[i][1] > hi ? m->_dm_rd[i][1] : hi;
+		bytes += m->_dm_rd[i][1] - m->_dm_rd[i][0];
+	}
+	ccdma_chk_report(CCDMA_DBG_MISSING_POSTREAD, file, line, "PREREAD at",
+			 m->_dm_rd_file, m->_dm_rd_line,
+			 m->dm_nsegs ? m->dm_segs[0].ds_addr : 0, bytes,
+			 "dev %s: bus_dmamap_unload: bytes %zu..%zu (%zu of them) "
+			 "were synced PREREAD but never POSTREAD, so the device's "
+			 "data never reached the buffer", d->name, lo, hi, bytes);
+}
+
 int ccdma_bus_dmamap_unload_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
 			       const char *file, int line)
 {
@@ -613,15 +687,8 @@ int ccdma_bus_dmamap_unload_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
 			  d->name, at_file(file), line);
 		return EINVAL;
 	}
-	if (unlikely(d->dbg) && m->_dm_rd_hi > m->_dm_rd_lo)
-		ccdma_chk_report(CCDMA_DBG_MISSING_POSTREAD, file, line,
-				 m->_dm_rd_file, m->_dm_rd_line,
-				 m->dm_nsegs ? m->dm_segs[0].ds_addr : 0,
-				 m->_dm_rd_hi - m->_dm_rd_lo,
-				 "dev %s: bus_dmamap_unload: bytes %zu..%zu were synced "
-				 "PREREAD but never POSTREAD, so the device's data never "
-				 "reached the buffer", d->name, m->_dm_rd_lo,
-				 m->_dm_rd_hi);
+	if (unlikely(d->dbg) && m->_dm_rd_n)
+		report_pending_read(d, m, file, line);
 	if (unlikely(d->strict))
 		strict_segs(t, m, false);
 	if (m->_dm_bounce && m->_dm_bounce != m->_dm_resv)
@@ -629,7 +696,7 @@ int ccdma_bus_dmamap_unload_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
 	m->_dm_bounce = NULL;
 	m->_dm_bounce_used = 0;
 	m->_dm_loaded = 0;
-	m->_dm_rd_lo = m->_dm_rd_hi = 0;
+	m->_dm_rd_n = 0;
 	m->dm_mapsize = 0;
 	m->dm_nsegs = 0;
 	return 0;

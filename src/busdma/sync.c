@@ -10,7 +10,7 @@
  *   POSTREAD            bounce -> memory (the device wrote)
  *   POSTWRITE           nothing
  *
- * With the ownership checker on, the map remembers the PREREAD window that
+ * With the ownership checker on, the map remembers the PREREAD windows that
  * no POSTREAD has covered yet; unloading with such a window is reported
  * (missing-postread): the device's data never reached the buffer.
  */
@@ -19,33 +19,97 @@
 #define PRE_OPS (CCDMA_BUS_DMASYNC_PREREAD | CCDMA_BUS_DMASYNC_PREWRITE)
 #define POST_OPS (CCDMA_BUS_DMASYNC_POSTREAD | CCDMA_BUS_DMASYNC_POSTWRITE)
 
-/* Checker bookkeeping of the PREREAD window not yet POSTREAD. */
+/*
+ * Checker bookkeeping: the PREREAD windows no POSTREAD has covered yet,
+ * kept as up to RD_MAX disjoint intervals.  When they do not fit, two are
+ * joined (a later report may then name bytes that were never PREREAD), and
+ * a POSTREAD that would split a full set leaves its interval whole: both
+ * err towards reporting, never towards silence.
+ */
+#define RD_MAX ((int)(sizeof(((struct ccdma_bus_dmamap *)0)->_dm_rd) / \
+		      sizeof(((struct ccdma_bus_dmamap *)0)->_dm_rd[0])))
+
+static void rd_remove(struct ccdma_bus_dmamap *m, int i)
+{
+	m->_dm_rd_n--;
+	m->_dm_rd[i][0] = m->_dm_rd[m->_dm_rd_n][0];
+	m->_dm_rd[i][1] = m->_dm_rd[m->_dm_rd_n][1];
+}
+
+static void rd_add(struct ccdma_bus_dmamap *m, size_t lo, size_t hi)
+{
+	size_t gap, best_gap = SIZE_MAX;
+	int i, best = 0;
+
+	for (i = 0; i < m->_dm_rd_n;) {
+		size_t a = m->_dm_rd[i][0], b = m->_dm_rd[i][1];
+
+		if (b >= lo && a <= hi) {
+			lo = a < lo ? a : lo;
+			hi = b > hi ? b : hi;
+			rd_remove(m, i);
+			i = 0;      /* the union may now touch another */
+		} else {
+			i++;
+		}
+	}
+	if (m->_dm_rd_n == RD_MAX) {
+		for (i = 0; i < m->_dm_rd_n; i++) {
+			gap = m->_dm_rd[i][0] > hi ? m->_dm_rd[i][0] - hi :
+			      lo - m->_dm_rd[i][1];
+			if (gap < best_gap) {
+				best_gap = gap;
+				best = i;
+			}
+		}
+		lo = m->_dm_rd[best][0] < lo ? m->_dm_rd[best][0] : lo;
+		hi = m->_dm_rd[best][1] > hi ? m->_dm_rd[best][1] : hi;
+		rd_remove(m, best);
+		rd_add(m, lo, hi);
+		return;
+	}
+	m->_dm_rd[m->_dm_rd_n][0] = lo;
+	m->_dm_rd[m->_dm_rd_n][1] = hi;
+	m->_dm_rd_n++;
+}
+
+static void rd_sub(struct ccdma_bus_dmamap *m, size_t lo, size_t hi)
+{
+	int i, n = m->_dm_rd_n;
+
+	for (i = 0; i < n;) {
+		size_t a = m->_dm_rd[i][0], b = m->_dm_rd[i][1];
+
+		if (hi <= a || lo >= b) {
+			i++;
+		} else if (lo <= a && hi >= b) {
+			rd_remove(m, i);
+			n--;
+		} else if (lo <= a) {
+			m->_dm_rd[i++][0] = hi;
+		} else if (hi >= b) {
+			m->_dm_rd[i++][1] = lo;
+		} else if (m->_dm_rd_n < RD_MAX) {
+			m->_dm_rd[i++][1] = lo;
+			m->_dm_rd[m->_dm_rd_n][0] = hi;
+			m->_dm_rd[m->_dm_rd_n][1] = b;
+			m->_dm_rd_n++;
+		} else {
+			i++;
+		}
+	}
+}
+
 static void track_read(struct ccdma_bus_dmamap *m, size_t lo, size_t hi,
 		       unsigned ops, const char *file, int line)
 {
 	if (ops & CCDMA_BUS_DMASYNC_PREREAD) {
-		if (m->_dm_rd_hi <= m->_dm_rd_lo) {
-			m->_dm_rd_lo = lo;
-			m->_dm_rd_hi = hi;
-		} else {
-			if (lo < m->_dm_rd_lo)
-				m->_dm_rd_lo = lo;
-			if (hi > m->_dm_rd_hi)
-				m->_dm_rd_hi = hi;
-		}
+		rd_add(m, lo, hi);
 		m->_dm_rd_file = file;
 		m->_dm_rd_line = line;
 	}
-	if ((ops & CCDMA_BUS_DMASYNC_POSTREAD) && m->_dm_rd_hi > m->_dm_rd_lo) {
-		/* Trim what this window covers from either end; a hole in
-		 * the middle leaves the whole window pending. */
-		if (lo <= m->_dm_rd_lo && hi >= m->_dm_rd_hi)
-			m->_dm_rd_lo = m->_dm_rd_hi = 0;
-		else if (lo <= m->_dm_rd_lo && hi > m->_dm_rd_lo)
-			m->_dm_rd_lo = hi;
-		else if (lo < m->_dm_rd_hi && hi >= m->_dm_rd_hi)
-			m->_dm_rd_hi = lo;
-	}
+	if (ops & CCDMA_BUS_DMASYNC_POSTREAD)
+		rd_sub(m, lo, hi);
 }
 
 /* Copy (or clear) window [lo, hi) of the transfer for `ops`. */
@@ -107,7 +171,7 @@ int ccdma_bus_dmamap_sync_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
 		if (t->dev->dbg && m->_dm_loaded && len &&
 		    (off >= m->dm_mapsize || len > m->dm_mapsize - off))
 			ccdma_chk_report(CCDMA_DBG_SYNC_OUTSIDE, file, line,
-					 m->_dm_load_file, m->_dm_load_line,
+					 "loaded at", m->_dm_load_file, m->_dm_load_line,
 					 m->dm_nsegs ? m->dm_segs[0].ds_addr : 0, len,
 					 "dev %s: bus_dmamap_sync window %zu+%zu outside "
 					 "the %zu-byte transfer", t->dev->name, off, len,

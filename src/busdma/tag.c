@@ -23,9 +23,11 @@ static const char *narrow(const struct ccdma_bus_dma_tag_config *p,
 			  const struct ccdma_bus_dma_tag_config *w,
 			  struct ccdma_bus_dma_tag_config *out)
 {
+	static const struct ccdma_bus_dma_tag_config inherit;
+
 	*out = *p;
 	if (!w)
-		return NULL;
+		w = &inherit;
 	if (w->alignment) {
 		if (!busdma_pow2(w->alignment))
 			return "alignment is not a power of two";
@@ -68,7 +70,11 @@ static const char *narrow(const struct ccdma_bus_dma_tag_config *p,
 	if (out->boundary && out->boundary < out->alignment)
 		return "boundary is below the alignment (a segment split at a "
 		       "boundary line would start misaligned)";
-	if (out->maxsegsz < out->alignment || out->maxsegsz % out->alignment)
+	/* An inherited maxsegsz is narrowed to a multiple of the alignment;
+	 * one given here must be one. */
+	if (!w->maxsegsz)
+		out->maxsegsz -= out->maxsegsz % out->alignment;
+	if (!out->maxsegsz || out->maxsegsz % out->alignment)
 		return "maxsegsz is not a multiple of the alignment (a segment "
 		       "split at maxsegsz would start misaligned)";
 	return NULL;
@@ -85,6 +91,9 @@ static const char *pool_fits(const struct ccdma_dev *d,
 	if (lo > c->addr_limit || hi > c->addr_limit)
 		return "the device's pool lies above addr_limit (create the "
 		       "device with a DMA mask that places its pool lower)";
+	if (c->alignment > ccdma_pool_max_align(d->pool))
+		return "alignment is above the pool's region size, the largest "
+		       "alignment bounce memory can have";
 	if ((lo - d->pool_base) & (c->alignment - 1))
 		return "the device's translation moves pool addresses off the "
 		       "alignment";

@@ -192,14 +192,15 @@ static const char *base_name(const char *f)
 }
 
 /*
- * "kind at file:line (mapped at file:line): body".  The call sites come
+ * "kind at file:line (mapped at file:line): body" (another label than
+ * "mapped at" for the second site where a layer above says so).  The call sites come
  * first so that they survive when the kept copy (192 bytes) is cut; the
  * kept copy names files without their directories, the logged line in
  * full.
  */
 static void compose(char *out, size_t n, enum ccdma_debug_kind k,
-		    const char *file, int line, const char *mfile, int mline,
-		    const char *body, bool brief)
+		    const char *file, int line, const char *mlabel,
+		    const char *mfile, int mline, const char *body, bool brief)
 {
 	char at[160] = "", mapped[160] = "";
 
@@ -207,33 +208,33 @@ static void compose(char *out, size_t n, enum ccdma_debug_kind k,
 		ccdma_snprintf(at, sizeof(at), " at %s:%d",
 			       brief ? base_name(file) : file, line);
 	if (mfile)
-		ccdma_snprintf(mapped, sizeof(mapped), " (mapped at %s:%d)",
+		ccdma_snprintf(mapped, sizeof(mapped), " (%s %s:%d)", mlabel,
 			       brief ? base_name(mfile) : mfile, mline);
 	ccdma_snprintf(out, n, "%s%s%s: %s", kind_names[k], at, mapped, body);
 }
 
 /* Keep, count and log one report (under chk.lock, or from the drain). */
 static void emit_report(enum ccdma_debug_kind k, const char *file, int line,
-			const char *mfile, int mline, ccdma_addr_t addr,
+			const char *mlabel, const char *mfile, int mline, ccdma_addr_t addr,
 			uint64_t size, const char *body)
 {
 	char msg[400], kept[sizeof(chk.reports[0].msg)];
 
-	compose(msg, sizeof(msg), k, file, line, mfile, mline, body, false);
-	compose(kept, sizeof(kept), k, file, line, mfile, mline, body, true);
+	compose(msg, sizeof(msg), k, file, line, mlabel, mfile, mline, body, false);
+	compose(kept, sizeof(kept), k, file, line, mlabel, mfile, mline, body, true);
 	keep_report(k, file, line, mfile, mline, addr, size, kept);
 	ccdma_err("dma-debug: %s", msg);
 }
 
 static void vreport(enum ccdma_debug_kind k, const char *file, int line,
-		    const char *mfile, int mline, ccdma_addr_t addr,
+		    const char *mlabel, const char *mfile, int mline, ccdma_addr_t addr,
 		    uint64_t size, const char *fmt, va_list ap)
 {
 	char body[256];
 
 	ccdma_os_vsnprintf(body, sizeof(body), fmt, ap);
 	__atomic_add_fetch(&chk.counts[k], 1, __ATOMIC_RELAXED);
-	emit_report(k, file, line, mfile, mline, addr, size, body);
+	emit_report(k, file, line, mlabel, mfile, mline, addr, size, body);
 	if (__atomic_load_n(&chk.flags, __ATOMIC_RELAXED) & CCDMA_DEBUG_ABORT) {
 		ccdma_err("dma-debug: aborting on the first report (CCDMA_DEBUG=abort)");
 		ccdma_os_abort();
@@ -248,21 +249,21 @@ static void report(enum ccdma_debug_kind k, const char *file, int line,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(k, file, line, m ? m->file : NULL, m ? m->line : 0,
+	vreport(k, file, line, "mapped at", m ? m->file : NULL, m ? m->line : 0,
 		m ? m->dma : 0, m ? m->len : 0, fmt, ap);
 	va_end(ap);
 }
 
 void ccdma_chk_report(enum ccdma_debug_kind k, const char *file, int line,
-		      const char *mfile, int mline, ccdma_addr_t addr,
-		      uint64_t size, const char *fmt, ...)
+		      const char *mlabel, const char *mfile, int mline,
+		      ccdma_addr_t addr, uint64_t size, const char *fmt, ...)
 {
 	va_list ap;
 
 	chk_init();
 	ccdma_mutex_lock(&chk.lock);
 	va_start(ap, fmt);
-	vreport(k, file, line, mfile, mline, addr, size, fmt, ap);
+	vreport(k, file, line, mlabel, mfile, mline, addr, size, fmt, ap);
 	va_end(ap);
 	ccdma_mutex_unlock(&chk.lock);
 }
@@ -289,7 +290,7 @@ static void drain_events(void)
 			      e->dir == CCDMA_FROM_DEVICE ?
 			      "; sync_for_cpu first: the bytes read are poison (0xa5)" :
 			      "; sync_for_cpu first: the bytes read are stale");
-		emit_report(k, NULL, 0, e->file, e->line, e->dma, 0, body);
+		emit_report(k, NULL, 0, "mapped at", e->file, e->line, e->dma, 0, body);
 		__atomic_store_n(&e->ready, 0, __ATOMIC_RELAXED);
 		chk.ev_tail++;
 	}

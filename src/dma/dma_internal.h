@@ -236,11 +236,13 @@ __attribute__((cold)) int ccdma_chk_sync(struct ccdma_dev *d, enum chk_kind k, c
  * (pages protected, FROM_DEVICE window poisoned). */
 __attribute__((cold)) void ccdma_chk_handover(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 			const void *key, size_t off, size_t len);
-/* A report from a layer above (busdma), with its own call sites. */
-__attribute__((cold, format(printf, 8, 9)))
+/* A report from a layer above (busdma), with its own call sites: the
+ * misbehaving call at file:line, and a second site labelled `mlabel`
+ * ("PREREAD at", "loaded at"). */
+__attribute__((cold, format(printf, 9, 10)))
 void ccdma_chk_report(enum ccdma_debug_kind k, const char *file, int line,
-		      const char *mfile, int mline, ccdma_addr_t addr,
-		      uint64_t size, const char *fmt, ...);
+		      const char *mlabel, const char *mfile, int mline,
+		      ccdma_addr_t addr, uint64_t size, const char *fmt, ...);
 /* Report and reclaim every mapping still live; returns how many. */
 unsigned ccdma_chk_dev_destroy(struct ccdma_dev *d);
 

@@ -67,6 +67,17 @@ int ccdma_pool_get_stats(struct ccdma_pool *p, struct ccdma_pool_stats *st)
 	}
 
 	ccdma_mutex_lock(&p->page_lock);
+	/* Small requests that alignment sent to the page allocator are
+	 * counted under their class too. */
+	for (ci = 0; ci < CCDMA_NSMALL; ci++) {
+		struct ccdma_pool_class_stats *c = &st->classes[ci];
+		const struct class_acc *a = &p->large[ci];
+
+		c->allocs += a->allocs;
+		c->frees += a->frees;
+		c->in_use += a->in_use;
+		st->in_use_bytes += a->live_pages << p->gran_shift;
+	}
 	for (ci = CCDMA_NSMALL; ci < CCDMA_POOL_NCLASSES; ci++) {
 		struct ccdma_pool_class_stats *c = &st->classes[ci];
 		const struct class_acc *a = &p->large[ci];
