@@ -340,6 +340,11 @@ int main(void)
 	CHECK_EQ(ccdma_bus_dmamem_map(t, segs, rsegs, 6001, &k2, 0), EINVAL);
 	CHECK_EQ(ccdma_bus_dmamem_map(t, segs, rsegs, 0, &k2, 0), EINVAL);
 	CHECK_EQ(ccdma_bus_dmamem_map(t, segs, rsegs, 6000, NULL, 0), EINVAL);
+	/* Only part of it: free wants every segment (map may take a
+	 * prefix). */
+	CHECK_EQ(ccdma_bus_dmamem_free(t, segs, 1), EINVAL);
+	CHECK_EQ(ccdma_bus_dmamem_map(t, segs, 1, segs[0].ds_len, &k2, 0), 0);
+	CHECK((unsigned char *)k2 == kva);
 	CHECK_EQ(ccdma_bus_dmamem_free(t, segs, 0), EINVAL);
 	CHECK_EQ(ccdma_bus_dmamem_free(NULL, segs, rsegs), EINVAL);
 	CHECK_EQ(ccdma_bus_dmamem_unmap(t, NULL, 1), EINVAL);

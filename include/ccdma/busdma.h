@@ -298,7 +298,8 @@ CCDMA_API int ccdma_bus_dmamem_alloc(ccdma_bus_dma_tag_t tag,
 				     ccdma_bus_size_t boundary,
 				     ccdma_bus_dma_segment_t *segs, int nsegs,
 				     int *rsegs, int flags);
-/* Free what one dmamem_alloc returned (all its segments).  0 or EINVAL. */
+/* Free what one dmamem_alloc returned: all its segments, in order.
+ * 0, or EINVAL (anything else; nothing is freed). */
 CCDMA_API int ccdma_bus_dmamem_free(ccdma_bus_dma_tag_t tag,
 				    ccdma_bus_dma_segment_t *segs, int nsegs);
 /* The CPU address of dmamem segments (one dmamem_alloc's, in order).

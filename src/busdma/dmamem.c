@@ -83,9 +83,12 @@ int ccdma_bus_dmamem_alloc(ccdma_bus_dma_tag_t t, ccdma_bus_size_t size,
 	return 0;
 }
 
-/* The dmamem allocation `segs` describe (checked), its start and length. */
+/* The dmamem allocation `segs` describe (checked: in order, from its
+ * start; all of it when `whole`), its start and the size it was asked
+ * with. */
 static int find_dmamem(ccdma_bus_dma_tag_t t, const ccdma_bus_dma_segment_t *segs,
-		       int nsegs, const char *what, void **start, size_t *len)
+		       int nsegs, bool whole, const char *what, void **start,
+		       size_t *len)
 {
 	struct ccdma_pool_owner o;
 	size_t asz, sum = 0;
@@ -103,14 +106,15 @@ static int find_dmamem(ccdma_bus_dma_tag_t t, const ccdma_bus_dma_segment_t *seg
 	}
 	if (ccdma_pool_get_owner(t->dev->pool, (void *)segs[0]._ds_va, &o, &b, &asz) ||
 	    (uintptr_t)b != segs[0]._ds_va || (o.tag & TAG_KIND_MASK) != TAG_DMAMEM ||
-	    sum > o.len)
+	    sum > o.orig || (whole && sum != o.orig))
 		goto bad;
 	*start = b;
-	*len = o.len;
+	*len = (size_t)o.orig;
 	return 0;
 bad:
-	ccdma_err("dev %s: %s: the %d segments are not one live dmamem_alloc of "
-		  "this device, in order", t->dev->name, what, nsegs);
+	ccdma_err("dev %s: %s: the %d segments are not %s live dmamem_alloc of "
+		  "this device, in order", t->dev->name, what, nsegs,
+		  whole ? "all of one" : "one");
 	return EINVAL;
 }
 
@@ -119,7 +123,7 @@ int ccdma_bus_dmamem_free(ccdma_bus_dma_tag_t t, ccdma_bus_dma_segment_t *segs,
 {
 	size_t len;
 	void *p;
-	int rc = find_dmamem(t, segs, nsegs, "bus_dmamem_free", &p, &len);
+	int rc = find_dmamem(t, segs, nsegs, true, "bus_dmamem_free", &p, &len);
 
 	if (rc)
 		return rc;
@@ -139,7 +143,7 @@ int ccdma_bus_dmamem_map(ccdma_bus_dma_tag_t t, ccdma_bus_dma_segment_t *segs,
 			  (unsigned)flags);
 		return EINVAL;
 	}
-	rc = find_dmamem(t, segs, nsegs, "bus_dmamem_map", &p, &len);
+	rc = find_dmamem(t, segs, nsegs, false, "bus_dmamem_map", &p, &len);
 	if (rc)
 		return rc;
 	if (!size || size > len) {
@@ -161,5 +165,5 @@ int ccdma_bus_dmamem_unmap(ccdma_bus_dma_tag_t t, void *kva, size_t size)
 		ccdma_err("bus_dmamem_unmap: NULL address");
 		return EINVAL;
 	}
-	return find_dmamem(t, &s, 1, "bus_dmamem_unmap", &p, &len);
+	return find_dmamem(t, &s, 1, false, "bus_dmamem_unmap", &p, &len);
 }

@@ -198,7 +198,8 @@ int ccdma_busdma_pool_get(const struct ccdma_bus_dma_tag *t, size_t size,
 			  size_t align, size_t boundary, bool wait, uint32_t otag,
 			  const char *what, void **out, size_t *got)
 {
-	struct ccdma_pool_owner o = { .orig = 0, .tag = otag };
+	/* orig: the size asked for (the allocation may be rounded up). */
+	struct ccdma_pool_owner o = { .orig = size, .tag = otag };
 	struct ccdma_pool_req req = {
 		.flags = wait ? CCDMA_POOL_WAIT : CCDMA_POOL_NOWAIT,
 		.timeout_ns = CCDMA_POOL_WAIT_DEFAULT_NS,
