@@ -5,10 +5,8 @@
  * A load walks the transfer's pieces (one linear buffer, iovecs, or raw
  * segments) twice.  The first walk decides, per piece, whether the device
  * uses it in place or it is bounced, and lays the bounced pieces out one
- * after another in a single bounce area (each piece that starts a segment
- * at the tag's alignment, or on the next boundary line when that saves a
- * segment; a piece that continues the previous one right after it); the
- * second walk, once the bounce area exists, emits the
+ * after another in a single bounce area, in runs of at most one segment
+ * (bounce_piece()); the second walk, once the bounce area exists, emits the
  * segments: runs contiguous in DMA space, in CPU space and in bounce space
  * grow one segment until maxsegsz or a boundary line ends it.  So every
  * segment carries one contiguous original range and at most one contiguous
@@ -31,10 +29,17 @@ static const char *at_file(const char *f)
 /* ---- create / destroy -------------------------------------------------- */
 
 /* Worst-case bounce bytes of a map: every byte bounced, and each of up to
- * nsegments pieces after the first padded to the alignment. */
-static size_t worst_case(size_t size, int nsegments, size_t align)
+ * nsegments pieces after the first padded to the alignment.  When maxsegsz
+ * does not divide the boundary, a run may move to the next line
+ * (bounce_piece()), wasting less than its own length: up to size more. */
+static size_t worst_case(size_t size, int nsegments, size_t align,
+			 size_t maxsegsz, size_t boundary)
 {
-	return size + (align > 1 ? (size_t)(nsegments - 1) * (align - 1) : 0);
+	size_t w = size + (align > 1 ? (size_t)(nsegments - 1) * (align - 1) : 0);
+
+	if (boundary && maxsegsz < boundary && boundary % maxsegsz)
+		w += size;
+	return w;
 }
 
 int ccdma_bus_dmamap_create(ccdma_bus_dma_tag_t t, ccdma_bus_size_t size,
@@ -73,7 +78,8 @@ int ccdma_bus_dmamap_create(ccdma_bus_dma_tag_t t, ccdma_bus_size_t size,
 	else if ((unsigned)flags & ~(unsigned)CREATE_FLAGS)
 		why = "unknown flags";
 	else if ((flags & CCDMA_BUS_DMA_ALLOCNOW) &&
-		 worst_case(size, nsegments, align) > CCDMA_POOL_MAX_ALLOC)
+		 worst_case(size, nsegments, align, maxsegsz, boundary) >
+		 CCDMA_POOL_MAX_ALLOC)
 		why = "the ALLOCNOW reservation (size plus alignment padding of "
 		      "every segment) exceeds the largest bounce";
 	if (why) {
@@ -93,7 +99,8 @@ int ccdma_bus_dmamap_create(ccdma_bus_dma_tag_t t, ccdma_bus_size_t size,
 	m->_dm_boundary = boundary;
 	m->_dm_align = align;
 	if (flags & CCDMA_BUS_DMA_ALLOCNOW) {
-		rc = ccdma_busdma_pool_get(t, worst_case(size, nsegments, align),
+		rc = ccdma_busdma_pool_get(t, worst_case(size, nsegments, align,
+							    maxsegsz, boundary),
 					   align, boundary,
 					   !(flags & CCDMA_BUS_DMA_NOWAIT), TAG_BUSDMA,
 					   "bus_dmamap_create(ALLOCNOW)", &m->_dm_resv,
@@ -202,8 +209,9 @@ struct walk {
 	const char *what, *file;
 	int line;
 	bool emit;              /* second walk */
-	bool line_up;           /* bounced pieces may start on a boundary
-				   line to save a segment (place()) */
+	bool line_up;           /* bounced runs may move to a boundary line
+				   to save a segment (bounce_piece()) */
+	size_t seg_off, seg_len; /* the open bounced segment, in the area */
 	uintptr_t bounce;       /* second walk: the bounce area */
 	size_t boff;            /* bounce bytes laid out so far */
 	bool prev, prev_bounced;
@@ -336,30 +344,64 @@ static int decide(struct walk *wk, int i, const struct piece *pc,
 	return 0;
 }
 
-/* Segments a piece of `len` bytes takes when it starts `s` bytes past a
- * boundary line: the first stretch up to the next line, whole stretches
- * between lines, and the rest, each cut at maxsegsz. */
-static size_t piece_segs(const struct ccdma_bus_dmamap *m, size_t s, size_t len)
+/* Room left in the bounced segment that starts at bounce offset `off` and
+ * holds `len` bytes (offsets stand for DMA addresses: the bounce area is
+ * aligned to the boundary whenever it is large enough to reach a line). */
+static size_t bounce_room(const struct ccdma_bus_dmamap *m, size_t off, size_t len)
 {
-	size_t b = m->_dm_boundary, mx = m->_dm_maxsegsz;
-	size_t first = b - s < len ? b - s : len, rest = len - first;
+	size_t room = m->_dm_maxsegsz - len, b = m->_dm_boundary;
 
-	return (first + mx - 1) / mx + rest / b * ((b + mx - 1) / mx) +
-	       (rest % b + mx - 1) / mx;
+	if (b && b - (off & (b - 1)) - len < room)
+		room = b - (off & (b - 1)) - len;
+	return room;
 }
 
-/* Where in the bounce area a bounced piece that starts a segment goes: at
- * the alignment, or on the next boundary line when starting there saves a
- * segment (and the layout may spend the padding). */
-static size_t place(const struct walk *wk, size_t len)
+/* Lay a bounced piece out as runs of at most one segment each.  A run
+ * starts at the alignment; it is cut at maxsegsz and at a boundary line,
+ * or, when the layout may spend the padding (line_up), a run that would
+ * be cut by a line moves to that line instead, so a piece takes no more
+ * segments than its length needs whatever maxsegsz and the boundary are.
+ * A piece that continues the previous bounced one in memory first fills
+ * that one's open segment.  0 or EFBIG (second walk). */
+static int bounce_piece(struct walk *wk, const struct piece *pc)
 {
-	const struct ccdma_bus_dmamap *m = wk->m;
-	size_t off = busdma_round_up(wk->boff, m->_dm_align), b = m->_dm_boundary;
+	struct ccdma_bus_dmamap *m = wk->m;
+	size_t left = pc->len, done = 0, off, run, b = m->_dm_boundary;
+	bool cont = wk->prev && wk->prev_bounced && wk->prev_va_end == pc->va;
+	int rc;
 
-	if (wk->line_up && b && (off & (b - 1)) &&
-	    piece_segs(m, off & (b - 1), len) > piece_segs(m, 0, len))
-		off = busdma_round_up(off, b);
-	return off;
+	while (left) {
+		if (cont && (run = bounce_room(m, wk->seg_off, wk->seg_len))) {
+			off = wk->boff;
+			run = left < run ? left : run;
+		} else {
+			off = busdma_round_up(wk->boff, m->_dm_align);
+			run = left < m->_dm_maxsegsz ? left : m->_dm_maxsegsz;
+			if (b) {
+				if (wk->line_up && (off & (b - 1)) &&
+				    run > b - (off & (b - 1)))
+					off = busdma_round_up(off, b);
+				if (run > b - (off & (b - 1)))
+					run = b - (off & (b - 1));
+			}
+			wk->seg_off = off;
+			wk->seg_len = 0;
+		}
+		cont = false;
+		if (wk->emit) {
+			uintptr_t bva = wk->bounce + off;
+
+			rc = emit(m, ccdma_dev_dma_of(wk->t->dev, W_POOL, NULL, bva),
+				  pc->va + done, bva, run, true);
+			if (rc)
+				return rc;
+		}
+		wk->seg_len += run;
+		wk->boff = off + run;
+		done += run;
+		left -= run;
+	}
+	return 0;
 }
 
 static int walk_piece(struct walk *wk, int i, const struct piece *pc)
@@ -367,7 +409,6 @@ static int walk_piece(struct walk *wk, int i, const struct piece *pc)
 	struct ccdma_bus_dmamap *m = wk->m;
 	struct decision tmp, *dc = i < DECISION_CACHE ? &wk->cache[i] : &tmp;
 	bool cont_va = wk->prev && pc->va && wk->prev_va_end == pc->va, join;
-	uintptr_t b;
 	int rc;
 
 	if (!wk->emit || i >= DECISION_CACHE) {
@@ -403,16 +444,9 @@ static int walk_piece(struct walk *wk, int i, const struct piece *pc)
 		wk->prev_dma_end = dc->dma + pc->len;
 		wk->prev_unit = dc->unit;
 	} else {
-		if (!(wk->prev && wk->prev_bounced && cont_va))
-			wk->boff = place(wk, pc->len);
-		if (wk->emit) {
-			b = wk->bounce + wk->boff;
-			rc = emit(m, ccdma_dev_dma_of(wk->t->dev, W_POOL, NULL, b),
-				  pc->va, b, pc->len, true);
-			if (rc)
-				return rc;
-		}
-		wk->boff += pc->len;
+		rc = bounce_piece(wk, pc);
+		if (rc)
+			return rc;
 		wk->prev_bounced = true;
 	}
 	wk->prev = true;
