@@ -14,14 +14,13 @@
 
 #include "dma_chk_util.h"
 
-#define PAGE 4096
-
 enum { DOUBLE_UNMAP, CPU_WRITE, CLEAN, ENV_ABORT, ENV_ON, ENV_OFF, ENV_BAD };
 
 static void child(int what)
 {
 	struct rlimit none = { 0, 0 };
-	unsigned char *buf = aligned_alloc(PAGE, 2 * PAGE);
+	size_t page = ccdma_page_size();
+	unsigned char *buf = aligned_alloc(page, 2 * page);
 	ccdma_addr_t dma;
 	struct ccdma_dev *d;
 
@@ -51,15 +50,15 @@ static void child(int what)
 		break;
 	}
 	d = chk_dev("abort", NULL);
-	dma = ccdma_map_single(d, buf, 2 * PAGE, CCDMA_TO_DEVICE);
+	dma = ccdma_map_single(d, buf, 2 * page, CCDMA_TO_DEVICE);
 	if (ccdma_mapping_error(d, dma))
 		_exit(2);
 	if (what == CPU_WRITE)
-		((volatile unsigned char *)buf)[PAGE] = 1;
-	if (ccdma_unmap_single(d, dma, 2 * PAGE, CCDMA_TO_DEVICE))
+		((volatile unsigned char *)buf)[page] = 1;
+	if (ccdma_unmap_single(d, dma, 2 * page, CCDMA_TO_DEVICE))
 		_exit(2);
 	if (what != CLEAN)
-		ccdma_unmap_single(d, dma, 2 * PAGE, CCDMA_TO_DEVICE);
+		ccdma_unmap_single(d, dma, 2 * page, CCDMA_TO_DEVICE);
 	if (ccdma_dev_destroy(d))
 		_exit(2);
 	_exit(0);

@@ -6,11 +6,10 @@
  * ccdma_dev_destroy() returns -EBUSY, and the bounce and coherent memory
  * go back to the pool (which outlives the device here), the buffer's page
  * protection is lifted.  A live chunk-list mapping is reported and
- * reclaimed the same way; a clean device is destroyed with 0.
+ * reclaimed the same way; a clean device is destroyed with 0.  The buffer
+ * is two pages of ccdma_page_size().
  */
 #include "dma_chk_util.h"
-
-#define PAGE 4096
 
 static uint64_t in_use(struct ccdma_pool *p)
 {
@@ -42,7 +41,8 @@ int main(void)
 	struct ccdma_chunk_list in;
 	struct ccdma_seg_list out;
 	const char *tf = chk_base(__FILE__);
-	unsigned char *buf = aligned_alloc(PAGE, 2 * PAGE), *coh;
+	size_t page = ccdma_page_size();
+	unsigned char *buf = aligned_alloc(page, 2 * page), *coh;
 	ccdma_addr_t dma, cdma;
 	struct ccdma_pool *p;
 	struct ccdma_dev *d;
@@ -60,7 +60,7 @@ int main(void)
 
 	/* A live (page-protected) mapping and a coherent allocation. */
 	d = dev_on(p, "leaky");
-	dma = AT(lmap, ccdma_map_single(d, buf, 2 * PAGE, CCDMA_FROM_DEVICE));
+	dma = AT(lmap, ccdma_map_single(d, buf, 2 * page, CCDMA_FROM_DEVICE));
 	REQUIRE(!ccdma_mapping_error(d, dma));
 	REQUIRE(AT(lcoh, ccdma_alloc_coherent(d, 512, (void **)&coh, &cdma, 0)) == 0);
 	CHECK(in_use(p) > base);
@@ -81,7 +81,7 @@ int main(void)
 			CHECK(chk_ends_with(rep[i].map_file, tf));
 			CHECK_EQ(rep[i].map_line, lmap);
 			CHECK_EQ(rep[i].addr, dma);
-			CHECK_EQ(rep[i].size, 2 * PAGE);
+			CHECK_EQ(rep[i].size, 2 * page);
 			CHECK(strstr(rep[i].msg, "mapping") != NULL);
 		} else {
 			seen_coh++;
@@ -96,8 +96,8 @@ int main(void)
 	/* Everything went back to the pool; the buffer is the CPU's again. */
 	CHECK_EQ(in_use(p), base);
 	buf[0] = 1;
-	buf[2 * PAGE - 1] = 2;
-	CHECK_EQ(buf[0] + buf[2 * PAGE - 1], 3);
+	buf[2 * page - 1] = 2;
+	CHECK_EQ(buf[0] + buf[2 * page - 1], 3);
 	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_NKINDS), 2);
 
 	/* A live chunk list. */

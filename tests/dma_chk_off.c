@@ -11,8 +11,6 @@
  */
 #include "dma_chk_util.h"
 
-#define PAGE 4096
-
 int main(void)
 {
 	struct ccdma_chunk ch[2];
@@ -21,14 +19,16 @@ int main(void)
 	struct ccdma_seg_list out;
 	struct ccdma_debug_report r;
 	volatile unsigned char *v;
-	unsigned char *buf = aligned_alloc(PAGE, 2 * PAGE), data[2 * PAGE], x;
+	size_t page = ccdma_page_size();
+	unsigned char *buf = aligned_alloc(page, 2 * page);
+	unsigned char *data = malloc(2 * page), x;
 	ccdma_addr_t dma, dma2, first, last, cdma;
 	struct ccdma_dev *d, *on;
 	void *coh;
 	unsigned w;
 
 	test_init();
-	REQUIRE(buf);
+	REQUIRE(buf && data);
 	v = buf;
 	chk_on(0);
 	on = chk_dev("still-on", NULL);
@@ -81,24 +81,24 @@ int main(void)
 
 	/* CPU write of a TO_DEVICE buffer, read of a FROM_DEVICE one: no
 	 * protection, no poison. */
-	memset(buf, 0x11, 2 * PAGE);
-	dma = ccdma_map_single(d, buf, 2 * PAGE, CCDMA_TO_DEVICE);
+	memset(buf, 0x11, 2 * page);
+	dma = ccdma_map_single(d, buf, 2 * page, CCDMA_TO_DEVICE);
 	REQUIRE(!ccdma_mapping_error(d, dma));
-	v[5000] = 0x77;
-	CHECK_EQ(v[5000], 0x77);
-	CHECK_EQ(ccdma_unmap_single(d, dma, 2 * PAGE, CCDMA_TO_DEVICE), 0);
-	memset(buf, 0x11, 2 * PAGE);
-	dma = ccdma_map_single(d, buf, 2 * PAGE, CCDMA_FROM_DEVICE);
+	v[page + 904] = 0x77;
+	CHECK_EQ(v[page + 904], 0x77);
+	CHECK_EQ(ccdma_unmap_single(d, dma, 2 * page, CCDMA_TO_DEVICE), 0);
+	memset(buf, 0x11, 2 * page);
+	dma = ccdma_map_single(d, buf, 2 * page, CCDMA_FROM_DEVICE);
 	REQUIRE(!ccdma_mapping_error(d, dma));
-	memset(data, 0x5d, sizeof(data));
-	CHECK_EQ(ccdma_dev_write(d, dma, data, sizeof(data)), 0);
-	x = v[PAGE + 7];
+	memset(data, 0x5d, 2 * page);
+	CHECK_EQ(ccdma_dev_write(d, dma, data, 2 * page), 0);
+	x = v[page + 7];
 	CHECK_EQ(x, 0x11); /* the CPU's old bytes: no poison, no data */
-	CHECK_EQ(ccdma_unmap_single(d, dma, 2 * PAGE, CCDMA_FROM_DEVICE), 0);
-	CHECK(!memcmp(buf, data, sizeof(data)));
+	CHECK_EQ(ccdma_unmap_single(d, dma, 2 * page, CCDMA_FROM_DEVICE), 0);
+	CHECK(!memcmp(buf, data, 2 * page));
 
 	/* Leaks: destroy says 0; the pool reclaims (and says so). */
-	dma = ccdma_map_single(d, buf, 2 * PAGE, CCDMA_BIDIRECTIONAL);
+	dma = ccdma_map_single(d, buf, 2 * page, CCDMA_BIDIRECTIONAL);
 	REQUIRE(!ccdma_mapping_error(d, dma));
 	REQUIRE(ccdma_alloc_coherent(d, 512, &coh, &cdma, 0) == 0);
 	w = chk_log.warnings;
@@ -121,5 +121,6 @@ int main(void)
 	CHECK_EQ(ccdma_dev_destroy(on), 0);
 	ccdma_log_set_handler(NULL, NULL);
 	free(buf);
+	free(data);
 	return test_done("dma_chk_off");
 }

@@ -6,11 +6,10 @@
  * second map with the first map's call site.  Two TO_DEVICE mappings of
  * the same memory, and writable mappings of adjacent memory, are not
  * reported; nor is anything else (the checker's own poisoning and page
- * protection do not trip over the overlapping mapping).
+ * protection do not trip over the overlapping mapping).  The buffer is
+ * two pages of ccdma_page_size().
  */
 #include "dma_chk_util.h"
-
-#define PAGE 4096
 
 int main(void)
 {
@@ -20,22 +19,23 @@ int main(void)
 	struct ccdma_seg_list out;
 	struct ccdma_debug_report r;
 	const char *tf = chk_base(__FILE__);
-	unsigned char *buf = aligned_alloc(PAGE, 2 * PAGE);
+	size_t page = ccdma_page_size();
+	unsigned char *buf = aligned_alloc(page, 2 * page);
 	ccdma_addr_t a, b, c, e;
 	struct ccdma_dev *d;
 	int l, la, lb;
 
 	test_init();
 	REQUIRE(buf);
-	memset(buf, 0x42, 2 * PAGE);
+	memset(buf, 0x42, 2 * page);
 	chk_on(0);
 	d = chk_dev("overlap", NULL);
 	chk_log_catch();
 
 	/* Two device-read-only mappings of the same pages: fine. */
-	a = AT(la, ccdma_map_single(d, buf, 2 * PAGE, CCDMA_TO_DEVICE));
+	a = AT(la, ccdma_map_single(d, buf, 2 * page, CCDMA_TO_DEVICE));
 	REQUIRE(!ccdma_mapping_error(d, a));
-	b = AT(lb, ccdma_map_single(d, buf, 2 * PAGE, CCDMA_TO_DEVICE));
+	b = AT(lb, ccdma_map_single(d, buf, 2 * page, CCDMA_TO_DEVICE));
 	REQUIRE(!ccdma_mapping_error(d, b));
 	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_NKINDS), 0);
 
@@ -50,8 +50,8 @@ int main(void)
 	/* Only that: poisoning the new mapping's bytes, which lie on pages
 	 * protected for the first two, is no CPU access. */
 	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_NKINDS), 1);
-	CHECK_EQ(ccdma_unmap_single(d, a, 2 * PAGE, CCDMA_TO_DEVICE), 0);
-	CHECK_EQ(ccdma_unmap_single(d, b, 2 * PAGE, CCDMA_TO_DEVICE), 0);
+	CHECK_EQ(ccdma_unmap_single(d, a, 2 * page, CCDMA_TO_DEVICE), 0);
+	CHECK_EQ(ccdma_unmap_single(d, b, 2 * page, CCDMA_TO_DEVICE), 0);
 	CHECK_EQ(ccdma_unmap_single(d, c, 500, CCDMA_FROM_DEVICE), 0);
 	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_NKINDS), 1);
 

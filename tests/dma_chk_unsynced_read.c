@@ -7,31 +7,32 @@
  * Shown on a force-bounce device in direct mode and on a confidential one.
  * Telling reads from writes needs the x86-64 page-fault error code: on
  * other architectures the access is reported as CCDMA_DBG_CPU_ACCESS and
- * the test is skipped after checking that.
+ * the test is skipped after checking that.  The buffer is two pages of
+ * ccdma_page_size(), whatever that is.
  */
 #include "dma_chk_util.h"
-
-#define PAGE 4096
 
 static void run(struct ccdma_dev *d, unsigned char *buf, const char *tf,
 		uint64_t n0)
 {
 	volatile unsigned char *v = buf;
-	unsigned char data[2 * PAGE];
+	size_t page = ccdma_page_size(), len = 2 * page;
+	unsigned char *data = malloc(len);
 	ccdma_addr_t dma;
 	unsigned char x;
 	int lmap;
 
-	memset(buf, 0x11, 2 * PAGE);
-	dma = AT(lmap, ccdma_map_single(d, buf, 2 * PAGE, CCDMA_FROM_DEVICE));
+	REQUIRE(data);
+	memset(buf, 0x11, len);
+	dma = AT(lmap, ccdma_map_single(d, buf, len, CCDMA_FROM_DEVICE));
 	REQUIRE(!ccdma_mapping_error(d, dma));
-	memset(data, 0x5d, sizeof(data));
-	CHECK_EQ(ccdma_dev_write(d, dma, data, sizeof(data)), 0);
+	memset(data, 0x5d, len);
+	CHECK_EQ(ccdma_dev_write(d, dma, data, len), 0);
 	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_NKINDS), n0);
-	x = v[PAGE + 7]; /* the bug: no sync_for_cpu */
+	x = v[page + 7]; /* the bug: no sync_for_cpu */
 	CHECK_EQ(x, 0xa5);
 	CHECK_EQ(v[0], 0xa5);
-	CHECK_EQ(v[2 * PAGE - 1], 0xa5);
+	CHECK_EQ(v[len - 1], 0xa5);
 #if defined(__x86_64__)
 	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_UNSYNCED_READ), n0 + 1);
 	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_NKINDS), n0 + 1);
@@ -50,15 +51,16 @@ static void run(struct ccdma_dev *d, unsigned char *buf, const char *tf,
 	CHK_REPORT(CCDMA_DBG_CPU_ACCESS, NULL, 0, tf, lmap);
 #endif
 	/* After sync_for_cpu the device's data is there. */
-	CHECK_EQ(ccdma_sync_single_for_cpu(d, dma, 2 * PAGE, CCDMA_FROM_DEVICE), 0);
-	CHECK(!memcmp(buf, data, sizeof(data)));
+	CHECK_EQ(ccdma_sync_single_for_cpu(d, dma, len, CCDMA_FROM_DEVICE), 0);
+	CHECK(!memcmp(buf, data, len));
 	/* Handed back and written again: unmap brings the new data. */
-	CHECK_EQ(ccdma_sync_single_for_device(d, dma, 2 * PAGE, CCDMA_FROM_DEVICE), 0);
-	memset(data, 0x6e, sizeof(data));
-	CHECK_EQ(ccdma_dev_write(d, dma, data, sizeof(data)), 0);
-	CHECK_EQ(ccdma_unmap_single(d, dma, 2 * PAGE, CCDMA_FROM_DEVICE), 0);
-	CHECK(!memcmp(buf, data, sizeof(data)));
+	CHECK_EQ(ccdma_sync_single_for_device(d, dma, len, CCDMA_FROM_DEVICE), 0);
+	memset(data, 0x6e, len);
+	CHECK_EQ(ccdma_dev_write(d, dma, data, len), 0);
+	CHECK_EQ(ccdma_unmap_single(d, dma, len, CCDMA_FROM_DEVICE), 0);
+	CHECK(!memcmp(buf, data, len));
 	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_NKINDS), n0 + 1);
+	free(data);
 }
 
 int main(void)
@@ -73,11 +75,7 @@ int main(void)
 		printf("dma_chk_unsynced_read: skipped: %s\n", chk_segv_blocked());
 		return 77;
 	}
-	if (ccdma_page_size() != PAGE) {
-		printf("dma_chk_unsynced_read: skipped: needs 4 KiB pages\n");
-		return 77;
-	}
-	buf = aligned_alloc(PAGE, 2 * PAGE);
+	buf = aligned_alloc(ccdma_page_size(), 2 * ccdma_page_size());
 	REQUIRE(buf);
 	chk_on(0);
 	chk_log_catch();

@@ -6,7 +6,9 @@
 #ifndef CCDMA_DMA_CHK_UTIL_H
 #define CCDMA_DMA_CHK_UTIL_H
 
+#include <signal.h>
 #include <stdbool.h>
+#include <sys/mman.h>
 
 #include <ccdma/dma.h>
 
@@ -82,6 +84,10 @@ static inline void chk_on(unsigned extra)
  * this process, or NULL.  AddressSanitizer lets a program install its own
  * SIGSEGV handler by default, but not with allow_user_segv_handler=0 in
  * ASAN_OPTIONS: it then reports the fault itself and ends the program.
+ * An emulator may also get the fault wrong: the platform layer takes only
+ * faults with si_code SEGV_ACCERR (an access a page's protection forbids)
+ * for the checker's, and qemu-user 7.2 delivers every ppc64le data fault
+ * as SEGV_MAPERR.  One protected page, touched once, tells.
  */
 #if defined(__SANITIZE_ADDRESS__)
 #define CHK_ASAN 1
@@ -90,6 +96,49 @@ static inline void chk_on(unsigned extra)
 #define CHK_ASAN 1
 #endif
 #endif
+
+static struct {
+	int done;
+	volatile int code;
+	void *page;
+	char why[200];
+} chk_probe;
+
+static inline void chk_probe_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	chk_probe.code = si->si_code;
+	mprotect(chk_probe.page, ccdma_page_size(), PROT_READ | PROT_WRITE);
+}
+
+static inline const char *chk_segv_misreported(void)
+{
+	struct sigaction sa, old;
+
+	if (chk_probe.done)
+		return chk_probe.why[0] ? chk_probe.why : NULL;
+	chk_probe.done = 1;
+	chk_probe.page = mmap(NULL, ccdma_page_size(), PROT_NONE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(chk_probe.page != MAP_FAILED);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = chk_probe_fault;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	REQUIRE(sigaction(SIGSEGV, &sa, &old) == 0);
+	chk_probe.code = 0;
+	*(volatile unsigned char *)chk_probe.page = 1;
+	REQUIRE(sigaction(SIGSEGV, &old, NULL) == 0);
+	munmap(chk_probe.page, ccdma_page_size());
+	if (chk_probe.code != SEGV_ACCERR)
+		snprintf(chk_probe.why, sizeof(chk_probe.why),
+			 "a write to a PROT_NONE page faults with si_code %d, "
+			 "not SEGV_ACCERR (%d), as under qemu-user for ppc64le; "
+			 "the checker's page protection needs SEGV_ACCERR",
+			 chk_probe.code, SEGV_ACCERR);
+	return chk_probe.why[0] ? chk_probe.why : NULL;
+}
 
 static inline const char *chk_segv_blocked(void)
 {
@@ -103,7 +152,7 @@ static inline const char *chk_segv_blocked(void)
 		       "(ASAN_OPTIONS allow_user_segv_handler=0), and the "
 		       "checker's page protection needs it";
 #endif
-	return NULL;
+	return chk_segv_misreported();
 }
 
 /* ---- log catcher: counts error/warning lines, keeps the last one ----- */

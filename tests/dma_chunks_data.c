@@ -15,7 +15,7 @@
  */
 #include "dma_chk_util.h"
 
-#define PAGE 4096
+#define PAGE 4096 /* a device page (NVMe's 4 KiB), not the CPU page */
 #define BUS 0x6000000000ull
 
 static struct ccdma_seg segs[256];

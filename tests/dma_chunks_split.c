@@ -11,7 +11,7 @@
  */
 #include "dma_chk_util.h"
 
-#define PAGE 4096
+#define PAGE 4096 /* a device page (NVMe's 4 KiB), not the CPU page */
 #define NOLINE UINT64_MAX
 
 /* Segments a contiguous DMA range [a, a+len) must take at least. */

@@ -1,4 +1,6 @@
 /* Bad arguments return -EINVAL and never crash; nothing is lost. */
+#include <ccdma/hosted.h>
+
 #include "test.h"
 
 int main(void)

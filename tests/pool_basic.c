@@ -1,5 +1,7 @@
 /* Allocate and free in every class, write every byte, check the memory is
  * in the pool and that freed slots are reused. */
+#include <ccdma/hosted.h>
+
 #include "test.h"
 
 int main(void)

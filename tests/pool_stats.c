@@ -3,6 +3,8 @@
  * total; carved slots = in use + free; bytes in use <= shared bytes. */
 #include <pthread.h>
 
+#include <ccdma/hosted.h>
+
 #include "test.h"
 
 static struct ccdma_pool *p;

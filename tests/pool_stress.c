@@ -4,6 +4,8 @@
  * corrupted pattern. */
 #include <pthread.h>
 
+#include <ccdma/hosted.h>
+
 #include "test.h"
 #include "dma_mix.h"
 

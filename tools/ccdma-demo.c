@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <ccdma/dma.h>
+#include <ccdma/hosted.h>
 #include <ccdma/platform.h>
 #include <ccdma/pool.h>
 

@@ -29,7 +29,6 @@
 
 #include <ccdma/common.h>
 #include <stdbool.h>
-#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -288,13 +287,10 @@ struct ccdma_pool_stats {
 	uint64_t bounced_to_device_bytes, bounced_from_device_bytes;
 };
 
-/* Snapshot the pool's statistics.  Returns 0 or -EINVAL. */
+/* Snapshot the pool's statistics.  Returns 0 or -EINVAL.
+ * ccdma_pool_print_stats() (ccdma/hosted.h) prints them as a table. */
 CCDMA_API int ccdma_pool_get_stats(struct ccdma_pool *pool,
 				   struct ccdma_pool_stats *st);
-
-/* Print the statistics as a table (classes with any activity). */
-CCDMA_API void ccdma_pool_print_stats(const struct ccdma_pool_stats *st,
-				      FILE *f);
 
 #ifdef __cplusplus
 }

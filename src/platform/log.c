@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Logging, version, and small parsing helpers shared by all layers. */
+/* Logging, version, and small parsing helpers shared by all layers.
+ * Portable: no OS call and no libc (the freestanding core keeps it). */
 #include <stdarg.h>
-#include <string.h>
 
 #include <ccdma/common.h>
 
@@ -39,13 +39,13 @@ static int current_level(void)
 	l = CCDMA_LOG_WARN;
 	env = ccdma_os_getenv("CCDMA_LOG");
 	if (env) {
-		if (!strcmp(env, "error"))
+		if (!ccdma_strcmp(env, "error"))
 			l = CCDMA_LOG_ERROR;
-		else if (!strcmp(env, "warn"))
+		else if (!ccdma_strcmp(env, "warn"))
 			l = CCDMA_LOG_WARN;
-		else if (!strcmp(env, "info"))
+		else if (!ccdma_strcmp(env, "info"))
 			l = CCDMA_LOG_INFO;
-		else if (!strcmp(env, "debug"))
+		else if (!ccdma_strcmp(env, "debug"))
 			l = CCDMA_LOG_DEBUG;
 	}
 	__atomic_store_n(&log_level, l, __ATOMIC_RELAXED);
@@ -55,7 +55,9 @@ static int current_level(void)
 void ccdma_log(enum ccdma_log_level level, const char *fmt, ...)
 {
 	char msg[512], line[540];
+	const char *s;
 	ccdma_log_fn fn;
+	size_t n = 0;
 	va_list ap;
 
 	if ((int)level > current_level())
@@ -68,10 +70,13 @@ void ccdma_log(enum ccdma_log_level level, const char *fmt, ...)
 		fn(__atomic_load_n(&log_arg, __ATOMIC_RELAXED), level, msg);
 		return;
 	}
-	/* Built by hand: the core has no snprintf of its own. */
-	strcpy(line, "ccdma: ");
-	strncat(line, msg, sizeof(line) - strlen(line) - 2);
-	strcat(line, "\n");
+	/* "ccdma: <msg>\n", built by hand: no <string.h> in the core. */
+	for (s = "ccdma: "; *s; s++)
+		line[n++] = *s;
+	for (s = msg; *s && n < sizeof(line) - 2; s++)
+		line[n++] = *s;
+	line[n++] = '\n';
+	line[n] = 0;
 	ccdma_os_write_err(line);
 }
 

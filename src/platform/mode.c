@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The confidentiality mode: configuration first, then CCDMA_MODE. */
-#include <string.h>
-
+/* The confidentiality mode: configuration first, then CCDMA_MODE.
+ * Portable: no OS call and no libc (the freestanding core keeps it). */
 #include <ccdma/platform.h>
 
 #include "platform/os.h"
@@ -12,11 +11,11 @@ int ccdma_mode_parse(const char *s, enum ccdma_mode *out)
 {
 	if (!s || !out)
 		return -EINVAL;
-	if (!strcmp(s, "confidential")) {
+	if (!ccdma_strcmp(s, "confidential")) {
 		*out = CCDMA_MODE_CONFIDENTIAL;
 		return 0;
 	}
-	if (!strcmp(s, "direct")) {
+	if (!ccdma_strcmp(s, "direct")) {
 		*out = CCDMA_MODE_DIRECT;
 		return 0;
 	}

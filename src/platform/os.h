@@ -31,6 +31,7 @@
 #define EFAULT 14
 #define EBUSY 16
 #define EINVAL 22
+#define EFBIG 27
 #define ENOSPC 28
 #define ERANGE 34
 #define ETIMEDOUT 110
@@ -155,9 +156,12 @@ int ccdma_snprintf(char *buf, size_t len, const char *fmt, ...)
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-/* Small freestanding helpers the core needs instead of <string.h>. */
+/* Small freestanding helpers the core needs instead of <string.h>.  The
+ * compiler may still emit calls to memset, memcpy and strcmp for them (an
+ * embedder without a C runtime links src/platform/freestanding/libc.c). */
 #define ccdma_memset __builtin_memset
 #define ccdma_memcpy __builtin_memcpy
+#define ccdma_strcmp __builtin_strcmp
 
 /* Parse an unsigned decimal; returns 0 or -EINVAL. */
 int ccdma_parse_u64(const char *s, uint64_t *out);

@@ -128,6 +128,15 @@ int ccdma_region_add(struct ccdma_pool *p, size_t size)
 	for (i = 0; i < r->npages; i++)
 		ccdma_dirty_test_clear(p, r->first + i);
 
+	/* Counted before any byte of it can be allocated, so that a stats
+	 * snapshot never finds more bytes in use than shared. */
+	ccdma_mutex_lock(&p->lock);
+	__atomic_store_n(&p->shared_bytes, p->shared_bytes + size, __ATOMIC_RELAXED);
+	if (p->shared_bytes > p->shared_high_water)
+		p->shared_high_water = p->shared_bytes;
+	p->region_grows++;
+	ccdma_mutex_unlock(&p->lock);
+
 	ccdma_mutex_lock(&p->page_lock);
 	for (i = 0; i < n; i++)
 		__atomic_store_n(&p->chunk_tab[c0 + i], r, __ATOMIC_RELEASE);
@@ -138,10 +147,6 @@ int ccdma_region_add(struct ccdma_pool *p, size_t size)
 	ccdma_mutex_lock(&p->lock);
 	r->next = p->live;
 	p->live = r;
-	__atomic_store_n(&p->shared_bytes, p->shared_bytes + size, __ATOMIC_RELAXED);
-	if (p->shared_bytes > p->shared_high_water)
-		p->shared_high_water = p->shared_bytes;
-	p->region_grows++;
 	ccdma_mutex_unlock(&p->lock);
 	notify_listener(p, true, r);
 	ccdma_mutex_unlock(&p->listener_lock);

@@ -3,7 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include <ccdma/pool.h>
+#include <ccdma/hosted.h>
 
 static void human(char *buf, size_t len, uint64_t v)
 {
