@@ -32,6 +32,21 @@ static inline uint64_t bench_rand(uint64_t *s)
 	return dma_mix_rand(s);
 }
 
+/* Keep the compiler from merging or dropping copies into p. */
+#define BENCH_CLOBBER(p) __asm__ __volatile__("" : : "r"(p) : "memory")
+
+/* bench_util.c */
+/* Median of n values (v is left untouched); NaN for n == 0. */
+double bench_median(const double *v, size_t n);
+/* ns for n memcpy calls of len bytes (a run-time length: libc's memcpy, as
+ * the library's bounce copy is). */
+uint64_t bench_time_memcpy(void *dst, const void *src, size_t len, unsigned n);
+/* The options every subcommand takes: --json, --quick, --help.  -1 to go
+ * on, or the exit status (0 after --help, 2 for an unknown option, with
+ * `usage` printed). */
+int bench_options(int argc, char **argv, const char *name,
+		  void (*usage)(FILE *), bool *json, bool *quick);
+
 /*
  * Minimal JSON writer: objects and scalar members, commas handled.
  * Non-finite numbers are written as null.

@@ -74,34 +74,10 @@ static int internal_errors;
 /* ------------------------------------------------------------------ */
 /* Statistics.                                                         */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median of n values (v is left untouched). */
-static double median_of(const double *v, size_t n)
-{
-	double *t, m;
-
-	if (!n)
-		return NAN;
-	t = malloc(n * sizeof(*t));
-	if (!t)
-		return NAN;
-	memcpy(t, v, n * sizeof(*t));
-	qsort(t, n, sizeof(*t), cmp_double);
-	m = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
-	free(t);
-	return m;
-}
 
 /* ------------------------------------------------------------------ */
 /* Timed loops: one batch of n operations, elapsed ns.                 */
 
-#define CLOBBER(p) __asm__ __volatile__("" : : "r"(p) : "memory")
 
 /* load, [sync PREWRITE, sync POSTWRITE,] unload: as a driver sends a
  * buffer to the device.  The last bounce address goes to *bounce. */
@@ -156,18 +132,6 @@ t_map_unmap(struct ccdma_dev *d, void *buf, size_t len, unsigned n)
 	return t0;
 }
 
-/* len is a run-time value: libc's memcpy, as the library's copy is. */
-static __attribute__((noinline)) uint64_t
-t_memcpy(void *dst, const void *src, size_t len, unsigned n)
-{
-	uint64_t t0 = bench_now_ns();
-
-	for (unsigned i = 0; i < n; i++) {
-		memcpy(dst, src, len);
-		CLOBBER(dst);
-	}
-	return bench_now_ns() - t0;
-}
 
 /* ------------------------------------------------------------------ */
 /* Interleaved series.                                                 */
@@ -216,7 +180,7 @@ static uint64_t job_run(struct job *j, unsigned n)
 			INTERNAL("ccdma_pool_alloc(%zu) = %d", j->len, rc);
 			return 0;
 		}
-		dt = t_memcpy(slot, j->buf, j->len, n);
+		dt = bench_time_memcpy(slot, j->buf, j->len, n);
 		if (j->partner && j->partner->bounce) {
 			j->slot_checks++;
 			if (j->partner->bounce == (uintptr_t)slot)
@@ -232,7 +196,7 @@ static uint64_t job_run(struct job *j, unsigned n)
 			INTERNAL("%s: no bounce address yet", j->name);
 			return 0;
 		}
-		return t_memcpy((void *)j->partner->bounce, j->buf, j->len, n);
+		return bench_time_memcpy((void *)j->partner->bounce, j->buf, j->len, n);
 	}
 	return 0;
 }
@@ -262,7 +226,7 @@ static int interleave(struct job *jobs, unsigned njobs, unsigned samples,
 		}
 	}
 	for (unsigned k = 0; k < njobs; k++) {
-		jobs[k].med = median_of(jobs[k].ns, samples);
+		jobs[k].med = bench_median(jobs[k].ns, samples);
 		free(jobs[k].ns);
 		jobs[k].ns = NULL;
 	}
@@ -870,21 +834,10 @@ int bench_busdma_main(int argc, char **argv)
 	int rc;
 
 	memset(&P, 0, sizeof(P));
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			P.json = true;
-		} else if (!strcmp(argv[i], "--quick")) {
-			P.quick = true;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			busdma_usage(stdout);
-			free(R);
-			return 0;
-		} else {
-			fprintf(stderr, "ccdma-bench busdma: unknown option '%s'\n", argv[i]);
-			busdma_usage(stderr);
-			free(R);
-			return 2;
-		}
+	rc = bench_options(argc, argv, "busdma", busdma_usage, &P.json, &P.quick);
+	if (rc >= 0) {
+		free(R);
+		return rc;
 	}
 	if (!R) {
 		fprintf(stderr, "ccdma-bench busdma: out of memory\n");

@@ -85,29 +85,6 @@ static const char *verdict(bool ok)
 /* ------------------------------------------------------------------ */
 /* Statistics.                                                         */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median of n values (v is left untouched). */
-static double median_of(const double *v, size_t n)
-{
-	double *t, m;
-
-	if (!n)
-		return NAN;
-	t = malloc(n * sizeof(*t));
-	if (!t)
-		return NAN;
-	memcpy(t, v, n * sizeof(*t));
-	qsort(t, n, sizeof(*t), cmp_double);
-	m = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
-	free(t);
-	return m;
-}
 
 /* Median over i of a[i] - b[i]. */
 static double median_diff(const double *a, const double *b, size_t n)
@@ -118,7 +95,7 @@ static double median_diff(const double *a, const double *b, size_t n)
 		return NAN;
 	for (size_t i = 0; i < n; i++)
 		t[i] = a[i] - b[i];
-	m = median_of(t, n);
+	m = bench_median(t, n);
 	free(t);
 	return m;
 }
@@ -126,8 +103,6 @@ static double median_diff(const double *a, const double *b, size_t n)
 /* ------------------------------------------------------------------ */
 /* Timed loops: one batch of n operations, elapsed ns.                 */
 
-/* Keep the compiler from merging or dropping the copies. */
-#define CLOBBER(p) __asm__ __volatile__("" : : "r"(p) : "memory")
 
 static __attribute__((noinline)) uint64_t
 t_map_unmap(struct ccdma_dev *d, void *buf, size_t len, enum ccdma_dir dir,
@@ -203,20 +178,6 @@ t_ref_map_err_unmap(struct ccdma_dev *d, void *buf, size_t len, unsigned n)
 }
 #endif
 
-/* Plain memcpy; len is a run-time value, so this is libc's memcpy, as the
- * library's bounce copy is. */
-static __attribute__((noinline)) uint64_t
-t_memcpy(void *dst, const void *src, size_t len, unsigned n)
-{
-	uint64_t t0 = bench_now_ns();
-
-	for (unsigned i = 0; i < n; i++) {
-		memcpy(dst, src, len);
-		CLOBBER(dst);
-	}
-	return bench_now_ns() - t0;
-}
-
 /* The floor of a FROM_DEVICE bounce under the no-stale-data rule: clear
  * the slot, copy it out. */
 static __attribute__((noinline)) uint64_t
@@ -226,9 +187,9 @@ t_memset_memcpy(void *slot, void *out, size_t len, unsigned n)
 
 	for (unsigned i = 0; i < n; i++) {
 		memset(slot, 0, len);
-		CLOBBER(slot);
+		BENCH_CLOBBER(slot);
 		memcpy(out, slot, len);
-		CLOBBER(out);
+		BENCH_CLOBBER(out);
 	}
 	return bench_now_ns() - t0;
 }
@@ -288,7 +249,7 @@ static uint64_t job_run(struct job *j, unsigned n)
 		return 0;
 #endif
 	case J_MEMCPY_PRIVATE:
-		return t_memcpy(j->dst, j->buf, j->len, n);
+		return bench_time_memcpy(j->dst, j->buf, j->len, n);
 	case J_MEMCPY_TO_SLOT:
 	case J_MEMCPY_FROM_SLOT:
 	case J_MEMSET_MEMCPY:
@@ -298,9 +259,9 @@ static uint64_t job_run(struct job *j, unsigned n)
 			return 0;
 		}
 		if (j->kind == J_MEMCPY_TO_SLOT)
-			dt = t_memcpy(slot, j->buf, j->len, n);
+			dt = bench_time_memcpy(slot, j->buf, j->len, n);
 		else if (j->kind == J_MEMCPY_FROM_SLOT)
-			dt = t_memcpy(j->buf, slot, j->len, n);
+			dt = bench_time_memcpy(j->buf, slot, j->len, n);
 		else
 			dt = t_memset_memcpy(slot, j->buf, j->len, n);
 		if (j->partner && j->partner->last != CCDMA_MAPPING_ERROR) {
@@ -348,7 +309,7 @@ static int interleave(struct job *jobs, unsigned njobs, unsigned samples,
 		}
 	}
 	for (unsigned k = 0; k < njobs; k++)
-		jobs[k].med = median_of(jobs[k].ns, samples);
+		jobs[k].med = bench_median(jobs[k].ns, samples);
 	return internal_errors ? -EIO : 0;
 }
 
@@ -1117,21 +1078,10 @@ int bench_dma_main(int argc, char **argv)
 	int rc;
 
 	memset(&P, 0, sizeof(P));
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			P.json = true;
-		} else if (!strcmp(argv[i], "--quick")) {
-			P.quick = true;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			dma_usage(stdout);
-			free(R);
-			return 0;
-		} else {
-			fprintf(stderr, "ccdma-bench dma: unknown option '%s'\n", argv[i]);
-			dma_usage(stderr);
-			free(R);
-			return 2;
-		}
+	rc = bench_options(argc, argv, "dma", dma_usage, &P.json, &P.quick);
+	if (rc >= 0) {
+		free(R);
+		return rc;
 	}
 	if (!R) {
 		fprintf(stderr, "ccdma-bench dma: out of memory\n");

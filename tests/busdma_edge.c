@@ -27,20 +27,6 @@ static struct ccdma_dev *d;
 static unsigned char *priv, *sh;
 static uint64_t base, seed = 7;
 
-static ccdma_bus_dma_tag_t mktag(ccdma_bus_dma_tag_t parent, uint64_t align,
-				 uint64_t boundary, uint64_t maxsegsz)
-{
-	struct ccdma_bus_dma_tag_config c;
-	ccdma_bus_dma_tag_t t;
-
-	memset(&c, 0, sizeof(c));
-	c.alignment = align;
-	c.boundary = boundary;
-	c.maxsegsz = maxsegsz;
-	REQUIRE(ccdma_bus_dma_tag_create(NULL, parent, &c, &t) == 0);
-	return t;
-}
-
 /* Load one linear buffer, check it against the limits and, for memory used
  * in place, against the greedy layout from its own address (for bounced
  * memory, from the start of a boundary span); move the data; unload. */
@@ -93,7 +79,7 @@ static void one(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
 static void small_maxsegsz(ccdma_bus_dma_tag_t root)
 {
 	struct bd_limits lim = { 1, 0, 512, 64, ~(uint64_t)0 };
-	ccdma_bus_dma_tag_t t = mktag(root, 1, 0, 512), t8;
+	ccdma_bus_dma_tag_t t = bd_tag(root, 1, 0, 512), t8;
 	struct ccdma_bus_dma_tag_config c;
 	ccdma_bus_dmamap_t m;
 	int i;
@@ -129,7 +115,7 @@ static void small_maxsegsz(ccdma_bus_dma_tag_t root)
 
 	/* 1000 bytes, alignment 8 (1000 = 125 x 8): segments at 0, 1000, ...
 	 * all aligned. */
-	t8 = mktag(root, 8, 0, 1000);
+	t8 = bd_tag(root, 8, 0, 1000);
 	REQUIRE(ccdma_bus_dma_tag_get(t8, &c) == 0);
 	CHECK_EQ(c.maxsegsz, 1000);
 	CHECK_EQ(c.alignment, 8);
@@ -149,7 +135,7 @@ static void small_maxsegsz(ccdma_bus_dma_tag_t root)
 	CHECK_EQ(ccdma_bus_dmamap_destroy(t8, m), 0);
 	/* And on the map: 1000 under a tag of alignment 8 and 4096 bytes. */
 	{
-		ccdma_bus_dma_tag_t t4 = mktag(root, 8, 0, 4096);
+		ccdma_bus_dma_tag_t t4 = bd_tag(root, 8, 0, 4096);
 
 		REQUIRE(ccdma_bus_dmamap_create(t4, BUFSZ, 64, 1000, 0, 0, &m) == 0);
 		one(t4, m, &lim, sh + 800, 5000, 0, __LINE__);
@@ -160,7 +146,7 @@ static void small_maxsegsz(ccdma_bus_dma_tag_t root)
 		CHECK_EQ(ccdma_bus_dmamap_create(t8, BUFSZ, 64, 1000, 0, 0, &m), 0);
 		CHECK_EQ(ccdma_bus_dmamap_destroy(t8, m), 0);
 		{
-			ccdma_bus_dma_tag_t t16 = mktag(root, 16, 0, 4096);
+			ccdma_bus_dma_tag_t t16 = bd_tag(root, 16, 0, 4096);
 			struct ccdma_bus_dma_tag_config w;
 			ccdma_bus_dma_tag_t x;
 
@@ -189,7 +175,7 @@ static void small_maxsegsz(ccdma_bus_dma_tag_t root)
 static void undivided_boundary(ccdma_bus_dma_tag_t root)
 {
 	struct bd_limits lim = { 8, 1024, 1000, 0, ~(uint64_t)0 };
-	ccdma_bus_dma_tag_t t = mktag(root, 8, 1024, 1000);
+	ccdma_bus_dma_tag_t t = bd_tag(root, 8, 1024, 1000);
 	static const size_t lens[] = { 1000, 1001, 2000, 3000, 4000, 10000 };
 	ccdma_bus_dmamap_t m;
 	unsigned i, n;
@@ -223,7 +209,7 @@ static void undivided_boundary(ccdma_bus_dma_tag_t root)
 static void inner_boundary(ccdma_bus_dma_tag_t root)
 {
 	struct bd_limits lim = { 1, 1024, 65536, 64, ~(uint64_t)0 };
-	ccdma_bus_dma_tag_t t = mktag(root, 1, 1024, 0), t2;
+	ccdma_bus_dma_tag_t t = bd_tag(root, 1, 1024, 0), t2;
 	ccdma_bus_dmamap_t m;
 	static const uint64_t exp[] = { 24, 1024, 1024, 928 };
 	int i;
@@ -257,7 +243,7 @@ static void inner_boundary(ccdma_bus_dma_tag_t root)
 	CHECK_EQ(ccdma_bus_dmamap_destroy(t, m), 0);
 
 	/* 256 with maxsegsz 200 and alignment 8: 200 | 56 | 200 | 56 ... */
-	t2 = mktag(root, 8, 256, 200);
+	t2 = bd_tag(root, 8, 256, 200);
 	lim = (struct bd_limits){ 8, 256, 200, 64, ~(uint64_t)0 };
 	REQUIRE(ccdma_bus_dmamap_create(t2, BUFSZ, 64, 0, 0, 0, &m) == 0);
 	CHECK_EQ(ccdma_bus_dmamap_load(t2, m, sh, 1024, NULL, 0), 0);
@@ -335,7 +321,7 @@ static void raw_check(struct ccdma_dev *dev, ccdma_bus_dma_tag_t t,
 
 static void raw_dmamem(ccdma_bus_dma_tag_t root)
 {
-	ccdma_bus_dma_tag_t big = mktag(root, 4096, 0, 0), other_tag;
+	ccdma_bus_dma_tag_t big = bd_tag(root, 4096, 0, 0), other_tag;
 	struct bd_limits lim = { 4096, 0, 65536, 8, ~(uint64_t)0 };
 	struct bd_limits lim1 = { 1, 0, 65536, 8, ~(uint64_t)0 };
 	ccdma_bus_dma_segment_t s[64][1], fit, ms[4];
@@ -424,8 +410,8 @@ static void raw_dmamem(ccdma_bus_dma_tag_t root)
 	 * bounces or continues the previous one, and the segments still
 	 * start aligned. */
 	{
-		ccdma_bus_dma_tag_t b1k = mktag(root, 1, 1024, 0);
-		ccdma_bus_dma_tag_t a2k = mktag(root, 2048, 0, 0);
+		ccdma_bus_dma_tag_t b1k = bd_tag(root, 1, 1024, 0);
+		ccdma_bus_dma_tag_t a2k = bd_tag(root, 2048, 0, 0);
 		struct bd_limits l2 = { 2048, 0, 65536, 8, ~(uint64_t)0 };
 		ccdma_bus_dmamap_t m2;
 		int n = 0;
@@ -503,7 +489,7 @@ static void raw_dmamem(ccdma_bus_dma_tag_t root)
 static void raw_device(ccdma_bus_dma_tag_t root)
 {
 	struct ccdma_bus_dma_tag_config c;
-	ccdma_bus_dma_tag_t t = mktag(root, 64, 8192, 4096), lt;
+	ccdma_bus_dma_tag_t t = bd_tag(root, 64, 8192, 4096), lt;
 	ccdma_bus_dma_segment_t s[3];
 	ccdma_bus_dmamap_t m, ml;
 	struct bd_copies c0;

@@ -68,24 +68,10 @@ static int load_ok(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
 	return ns;
 }
 
-static ccdma_bus_dma_tag_t mktag(ccdma_bus_dma_tag_t root, uint64_t align,
-				 uint64_t boundary, uint64_t maxsegsz)
-{
-	struct ccdma_bus_dma_tag_config c;
-	ccdma_bus_dma_tag_t t;
-
-	memset(&c, 0, sizeof(c));
-	c.alignment = align;
-	c.boundary = boundary;
-	c.maxsegsz = maxsegsz;
-	REQUIRE(ccdma_bus_dma_tag_create(NULL, root, &c, &t) == 0);
-	return t;
-}
-
 /* maxsegsz 512, 3 segments: 2048 bytes do not fit, 1536 do. */
 static void maxsegsz_case(ccdma_bus_dma_tag_t root, int flags)
 {
-	ccdma_bus_dma_tag_t t = mktag(root, 1, 0, 512);
+	ccdma_bus_dma_tag_t t = bd_tag(root, 1, 0, 512);
 	struct bd_limits lim = { 1, 0, 512, 3, ~(uint64_t)0 };
 	struct bd_piece p;
 	ccdma_bus_dmamap_t m;
@@ -123,7 +109,7 @@ static void maxsegsz_case(ccdma_bus_dma_tag_t root, int flags)
 /* Boundary 1024, 2 segments. */
 static void boundary_case(ccdma_bus_dma_tag_t root, int flags)
 {
-	ccdma_bus_dma_tag_t t = mktag(root, 1, 1024, 0);
+	ccdma_bus_dma_tag_t t = bd_tag(root, 1, 1024, 0);
 	struct bd_limits lim = { 1, 1024, 65536, 2, ~(uint64_t)0 };
 	struct bd_piece p;
 	ccdma_bus_dmamap_t m;
@@ -200,7 +186,7 @@ static void boundary_case(ccdma_bus_dma_tag_t root, int flags)
 /* Iovecs: pieces that are not contiguous each need a segment. */
 static void iovec_case(ccdma_bus_dma_tag_t root, int flags)
 {
-	ccdma_bus_dma_tag_t t = mktag(root, 1, 0, 0);
+	ccdma_bus_dma_tag_t t = bd_tag(root, 1, 0, 0);
 	struct bd_limits lim = { 1, 0, 65536, 4, ~(uint64_t)0 };
 	struct ccdma_iovec iov[8];
 	struct bd_piece p[8];
@@ -283,7 +269,7 @@ static void iovec_case(ccdma_bus_dma_tag_t root, int flags)
 /* Raw device-memory segments: five apart do not fit four. */
 static void raw_case(ccdma_bus_dma_tag_t root)
 {
-	ccdma_bus_dma_tag_t t = mktag(root, 64, 0, 0);
+	ccdma_bus_dma_tag_t t = bd_tag(root, 64, 0, 0);
 	ccdma_bus_dma_segment_t segs[5];
 	ccdma_bus_dmamap_t m;
 	struct ccdma_pool_stats st;
@@ -323,7 +309,7 @@ static void raw_case(ccdma_bus_dma_tag_t root)
  * beyond what they give back. */
 static void repeat_case(ccdma_bus_dma_tag_t root)
 {
-	ccdma_bus_dma_tag_t t = mktag(root, 8, 0, 1000);
+	ccdma_bus_dma_tag_t t = bd_tag(root, 8, 0, 1000);
 	struct ccdma_pool_stats a, b;
 	ccdma_bus_dmamap_t m;
 	int i;
@@ -370,7 +356,7 @@ int main(void)
 	/* EFBIG says what went wrong (at debug level: drivers meet it
 	 * routinely and defragment). */
 	{
-		ccdma_bus_dma_tag_t t = mktag(root, 1, 0, 512);
+		ccdma_bus_dma_tag_t t = bd_tag(root, 1, 0, 512);
 		ccdma_bus_dmamap_t m;
 
 		REQUIRE(ccdma_bus_dmamap_create(t, 8192, 1, 0, 0, 0, &m) == 0);

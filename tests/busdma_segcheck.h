@@ -65,23 +65,27 @@ static inline void bd_log_release(void)
 static inline struct ccdma_dev *bd_dev(const char *name,
 				       struct ccdma_dev_config *cfg, int mode)
 {
-	struct ccdma_dev_config def;
 	struct ccdma_pool_config pc;
-	struct ccdma_dev *d = NULL;
 
-	if (!cfg) {
-		ccdma_dev_config_init(&def);
-		cfg = &def;
-	}
 	test_config(&pc, name);
 	pc.initial_bytes = 4u << 20;
 	pc.flags = CCDMA_POOL_F_NO_GROWER;
-	cfg->name = name;
-	cfg->mode = mode;
-	cfg->pool_cfg = &pc;
-	REQUIRE(ccdma_dev_create(cfg, &d) == 0);
-	cfg->pool_cfg = NULL;
-	return d;
+	return test_dev(name, cfg, mode, &pc);
+}
+
+/* A child tag of `parent` with these constraints (0: the parent's). */
+static inline ccdma_bus_dma_tag_t bd_tag(ccdma_bus_dma_tag_t parent, uint64_t align,
+					 uint64_t boundary, uint64_t maxsegsz)
+{
+	struct ccdma_bus_dma_tag_config c;
+	ccdma_bus_dma_tag_t t;
+
+	memset(&c, 0, sizeof(c));
+	c.alignment = align;
+	c.boundary = boundary;
+	c.maxsegsz = maxsegsz;
+	REQUIRE(ccdma_bus_dma_tag_create(NULL, parent, &c, &t) == 0);
+	return t;
 }
 
 static inline uint64_t bd_in_use(struct ccdma_dev *d)

@@ -28,21 +28,10 @@ static inline struct ccdma_dev *chk_dev_mode(const char *name,
 					     struct ccdma_dev_config *cfg,
 					     int mode)
 {
-	struct ccdma_dev_config def;
 	struct ccdma_pool_config pc;
-	struct ccdma_dev *d = NULL;
 
-	if (!cfg) {
-		ccdma_dev_config_init(&def);
-		cfg = &def;
-	}
 	chk_pool_config(&pc, name);
-	cfg->name = name;
-	cfg->mode = mode;
-	cfg->pool_cfg = &pc;
-	REQUIRE(ccdma_dev_create(cfg, &d) == 0);
-	cfg->pool_cfg = NULL;
-	return d;
+	return test_dev(name, cfg, mode, &pc);
 }
 
 static inline struct ccdma_dev *chk_dev(const char *name,

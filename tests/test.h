@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ccdma/dma.h>
 #include <ccdma/platform.h>
 #include <ccdma/pool.h>
 
@@ -78,6 +79,30 @@ static inline void test_config(struct ccdma_pool_config *c, const char *name)
 	c->low_watermark = 256u << 10;
 	c->high_watermark = 1u << 20;
 	c->idle_ms = 100;
+}
+
+/* Create device `name` in `mode` with its own pool made from *pc.  `cfg`
+ * may be NULL (defaults); its name, mode and pool_cfg are set here. */
+static inline struct ccdma_dev *test_dev(const char *name,
+					 struct ccdma_dev_config *cfg, int mode,
+					 const struct ccdma_pool_config *pc)
+{
+	struct ccdma_dev_config def;
+	struct ccdma_dev *d = NULL;
+
+	if (!cfg) {
+		ccdma_dev_config_init(&def);
+		cfg = &def;
+	}
+	cfg->name = name;
+	cfg->mode = mode;
+	cfg->pool_cfg = pc;
+	if (ccdma_dev_create(cfg, &d)) {
+		fprintf(stderr, "cannot create device %s\n", name);
+		exit(1);
+	}
+	cfg->pool_cfg = NULL;
+	return d;
 }
 
 /* Swallow expected error messages while a block runs. */

@@ -47,8 +47,8 @@
  *           bound), or none that fits the tag's constraints
  *   EBUSY   destroying a map that is loaded, or a tag that still has maps
  *           or child tags
- * Every error is also logged with what went wrong, except ENOMEM under
- * NOWAIT, which is an expected condition (debug level).
+ * Every error is also logged with what went wrong, except ENOMEM and
+ * EFBIG, which drivers expect and handle (logged at debug level).
  *
  * Threads.  Tags may be used from any thread.  One map is used by one
  * thread at a time (the driver's lock), as in BSD.
