@@ -35,17 +35,12 @@ static inline size_t busdma_round_up(size_t v, size_t align)
 	return (v + align - 1) & ~(align - 1);
 }
 
-/* The alignment to ask the pool for when `need` bytes of bounce (or
- * dmamem) must start `align`-aligned and should cross as few multiples of
- * `boundary` (0: none) as possible: an allocation aligned to the next
- * power of two of its size crosses none it need not. */
-size_t ccdma_busdma_alloc_align(const struct ccdma_bus_dma_tag *t, size_t align,
-				size_t boundary, size_t need);
-
-/* Take `size` bytes of shared memory from the device's pool for the tag
- * (page-rounded under ISOLATE) with owner tag `otag` (0: no record; a
- * load's own bounce needs none, the map holds everything).  0 or a positive
- * errno after a message naming `what`. */
+/* Take `size` bytes of shared memory from the device's pool for the tag:
+ * page-rounded under ISOLATE, aligned to `align` (at most the pool's
+ * region size), placed to cross as few multiples of `boundary` as it can,
+ * with owner tag `otag` (0: no record; a load's own bounce needs none, the
+ * map holds everything).  0 or a positive errno after a message naming
+ * `what`. */
 int ccdma_busdma_pool_get(const struct ccdma_bus_dma_tag *t, size_t size,
 			  size_t align, size_t boundary, bool wait, uint32_t otag,
 			  const char *what, void **out, size_t *got);

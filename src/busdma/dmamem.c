@@ -36,6 +36,8 @@ int ccdma_bus_dmamem_alloc(ccdma_bus_dma_tag_t t, ccdma_bus_size_t size,
 		why = "size is 0 or above the largest allocation";
 	else if (alignment && !busdma_pow2(alignment))
 		why = "alignment is not a power of two";
+	else if (align > ccdma_pool_max_align(t->dev->pool))
+		why = "alignment is above the pool's region size";
 	else if (boundary && !busdma_pow2(boundary))
 		why = "boundary is not a power of two";
 	else if (b && b < align)

@@ -287,7 +287,6 @@ static int decide(struct walk *wk, int i, const struct piece *pc,
 	const struct ccdma_bus_dma_tag_config *c = &wk->t->c;
 	struct ccdma_pool_owner o;
 	uintptr_t a = pc->va;
-	size_t asz;
 	void *b;
 
 	dc->r = NULL;
@@ -317,12 +316,11 @@ static int decide(struct walk *wk, int i, const struct piece *pc,
 	}
 	if (a - d->pool_base < d->pool_size) {
 		/* Pool memory: only inside one live allocation. */
-		if (ccdma_pool_get_owner(d->pool, (void *)a, &o, &b, &asz) ||
-		    pc->len > asz - (a - (uintptr_t)b)) {
-			dc->w = W_INVALID;
-		} else {
+		if (ccdma_dev_in_live_alloc(d, a, pc->len, &o, &b)) {
 			dc->w = W_POOL;
 			dc->unit = (uintptr_t)b;
+		} else {
+			dc->w = W_INVALID;
 		}
 	} else {
 		dc->w = ccdma_dev_classify(d, a, pc->len, &dc->r);

@@ -178,8 +178,12 @@ int ccdma_bus_dma_tag_get(ccdma_bus_dma_tag_t t,
 	return 0;
 }
 
-size_t ccdma_busdma_alloc_align(const struct ccdma_bus_dma_tag *t, size_t align,
-				size_t boundary, size_t need)
+/* The alignment to ask the pool for when `need` bytes must start
+ * `align`-aligned and should cross as few multiples of `boundary` (0:
+ * none) as possible: an allocation aligned to the next power of two of its
+ * size crosses none it need not. */
+static size_t alloc_align(const struct ccdma_bus_dma_tag *t, size_t align,
+			  size_t boundary, size_t need)
 {
 	size_t a = align, cap = ccdma_pool_max_align(t->dev->pool), p2 = 1;
 
@@ -191,7 +195,9 @@ size_t ccdma_busdma_alloc_align(const struct ccdma_bus_dma_tag *t, size_t align,
 		if (p2 > a)
 			a = p2;
 	}
-	return a < cap ? a : (align > cap ? align : cap);
+	/* The boundary's wish stops at what the pool can give; the
+	 * alignment itself was checked against it by the caller. */
+	return a < cap ? a : cap;
 }
 
 int ccdma_busdma_pool_get(const struct ccdma_bus_dma_tag *t, size_t size,
@@ -215,7 +221,7 @@ int ccdma_busdma_pool_get(const struct ccdma_bus_dma_tag *t, size_t size,
 		return EINVAL;
 	}
 	req.size = size;
-	req.align = ccdma_busdma_alloc_align(t, align, boundary, size);
+	req.align = alloc_align(t, align, boundary, size);
 	if (req.align == 1)
 		rc = ccdma_pool_alloc(t->dev->pool, size, req.flags, out);
 	else

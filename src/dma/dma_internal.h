@@ -168,6 +168,19 @@ static inline bool ccdma_dev_pool_pa(const struct ccdma_dev *d, ccdma_addr_t dma
 	return true;
 }
 
+/* True when [a, a+len) lies inside one live allocation of the device's
+ * pool, the only pool memory a mapping may name; *o and *b get its owner
+ * record and start.  O(1). */
+static inline bool ccdma_dev_in_live_alloc(struct ccdma_dev *d, uintptr_t a,
+					   size_t len, struct ccdma_pool_owner *o,
+					   void **b)
+{
+	size_t asz;
+
+	return !ccdma_pool_get_owner(d->pool, (void *)a, o, b, &asz) &&
+	       len <= asz - (a - (uintptr_t)*b);
+}
+
 /* Strict IOMMU: add or remove a mapping of CPU range [a, a+len) in
  * memory classified `w`.  perm: CCDMA_ACCESS_*. */
 void ccdma_pt_map_strict(struct ccdma_dev *d, enum where w, struct dev_region *r,

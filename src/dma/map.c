@@ -75,18 +75,6 @@ int ccdma_bounce_alloc(struct ccdma_dev *d, uintptr_t orig, size_t size,
 	return rc;
 }
 
-/* True when [a, a+len) lies inside one live allocation of the device's
- * pool, the only pool memory a live mapping can name; *o and *b get its
- * owner record and start. */
-static bool in_live_alloc(struct ccdma_dev *d, uintptr_t a, size_t len,
-			  struct ccdma_pool_owner *o, void **b)
-{
-	size_t asz;
-
-	return !ccdma_pool_get_owner(d->pool, (void *)a, o, b, &asz) &&
-	       len <= asz - (a - (uintptr_t)*b);
-}
-
 ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
 				       size_t size, enum ccdma_dir dir,
 				       unsigned attrs, const char *file,
@@ -111,7 +99,7 @@ ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
 	/* Pool memory: one O(1) lookup says it is inside a live allocation
 	 * (the only pool memory a mapping may name). */
 	if (a - d->pool_base < d->pool_size)
-		w = in_live_alloc(d, a, size, &o, &b) ? W_POOL : W_INVALID;
+		w = ccdma_dev_in_live_alloc(d, a, size, &o, &b) ? W_POOL : W_INVALID;
 	else
 		w = ccdma_dev_classify(d, a, size, &r);
 	if (likely(w == W_POOL || w == W_REGION)) {
@@ -283,7 +271,7 @@ static int sync_range(struct ccdma_dev *d, ccdma_addr_t addr, size_t off,
 		return -EINVAL;
 	if (ccdma_dev_pool_pa(d, start, &pa)) {
 		/* One lookup: a live allocation, and whether it is a bounce. */
-		if (!in_live_alloc(d, pa, size, &o, &b))
+		if (!ccdma_dev_in_live_alloc(d, pa, size, &o, &b))
 			goto bad;
 		w = W_POOL;
 	} else {
