@@ -137,18 +137,20 @@ int ccdma_region_add(struct ccdma_pool *p, size_t size)
 	p->region_grows++;
 	ccdma_mutex_unlock(&p->lock);
 
+	/* Devices are told before any byte of the region can be allocated
+	 * (a vhost-user back-end must have it mapped before a descriptor
+	 * points into it). */
+	ccdma_mutex_lock(&p->listener_lock);
+	notify_listener(p, true, r);
 	ccdma_mutex_lock(&p->page_lock);
 	for (i = 0; i < n; i++)
 		__atomic_store_n(&p->chunk_tab[c0 + i], r, __ATOMIC_RELEASE);
 	ccdma_pa_add_region(p, r);
 	ccdma_mutex_unlock(&p->page_lock);
-
-	ccdma_mutex_lock(&p->listener_lock);
 	ccdma_mutex_lock(&p->lock);
 	r->next = p->live;
 	p->live = r;
 	ccdma_mutex_unlock(&p->lock);
-	notify_listener(p, true, r);
 	ccdma_mutex_unlock(&p->listener_lock);
 	ccdma_dbg("pool %s: +region %zu bytes at offset %#llx (fd %d)", p->name,
 		  size, (unsigned long long)(r->base - p->base), fd);

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ccdma virtio-blk driver over a virtio transport (ccdma/virtio.h), with
+ * split virtqueues in coherent (shared) memory and every payload a
+ * streaming mapping through the dma layer: in confidential mode a private
+ * buffer is bounced whatever the device offers.
+ *
+ * Asynchronous API: fill a struct ccdma_vblk_req, ccdma_vblk_submit() it
+ * on a queue, then ccdma_vblk_poll() or ccdma_vblk_wait() that queue; each
+ * completed request gets its `status` set and its `done` callback (if any)
+ * run from inside poll/wait.  Synchronous helpers (ccdma_vblk_read, ...)
+ * submit one request on queue 0 and wait for it.
+ *
+ * Buffer ownership: from a successful submit until the request completes,
+ * the request and its buffer belong to the driver and the device; the
+ * caller must not touch either.  After completion the caller owns both: a
+ * READ's buffer then holds what the device returned (copied out of shared
+ * memory exactly once).
+ *
+ * The device is untrusted: config values are validated at create, every
+ * used-ring entry is checked against the driver's private record of what
+ * it posted (id in range and in flight, length clamped to what was
+ * posted), and a second completion, a bad status byte or a corrupted ring
+ * breaks the device: in-flight requests complete with -ENODEV and every
+ * later call fails with -ENODEV.
+ *
+ * Request status (req->status, and what the synchronous helpers return):
+ *   0            done
+ *   -EIO         the device reported an I/O error (VIRTIO_BLK_S_IOERR)
+ *   -EOPNOTSUPP  the device does not support the request (S_UNSUPP), or
+ *                the feature for it (flush, discard, ...) was not offered
+ *   -ENODEV      the device is broken or disconnected
+ * Submit errors (nothing is posted): -EINVAL bad request (unaligned
+ * length or sector, beyond capacity, NULL buffer; logged), -EROFS a write
+ * to a read-only device, -EAGAIN the queue has no room now (complete some
+ * requests and retry), -ENOMEM no bounce memory now, -ENODEV.
+ *
+ * Threads: calls on different queues may run concurrently; calls on one
+ * queue are serialised by the driver.  Callbacks run on the thread that
+ * polls, with no driver lock held; they may submit new requests.
+ */
+#ifndef CCDMA_VIRTIO_BLK_H
+#define CCDMA_VIRTIO_BLK_H
+
+#include <ccdma/common.h>
+#include <ccdma/virtio.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* virtio-blk feature bits (virtio 1.x, 5.2.3). */
+#define CCDMA_VIRTIO_BLK_F_SIZE_MAX 1
+#define CCDMA_VIRTIO_BLK_F_SEG_MAX 2
+#define CCDMA_VIRTIO_BLK_F_GEOMETRY 4
+#define CCDMA_VIRTIO_BLK_F_RO 5
+#define CCDMA_VIRTIO_BLK_F_BLK_SIZE 6
+#define CCDMA_VIRTIO_BLK_F_FLUSH 9
+#define CCDMA_VIRTIO_BLK_F_TOPOLOGY 10
+#define CCDMA_VIRTIO_BLK_F_CONFIG_WCE 11
+#define CCDMA_VIRTIO_BLK_F_MQ 12
+#define CCDMA_VIRTIO_BLK_F_DISCARD 13
+#define CCDMA_VIRTIO_BLK_F_WRITE_ZEROES 14
+
+/* Sectors are always 512 bytes in virtio-blk, whatever the block size. */
+#define CCDMA_VBLK_SECTOR 512u
+
+struct ccdma_vblk;
+
+struct ccdma_vblk_config {
+	/* Queues to use: 0 = as many as the device offers (at most 16). */
+	unsigned num_queues;
+	/* Ring size: 0 = 256 (capped to the device's maximum). */
+	unsigned queue_size;
+	/* Feature bits the driver must not accept even when offered (tests,
+	 * benchmarks): e.g. 1ull << CCDMA_VIRTIO_F_EVENT_IDX. */
+	uint64_t refuse_features;
+};
+CCDMA_API void ccdma_vblk_config_init(struct ccdma_vblk_config *cfg);
+
+/* What the driver negotiated and read from config space (validated). */
+struct ccdma_vblk_info {
+	uint64_t capacity;        /* in 512-byte sectors */
+	uint32_t blk_size;        /* logical block size, bytes (512 if not offered) */
+	uint32_t seg_max;         /* data segments per request the driver uses */
+	uint32_t size_max;        /* bytes per segment the driver uses */
+	uint32_t max_request;     /* bytes per virtio request before splitting */
+	unsigned num_queues;      /* queues in use */
+	unsigned queue_size;      /* ring size in use */
+	uint64_t features;        /* negotiated feature bits */
+	bool read_only, flush, discard, write_zeroes;
+	bool event_idx, indirect;
+	uint32_t max_discard_sectors, max_write_zeroes_sectors;
+};
+
+/*
+ * Set up the device over transport `t`: negotiate features (VERSION_1
+ * required; never ACCESS_PLATFORM), read and validate config, create and
+ * start the queues.  The transport must outlive the driver.  Returns 0,
+ * -EINVAL (bad config; logged), -ENOTSUP (the device lacks VERSION_1, or
+ * its config is unusable; logged), -ENOMEM, -ENODEV.
+ */
+CCDMA_API int ccdma_vblk_create(const struct ccdma_virtio_transport *t,
+				const struct ccdma_vblk_config *cfg,
+				struct ccdma_vblk **out);
+/* Stop using the device and free everything.  In-flight requests complete
+ * with -ENODEV first (their callbacks run).  NULL is a no-op. */
+CCDMA_API void ccdma_vblk_destroy(struct ccdma_vblk *b);
+CCDMA_API void ccdma_vblk_get_info(struct ccdma_vblk *b,
+				   struct ccdma_vblk_info *info);
+CCDMA_API bool ccdma_vblk_broken(struct ccdma_vblk *b);
+
+enum ccdma_vblk_op {
+	CCDMA_VBLK_READ = 0,
+	CCDMA_VBLK_WRITE,
+	CCDMA_VBLK_FLUSH,
+	CCDMA_VBLK_DISCARD,
+	CCDMA_VBLK_WRITE_ZEROES,
+	CCDMA_VBLK_GET_ID,        /* buf of len >= 20 bytes gets the id */
+};
+
+/* req->flags */
+enum {
+	/* WRITE_ZEROES: the device may deallocate the range. */
+	CCDMA_VBLK_REQ_UNMAP = 1u << 0,
+};
+
+struct ccdma_vblk_req;
+typedef void (*ccdma_vblk_done_fn)(struct ccdma_vblk_req *req);
+
+struct ccdma_vblk_req {
+	/* Set by the caller. */
+	enum ccdma_vblk_op op;
+	uint64_t sector;          /* READ, WRITE, DISCARD, WRITE_ZEROES */
+	void *buf;                /* READ, WRITE, GET_ID */
+	size_t len;               /* bytes: a multiple of 512 for READ, WRITE,
+				     DISCARD and WRITE_ZEROES (the range) */
+	unsigned flags;           /* CCDMA_VBLK_REQ_* */
+	ccdma_vblk_done_fn done;  /* may be NULL */
+	void *user;               /* the caller's */
+	/* Set by the driver at completion. */
+	int status;
+	/* Private to the driver. */
+	struct ccdma_vblk_req *_next;
+	unsigned _parts, _parts_done;
+	int _err;
+	uint32_t _queue;
+	uint64_t _posted_ns;
+};
+
+/* Post a request on queue q (see the header comment for errors).  A
+ * request larger than the device takes in one virtio request is split and
+ * completes when every part has (status: the first error of any part). */
+CCDMA_API int ccdma_vblk_submit(struct ccdma_vblk *b, unsigned q,
+				struct ccdma_vblk_req *req);
+/* Complete what the device has finished on queue q without blocking.
+ * Returns the number of requests completed (callbacks run), or -ENODEV
+ * once the device is broken (after completing the in-flight ones). */
+CCDMA_API int ccdma_vblk_poll(struct ccdma_vblk *b, unsigned q);
+/* As poll, but when nothing is complete block up to timeout_ns
+ * (UINT64_MAX: no limit) for the device's next completion.  Returns the
+ * number completed (> 0), -ETIMEDOUT, -ENODEV. */
+CCDMA_API int ccdma_vblk_wait(struct ccdma_vblk *b, unsigned q,
+			      uint64_t timeout_ns);
+/* Requests posted on queue q and not yet completed. */
+CCDMA_API unsigned ccdma_vblk_inflight(struct ccdma_vblk *b, unsigned q);
+
+/* Synchronous helpers on queue 0: return the request's status. */
+CCDMA_API int ccdma_vblk_read(struct ccdma_vblk *b, uint64_t sector,
+			      void *buf, size_t len);
+CCDMA_API int ccdma_vblk_write(struct ccdma_vblk *b, uint64_t sector,
+			       const void *buf, size_t len);
+CCDMA_API int ccdma_vblk_flush(struct ccdma_vblk *b);
+CCDMA_API int ccdma_vblk_discard(struct ccdma_vblk *b, uint64_t sector,
+				 uint64_t nsectors);
+CCDMA_API int ccdma_vblk_write_zeroes(struct ccdma_vblk *b, uint64_t sector,
+				      uint64_t nsectors, bool unmap);
+/* The device's id string (up to 20 bytes, NUL-terminated into id[21]). */
+CCDMA_API int ccdma_vblk_get_id(struct ccdma_vblk *b, char id[21]);
+
+/* Driver counters (all queues). */
+struct ccdma_vblk_stats {
+	uint64_t submitted, completed, split_parts;
+	uint64_t errors;           /* requests completed with status != 0 */
+	uint64_t notifications;    /* kicks sent */
+	uint64_t interrupts;       /* waits that blocked and were signalled */
+	uint64_t used_len_clamped; /* used lengths above what was posted */
+};
+CCDMA_API void ccdma_vblk_get_stats(struct ccdma_vblk *b,
+				    struct ccdma_vblk_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CCDMA_VIRTIO_BLK_H */

@@ -1,0 +1,5 @@
+# ccdma-devsim: vhost-user-blk back-end in its own process.
+add_executable(ccdma-devsim ${CMAKE_CURRENT_SOURCE_DIR}/devsim/main.c)
+target_link_libraries(ccdma-devsim PRIVATE ccdma_internal Threads::Threads)
+target_compile_definitions(ccdma-devsim PRIVATE _GNU_SOURCE)
+install(TARGETS ccdma-devsim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

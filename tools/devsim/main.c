@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+int main(void)
+{
+	fputs("ccdma-devsim: not written yet\n", stderr);
+	return 1;
+}
