@@ -84,6 +84,17 @@ enum {
 	/* Block (bounded by the pool's CCDMA_POOL_WAIT_DEFAULT_NS, never
 	 * spinning) for bounce or coherent memory instead of -ENOMEM. */
 	CCDMA_ATTR_WAIT = 1u << 2,
+	/* map_single, FROM_DEVICE only: the caller will tell unmap how many
+	 * bytes the device wrote (ccdma_unmap_single_written; virtio's used
+	 * length).  A bounce is then not cleared at map; unmap copies the
+	 * reported bytes and clears the rest of the buffer, so the CPU still
+	 * never receives bytes an earlier mapping left in the bounce memory,
+	 * at the cost of one copy instead of a clear plus a copy.  A device
+	 * that over-reports can only hand the CPU bytes that were already in
+	 * shared memory, which it could have written itself.  Such a mapping
+	 * refuses sync_for_cpu; a plain unmap copies nothing, clears the
+	 * buffer and fails with -EINVAL. */
+	CCDMA_ATTR_REPORTED_LEN = 1u << 3,
 };
 
 /* ---- address translation ---------------------------------------------- */
@@ -284,6 +295,22 @@ CCDMA_API int ccdma_unmap_single_attrs_at(struct ccdma_dev *dev,
 	ccdma_unmap_single_attrs_at(dev, addr, size, dir, 0, __FILE__, __LINE__)
 #define ccdma_unmap_single_attrs(dev, addr, size, dir, attrs) \
 	ccdma_unmap_single_attrs_at(dev, addr, size, dir, attrs, __FILE__, __LINE__)
+
+/*
+ * Unmap a mapping made with CCDMA_ATTR_REPORTED_LEN, given the number of
+ * bytes the device says it wrote from the start of the buffer (clamped to
+ * size): those are copied back, the rest of the buffer is cleared.  For a
+ * mapping that was not bounced nothing is copied or cleared.  Returns as
+ * ccdma_unmap_single_attrs.
+ */
+CCDMA_API int ccdma_unmap_single_written_at(struct ccdma_dev *dev,
+					    ccdma_addr_t addr, size_t size,
+					    enum ccdma_dir dir, unsigned attrs,
+					    size_t written, const char *file,
+					    int line);
+#define ccdma_unmap_single_written(dev, addr, size, dir, written) \
+	ccdma_unmap_single_written_at(dev, addr, size, dir, 0, written, \
+				      __FILE__, __LINE__)
 
 /*
  * Sync [addr+offset, addr+offset+size) of a mapping: for_cpu hands it to

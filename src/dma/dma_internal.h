@@ -39,11 +39,21 @@ enum {
 	TAG_DMAMEM = 5,      /* busdma dmamem_alloc */
 	TAG_KIND_MASK = 0xff,
 	TAG_DIR_SHIFT = 8,
+	TAG_DIR_MASK = 3,
+	/* A bounce mapped with CCDMA_ATTR_REPORTED_LEN (not cleared). */
+	TAG_F_REPORTED = 1u << 12,
 };
+
+static inline unsigned ccdma_tag_dir(uint32_t tag)
+{
+	return (tag >> TAG_DIR_SHIFT) & TAG_DIR_MASK;
+}
 
 /* The attributes every streaming call accepts. */
 #define CCDMA_ATTRS_KNOWN \
 	(CCDMA_ATTR_SKIP_CPU_SYNC | CCDMA_ATTR_NO_BOUNCE | CCDMA_ATTR_WAIT)
+/* map_single and unmap_single also take CCDMA_ATTR_REPORTED_LEN. */
+#define CCDMA_ATTRS_SINGLE (CCDMA_ATTRS_KNOWN | CCDMA_ATTR_REPORTED_LEN)
 
 enum where { W_INVALID = 0, W_POOL, W_REGION, W_PRIVATE };
 

@@ -38,8 +38,9 @@ static unsigned bounce_pool_flags(unsigned dir, unsigned attrs)
 
 	/* Bytes the buffer will receive that nobody copies in must not be
 	 * an earlier owner's: FROM_DEVICE always, BIDIRECTIONAL when the
-	 * copy-in is skipped. */
-	if (dir == CCDMA_FROM_DEVICE ||
+	 * copy-in is skipped.  With a reported length, unmap clears what the
+	 * device did not write, in the CPU's buffer instead. */
+	if ((dir == CCDMA_FROM_DEVICE && !(attrs & CCDMA_ATTR_REPORTED_LEN)) ||
 	    (dir == CCDMA_BIDIRECTIONAL && (attrs & CCDMA_ATTR_SKIP_CPU_SYNC)))
 		f |= CCDMA_POOL_ZERO;
 	return f;
@@ -51,7 +52,8 @@ int ccdma_bounce_alloc(struct ccdma_dev *d, uintptr_t orig, size_t size,
 	struct ccdma_pool_owner o = {
 		.orig = orig,
 		.len = (uint32_t)size,
-		.tag = tag | (dir << TAG_DIR_SHIFT),
+		.tag = tag | (dir << TAG_DIR_SHIFT) |
+		       ((attrs & CCDMA_ATTR_REPORTED_LEN) ? TAG_F_REPORTED : 0),
 	};
 	struct ccdma_pool_req req;
 	unsigned flags = bounce_pool_flags(dir, attrs);
@@ -89,10 +91,12 @@ ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
 	int rc;
 
 	if (unlikely(!d || bad_range(a, size) || (unsigned)dir > CCDMA_FROM_DEVICE ||
-		     (attrs & ~(unsigned)CCDMA_ATTRS_KNOWN))) {
+		     (attrs & ~(unsigned)CCDMA_ATTRS_SINGLE) ||
+		     ((attrs & CCDMA_ATTR_REPORTED_LEN) && dir != CCDMA_FROM_DEVICE))) {
 		ccdma_err("map_single(%p, %zu, dir %d, attrs %#x) at %s:%d: invalid "
 			  "argument (NULL device or buffer, zero length, a range "
-			  "that wraps, or an unknown direction or attribute)",
+			  "that wraps, an unknown direction or attribute, or "
+			  "REPORTED_LEN with a direction other than FROM_DEVICE)",
 			  ptr, size, (int)dir, attrs, file ? file : "?", line);
 		return map_fail(-EINVAL);
 	}
@@ -154,23 +158,34 @@ mapped:
 	return dma;
 }
 
-/* Copy-back and release of a bounce; o is its owner record. */
+/* `written` of an unmap that reports no length. */
+#define NO_LEN SIZE_MAX
+
+/* Copy-back and release of a bounce; o is its owner record.  A bounce
+ * mapped with a reported length gets `written` bytes copied and the rest
+ * of the CPU's buffer cleared (nothing copied when no length came). */
 static void bounce_release(struct ccdma_dev *d, void *b,
-			   const struct ccdma_pool_owner *o, bool copy)
+			   const struct ccdma_pool_owner *o, bool copy,
+			   size_t written)
 {
-	unsigned mdir = o->tag >> TAG_DIR_SHIFT;
+	unsigned mdir = ccdma_tag_dir(o->tag);
+	size_t n = o->len;
 
 	if (copy && mdir != CCDMA_TO_DEVICE) {
-		ccdma_memcpy((void *)(uintptr_t)o->orig, b, o->len);
-		ccdma_pool_count_copy(d->pool, false, o->len);
+		if (o->tag & TAG_F_REPORTED) {
+			n = written == NO_LEN ? 0 : written < o->len ? written : o->len;
+			ccdma_memset((void *)(uintptr_t)(o->orig + n), 0, o->len - n);
+		}
+		ccdma_memcpy((void *)(uintptr_t)o->orig, b, n);
+		ccdma_pool_count_copy(d->pool, false, n);
 	}
 	ccdma_pt_unmap(d, W_POOL, NULL, (uintptr_t)b, o->len, ccdma_dir_perm(mdir));
 	ccdma_pool_free(d->pool, b, o->len);
 }
 
-int ccdma_unmap_single_attrs_at(struct ccdma_dev *d, ccdma_addr_t addr,
-				size_t size, enum ccdma_dir dir, unsigned attrs,
-				const char *file, int line)
+static int unmap_single(struct ccdma_dev *d, ccdma_addr_t addr, size_t size,
+			enum ccdma_dir dir, unsigned attrs, size_t written,
+			const char *file, int line)
 {
 	struct dev_region *r = NULL;
 	struct ccdma_pool_owner o;
@@ -180,7 +195,7 @@ int ccdma_unmap_single_attrs_at(struct ccdma_dev *d, ccdma_addr_t addr,
 	void *b;
 
 	if (unlikely(!d || !size || (unsigned)dir > CCDMA_FROM_DEVICE ||
-		     (attrs & ~(unsigned)CCDMA_ATTRS_KNOWN) || addr == CCDMA_MAPPING_ERROR)) {
+		     (attrs & ~(unsigned)CCDMA_ATTRS_SINGLE) || addr == CCDMA_MAPPING_ERROR)) {
 		ccdma_err("unmap_single(%#llx, %zu, dir %d) at %s:%d: invalid "
 			  "argument (NULL device, zero length, CCDMA_MAPPING_ERROR, "
 			  "or an unknown direction or attribute)",
@@ -205,13 +220,22 @@ int ccdma_unmap_single_attrs_at(struct ccdma_dev *d, ccdma_addr_t addr,
 		}
 		if ((uintptr_t)b != pa)
 			goto bad;
-		if (size != o.len || (unsigned)dir != o.tag >> TAG_DIR_SHIFT)
+		if (size != o.len || (unsigned)dir != ccdma_tag_dir(o.tag))
 			ccdma_warn("dev %s: unmap_single(%#llx) at %s:%d: size %zu / "
 				   "%s differ from the map's %u / %s; using the "
 				   "map's", d->name, (unsigned long long)addr,
 				   file ? file : "?", line, size, ccdma_dir_name(dir),
-				   o.len, ccdma_dir_name(o.tag >> TAG_DIR_SHIFT));
-		bounce_release(d, b, &o, !(attrs & CCDMA_ATTR_SKIP_CPU_SYNC));
+				   o.len, ccdma_dir_name(ccdma_tag_dir(o.tag)));
+		bounce_release(d, b, &o, !(attrs & CCDMA_ATTR_SKIP_CPU_SYNC),
+			       written);
+		if (unlikely((o.tag & TAG_F_REPORTED) && written == NO_LEN)) {
+			ccdma_err("dev %s: unmap_single(%#llx) at %s:%d: the mapping "
+				  "was made with REPORTED_LEN and needs "
+				  "ccdma_unmap_single_written(); nothing was copied "
+				  "and the buffer was cleared", d->name,
+				  (unsigned long long)addr, file ? file : "?", line);
+			return -EINVAL;
+		}
 		return 0;
 	}
 	w = ccdma_dev_locate(d, addr, size, &pa, &r);
@@ -226,6 +250,23 @@ bad:
 	return -EINVAL;
 }
 
+int ccdma_unmap_single_attrs_at(struct ccdma_dev *d, ccdma_addr_t addr,
+				size_t size, enum ccdma_dir dir, unsigned attrs,
+				const char *file, int line)
+{
+	return unmap_single(d, addr, size, dir, attrs, NO_LEN, file, line);
+}
+
+int ccdma_unmap_single_written_at(struct ccdma_dev *d, ccdma_addr_t addr,
+				  size_t size, enum ccdma_dir dir,
+				  unsigned attrs, size_t written,
+				  const char *file, int line)
+{
+	if (written == NO_LEN)
+		written--;
+	return unmap_single(d, addr, size, dir, attrs, written, file, line);
+}
+
 void ccdma_reclaim_single(struct ccdma_dev *d, ccdma_addr_t dma, size_t len,
 			  unsigned dir)
 {
@@ -238,7 +279,7 @@ void ccdma_reclaim_single(struct ccdma_dev *d, ccdma_addr_t dma, size_t len,
 
 	if (w == W_POOL && !ccdma_pool_get_owner(d->pool, (void *)pa, &o, &b, &asz) &&
 	    (o.tag & TAG_KIND_MASK) == TAG_BOUNCE && (uintptr_t)b == pa)
-		bounce_release(d, b, &o, false);
+		bounce_release(d, b, &o, false, NO_LEN);
 	else if (w == W_POOL || w == W_REGION)
 		ccdma_pt_unmap(d, w, r, pa, len, ccdma_dir_perm(dir));
 }
@@ -282,7 +323,15 @@ static int sync_range(struct ccdma_dev *d, ccdma_addr_t addr, size_t off,
 
 		if (boff > o.len || size > o.len - boff)
 			goto bad;
-		mdir = o.tag >> TAG_DIR_SHIFT;
+		mdir = ccdma_tag_dir(o.tag);
+		if (for_cpu && (o.tag & TAG_F_REPORTED)) {
+			ccdma_err("dev %s: sync_single_for_cpu(%#llx) at %s:%d: "
+				  "the mapping was made with REPORTED_LEN: only "
+				  "ccdma_unmap_single_written() hands its data to "
+				  "the CPU", d->name, (unsigned long long)addr,
+				  file ? file : "?", line);
+			return -EINVAL;
+		}
 		if (for_cpu && mdir != CCDMA_TO_DEVICE) {
 			ccdma_memcpy((void *)(uintptr_t)(o.orig + boff), (void *)pa, size);
 			ccdma_pool_count_copy(d->pool, false, size);
