@@ -13,3 +13,19 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+
+# ensure_qsd: qemu-storage-daemon (Debian package qemu-system-common), the
+# real vhost-user-blk back-end of the end-to-end tests and `ccdma-bench
+# blk`.  Installed when running as root; otherwise those tests skip (77)
+# and say so.
+ensure_qsd() {
+  command -v qemu-storage-daemon >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing qemu-system-common (qemu-storage-daemon) ..." >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends qemu-system-common >/dev/null
+  else
+    echo "note: qemu-storage-daemon is missing (apt-get install qemu-system-common);" \
+         "the tests that need it will be skipped" >&2
+  fi
+}

@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/ensure-tools.sh
+ensure_qsd
 build=${BUILD_DIR:-build}
 werror=OFF
 if [ -n "${CI:-}" ] || [ "${WERROR:-0}" = 1 ]; then werror=ON; fi

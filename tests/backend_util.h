@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@
 struct backend {
 	pid_t pid;
 	char dir[64];     /* temporary directory: socket, disk image */
-	char sock[128];   /* socket path */
+	char sock[104];   /* socket path (fits sun_path) */
 	char image[128];  /* disk image path (file back-ends) */
 };
 

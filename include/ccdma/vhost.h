@@ -30,6 +30,28 @@
  * device broken: later calls return -ENODEV and the transport reports
  * broken.  Errors are negative errno values; each failure logs one line
  * saying what happened.
+ *
+ * The transport (ccdma_vhost_transport()) follows ccdma/virtio.h, with:
+ *   - device_features() hides the bits the transport keeps or cannot
+ *     carry: the protocol-features bit (30), VHOST_F_LOG_ALL (26),
+ *     ACCESS_PLATFORM (33), RING_PACKED (34: only split rings), SR_IOV
+ *     (37), NOTIFICATION_DATA (38), RING_RESET (40), ADMIN_VQ (41);
+ *   - get_config() asks the back-end for bytes [0, offset+len) and copies
+ *     the window (qemu-storage-daemon ignores the offset); -EIO when the
+ *     back-end answers with an empty reply (its way to refuse), -EINVAL
+ *     for len 0 or a window past 256 bytes;
+ *   - max_queue_size() is 1024 for every queue (vhost-user cannot ask);
+ *   - queue_start() needs set_features() first (else -EINVAL), a ring in
+ *     the device's coherent memory (else -EINVAL: the back-end could not
+ *     reach it) and a queue not started yet (else -EBUSY); it returns once
+ *     the back-end has the ring running (acknowledged, or a GET_FEATURES
+ *     round trip without REPLY_ACK);
+ *   - notify() and wait() on a queue that is not started: -EINVAL;
+ *   - wait() returns -ENODEV, and the device is broken, as soon as the
+ *     back-end hangs up.
+ * notify(), wait() and broken() take no lock and may run in any thread
+ * while another sets up a queue or the pool grows; other calls are
+ * serialised on the connection.
  */
 #ifndef CCDMA_VHOST_H
 #define CCDMA_VHOST_H
@@ -57,8 +79,11 @@ struct ccdma_vhost_config {
 	const char *socket_path;   /* required */
 	/* CCDMA_MODE_* or CCDMA_DEV_MODE_PROCESS (the default). */
 	int mode;
-	/* Pool for the device; NULL: defaults for block I/O.  max_bytes is
-	 * lowered so the pool fits the back-end's memory slots. */
+	/* Pool for the device; NULL: defaults for block I/O (4 MiB regions,
+	 * 8 MiB created at connect).  max_bytes (and initial_bytes and the
+	 * watermarks with it) is lowered so that the pool never needs more
+	 * regions than the back-end's memory slots less two (8 - 2 with
+	 * SET_MEM_TABLE): at most (slots - 2) * region_size bytes. */
 	const struct ccdma_pool_config *pool_cfg;
 	unsigned dev_flags;        /* extra CCDMA_DEV_F_* (e.g. FORCE_BOUNCE) */
 	unsigned flags;            /* CCDMA_VHOST_F_* */
@@ -69,16 +94,20 @@ CCDMA_API void ccdma_vhost_config_init(struct ccdma_vhost_config *cfg);
 
 /*
  * Connect and negotiate, create the dma device and send its memory table.
- * Returns 0 and *out, or -EINVAL (bad config), -ENOENT / -ECONNREFUSED /
- * -EACCES (the socket: nothing there, nobody listening, no permission),
- * -EPROTO (the back-end broke the protocol, e.g. no VERSION_1),
- * -ETIMEDOUT (no reply), -ENOMEM.  Nothing is left open on failure.
+ * Returns 0 and *out, or -EINVAL (bad config, socket path longer than
+ * 107 bytes), -ENOENT / -ECONNREFUSED / -EACCES (the socket: nothing
+ * there, nobody listening or not a socket, no permission), -EPROTO (the
+ * back-end broke the protocol, e.g. no VERSION_1, or hung up during
+ * negotiation), -ETIMEDOUT (no reply within reply_timeout_ms), -ENOMEM,
+ * or an error of ccdma_dev_create().  Nothing is left open on failure.
  */
 CCDMA_API int ccdma_vhost_connect(const struct ccdma_vhost_config *cfg,
 				  struct ccdma_vhost **out);
-/* Disconnect and free: queues are stopped, the socket closed, the dma
- * device destroyed (its mappings and coherent memory must be gone).  NULL
- * is a no-op. */
+/* Disconnect and free: started queues are stopped (GET_VRING_BASE, unless
+ * the device is broken), the pool's listener removed, the socket and
+ * eventfds closed, the dma device destroyed (its mappings and coherent
+ * memory must be gone).  No other thread may use h or its transport
+ * during or after the call.  NULL is a no-op. */
 CCDMA_API void ccdma_vhost_close(struct ccdma_vhost *h);
 
 /* The virtio transport over this connection (valid until close). */
@@ -86,9 +115,13 @@ CCDMA_API const struct ccdma_virtio_transport *
 ccdma_vhost_transport(struct ccdma_vhost *h);
 /* The dma device the driver maps through (valid until close). */
 CCDMA_API struct ccdma_dev *ccdma_vhost_dev(struct ccdma_vhost *h);
+/* True once the connection is broken (protocol error, timeout, hang-up,
+ * or the driver's fail()); also for NULL. */
 CCDMA_API bool ccdma_vhost_broken(struct ccdma_vhost *h);
 
-/* One entry of the memory table as the back-end was last told. */
+/* One entry of the memory table as the back-end was last told (regions
+ * the back-end acknowledged; in no particular order).  guest_phys_addr =
+ * user_addr = the region's CPU address here, mmap_offset = 0. */
 struct ccdma_vhost_region {
 	uint64_t guest_phys_addr, size, user_addr, mmap_offset;
 };
@@ -99,14 +132,21 @@ CCDMA_API unsigned ccdma_vhost_regions(struct ccdma_vhost *h,
 				       unsigned max);
 
 struct ccdma_vhost_info {
-	uint64_t features;            /* offered by the back-end */
+	uint64_t features;            /* offered by the back-end (all bits) */
 	uint64_t protocol_features;   /* negotiated */
-	uint64_t acked_features;      /* sent with SET_FEATURES */
+	/* sent with SET_FEATURES: the driver's bits plus the protocol-
+	 * features bit when negotiated; 0 before set_features() */
+	uint64_t acked_features;
 	unsigned max_queues;
-	unsigned mem_slots;           /* 0: SET_MEM_TABLE (8 regions) */
-	uint64_t messages_sent;
-	uint64_t regions_added, regions_removed, table_sends;
+	/* GET_MAX_MEM_SLOTS; 0: no memory slots, SET_MEM_TABLE (8 regions) */
+	unsigned mem_slots;
+	uint64_t messages_sent;       /* every message, all kinds */
+	/* regions the back-end was told about, and given back */
+	uint64_t regions_added, regions_removed;
+	/* memory-table messages: SET_MEM_TABLE, ADD_MEM_REG, REM_MEM_REG */
+	uint64_t table_sends;
 };
+/* Snapshot of the negotiation results and counters. */
 CCDMA_API void ccdma_vhost_get_info(struct ccdma_vhost *h,
 				    struct ccdma_vhost_info *info);
 

@@ -1,0 +1,8 @@
+# vhost-user front-end (src/vhost/): against qemu-storage-daemon (skipped
+# when it is missing or in cross builds) and against hostile back-ends the
+# tests serve themselves.
+ccdma_add_backend_test(vhost_connect_qsd)
+ccdma_add_backend_test(vhost_ring_qsd)
+ccdma_add_backend_test(vhost_mem_table_qsd)
+# No back-end process: the hostile back-end is a thread of the test.
+ccdma_add_test(vhost_errors)
