@@ -17,6 +17,7 @@ int bench_pool_main(int argc, char **argv);
 int bench_stale_main(int argc, char **argv);
 int bench_dma_main(int argc, char **argv);
 int bench_busdma_main(int argc, char **argv);
+int bench_blk_main(int argc, char **argv);
 
 static inline uint64_t bench_now_ns(void)
 {

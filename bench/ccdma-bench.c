@@ -6,6 +6,7 @@
  *   ccdma-bench stale [--json]
  *   ccdma-bench dma [--json] [--quick]
  *   ccdma-bench busdma [--json] [--quick]
+ *   ccdma-bench blk [--json] [--quick] [--only devsim|qsd] ...
  *
  * Each subcommand prints its figures with the design targets beside them
  * (--json: one JSON object on stdout).  Missing a target is not an error:
@@ -33,6 +34,8 @@ static const struct subcommand subcommands[] = {
 	  "dma layer map/unmap: direct, bounce vs memcpy, copies, checker cost" },
 	{ "busdma", bench_busdma_main,
 	  "bus_dma load/sync/unload vs dma map/unmap; shared memory per map vs OpenBSD" },
+	{ "blk", bench_blk_main,
+	  "virtio-blk over vhost-user, bounced vs direct, on qemu-storage-daemon and ccdma-devsim" },
 };
 
 #define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))

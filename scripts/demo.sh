@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The main job: build ccdma and run its end-to-end demonstration.
-# Usage: scripts/demo.sh [ccdma-demo options]   (see --help)
+# The main job: build ccdma and run ccdma-blk against a ccdma-devsim device
+# process it starts itself: a short verified random read/write run in
+# confidential mode (every payload bounced through shared memory), then
+# the summary.  Extra arguments go to ccdma-blk (see --help), e.g.
+#   scripts/demo.sh --runtime 10 --iodepth 32
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/ensure-tools.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target ccdma-demo >/dev/null
-exec ./build/tools/ccdma-demo "$@"
+cmake --build build -j"$(nproc)" --target ccdma-blk ccdma-devsim >/dev/null
+exec ./build/tools/ccdma-blk --rw randrw --bs 4k --iodepth 16 --size 64m \
+  --runtime 3 --verify --mode confidential "$@"

@@ -1,7 +1,370 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * ccdma-blk: a fio-like tool over the virtio-blk driver.  It connects to a
+ * vhost-user-blk device process (--socket), or starts ccdma-devsim itself
+ * when no socket is given, runs one job and prints IOPS, bandwidth,
+ * latency percentiles and the bounce statistics.  --json prints one JSON
+ * object instead.
+ *
+ * Exit status: 0 success; 1 the run failed (a request failed, the device
+ * broke or could not be reached); 2 bad options; 3 verification found
+ * bytes that differ from what was written.
+ */
+#define _GNU_SOURCE
+
+#include "blkjob.h"
+#include "bench.h"
+
+#include <ccdma/dma.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+
+struct cli {
+	const char *socket;
+	const char *devsim;
+	uint64_t disk_size;      /* spawned device's disk */
+	enum ccdma_mode mode;
+	bool json, quiet;
+	unsigned queues;
+	struct blkjob_opts job;
+};
+
+static void usage(FILE *f)
 {
-	fputs("ccdma-blk: not written yet\n", stderr);
-	return 1;
+	fprintf(f,
+		"usage: ccdma-blk [options]\n"
+		"  --socket PATH        vhost-user-blk socket of a running device process;\n"
+		"                       without it ccdma-devsim is started on a RAM disk\n"
+		"  --devsim PATH        the ccdma-devsim program to start (default: the\n"
+		"                       one beside ccdma-blk, or $CCDMA_DEVSIM)\n"
+		"  --disk-size SIZE     the started device's disk (default 256m)\n"
+		"  --rw MODE            read|write|randread|randwrite|rw|randrw (default randread)\n"
+		"  --rwmixread PCT      reads in rw/randrw, percent (default 50)\n"
+		"  --bs SIZE            bytes per I/O, a multiple of 512 (default 4k)\n"
+		"  --iodepth N          requests in flight (default 1)\n"
+		"  --size SIZE          bytes of the device to use (default: all)\n"
+		"  --runtime SECONDS    run this long (default: move --size bytes once)\n"
+		"  --verify             write patterns, read them back, compare every byte\n"
+		"  --mode MODE          confidential (private buffers, bounced; default)\n"
+		"                       or direct (buffers in shared memory, not bounced)\n"
+		"  --queue N            the virtqueue to use (default 0)\n"
+		"  --seed N             pattern and offset seed\n"
+		"  --json               one JSON object on stdout instead of the summary\n"
+		"  --quiet              no progress line\n"
+		"  --help\n"
+		"SIZE takes k, m, g suffixes (powers of two).\n");
+}
+
+static int bad(const char *opt, const char *val, const char *why)
+{
+	fprintf(stderr, "ccdma-blk: %s '%s': %s (try --help)\n", opt, val, why);
+	return 2;
+}
+
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct cli *c)
+{
+	static const struct option lo[] = {
+		{ "socket", required_argument, 0, 's' },
+		{ "devsim", required_argument, 0, 'D' },
+		{ "disk-size", required_argument, 0, 'd' },
+		{ "rw", required_argument, 0, 'w' },
+		{ "rwmixread", required_argument, 0, 'x' },
+		{ "bs", required_argument, 0, 'b' },
+		{ "iodepth", required_argument, 0, 'q' },
+		{ "size", required_argument, 0, 'z' },
+		{ "runtime", required_argument, 0, 't' },
+		{ "verify", no_argument, 0, 'v' },
+		{ "mode", required_argument, 0, 'm' },
+		{ "queue", required_argument, 0, 'Q' },
+		{ "seed", required_argument, 0, 'S' },
+		{ "json", no_argument, 0, 'j' },
+		{ "quiet", no_argument, 0, 'u' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	uint64_t v;
+	unsigned u;
+	char *end;
+	int ch;
+
+	memset(c, 0, sizeof(*c));
+	c->disk_size = 256ull << 20;
+	c->mode = CCDMA_MODE_CONFIDENTIAL;
+	blkjob_opts_init(&c->job);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 's': c->socket = optarg; break;
+		case 'D': c->devsim = optarg; break;
+		case 'd':
+			if (blkjob_parse_size(optarg, &v) || v < 1048576 || v % 512)
+				return bad("--disk-size", optarg,
+					   "a size of at least 1m, a multiple of 512");
+			c->disk_size = v;
+			break;
+		case 'w':
+			if (blkjob_parse_rw(optarg, &c->job.rw))
+				return bad("--rw", optarg,
+					   "one of read, write, randread, randwrite, rw, randrw");
+			break;
+		case 'x':
+			if (parse_uint(optarg, 100, &c->job.rwmixread))
+				return bad("--rwmixread", optarg, "a percentage 0..100");
+			break;
+		case 'b':
+			if (blkjob_parse_size(optarg, &v) || !v || v % 512 ||
+			    v > (64ull << 20))
+				return bad("--bs", optarg,
+					   "a multiple of 512 bytes up to 64m");
+			c->job.bs = (uint32_t)v;
+			break;
+		case 'q':
+			if (parse_uint(optarg, 4096, &u) || !u)
+				return bad("--iodepth", optarg, "1..4096");
+			c->job.iodepth = u;
+			break;
+		case 'z':
+			if (blkjob_parse_size(optarg, &v) || !v || v % 512)
+				return bad("--size", optarg, "a multiple of 512 bytes");
+			c->job.size = v;
+			break;
+		case 't':
+			errno = 0;
+			c->job.runtime_s = strtod(optarg, &end);
+			if (errno || *end || !(c->job.runtime_s > 0) ||
+			    c->job.runtime_s > 1e6)
+				return bad("--runtime", optarg, "seconds, > 0");
+			break;
+		case 'v': c->job.verify = true; break;
+		case 'm':
+			if (!strcmp(optarg, "confidential"))
+				c->mode = CCDMA_MODE_CONFIDENTIAL;
+			else if (!strcmp(optarg, "direct"))
+				c->mode = CCDMA_MODE_DIRECT;
+			else
+				return bad("--mode", optarg, "confidential or direct");
+			break;
+		case 'Q':
+			if (parse_uint(optarg, 15, &c->job.queue))
+				return bad("--queue", optarg, "0..15");
+			break;
+		case 'S':
+			errno = 0;
+			c->job.seed = strtoull(optarg, &end, 0);
+			if (errno || *end || !*optarg)
+				return bad("--seed", optarg, "a number");
+			break;
+		case 'j': c->json = true; break;
+		case 'u': c->quiet = true; break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			if (optopt)
+				fprintf(stderr, "ccdma-blk: option -%c needs a value or is "
+						"unknown (try --help)\n", optopt);
+			else
+				fprintf(stderr, "ccdma-blk: unknown option or missing "
+						"value: %s (try --help)\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ccdma-blk: unexpected argument '%s' (try --help)\n",
+			argv[optind]);
+		return 2;
+	}
+	c->job.progress = !c->quiet && !c->json;
+	c->queues = c->job.queue + 1;
+	return 0;
+}
+
+static void print_summary(const struct cli *c, const struct blkjob_dev *d,
+			  const struct blkjob_result *r)
+{
+	const struct blkjob_opts *o = &c->job;
+
+	printf("ccdma-blk: %s, bs %u, iodepth %u, %s mode, device %s\n",
+	       blkjob_rw_name(o->rw), o->bs, o->iodepth, ccdma_mode_name(d->mode),
+	       c->socket ? c->socket : "ccdma-devsim (spawned)");
+	printf("  device: %llu sectors (%.1f MiB), block %u, %u queue(s) of %u, "
+	       "seg_max %u, size_max %u%s%s\n",
+	       (unsigned long long)d->info.capacity,
+	       (double)d->info.capacity * 512.0 / 1048576.0, d->info.blk_size,
+	       d->info.num_queues, d->info.queue_size, d->info.seg_max,
+	       d->info.size_max, d->info.event_idx ? ", event-idx" : "",
+	       d->info.indirect ? ", indirect" : "");
+	printf("  time:   %.3f s\n", r->elapsed_s);
+	printf("  read:   %llu I/Os, %.1f MiB, %.0f IOPS, %.1f MiB/s\n",
+	       (unsigned long long)r->reads, (double)r->bytes_read / 1048576.0,
+	       r->elapsed_s > 0 ? (double)r->reads / r->elapsed_s : 0.0,
+	       r->elapsed_s > 0 ? (double)r->bytes_read / r->elapsed_s / 1048576.0 : 0.0);
+	printf("  write:  %llu I/Os, %.1f MiB, %.0f IOPS, %.1f MiB/s\n",
+	       (unsigned long long)r->writes, (double)r->bytes_written / 1048576.0,
+	       r->elapsed_s > 0 ? (double)r->writes / r->elapsed_s : 0.0,
+	       r->elapsed_s > 0 ? (double)r->bytes_written / r->elapsed_s / 1048576.0 : 0.0);
+	printf("  total:  %.0f IOPS, %.1f MiB/s\n", r->iops, r->mib_s);
+	printf("  latency (us): mean %.1f, p50 %.1f, p90 %.1f, p99 %.1f, "
+	       "p99.9 %.1f, max %.1f\n", r->lat.mean_us, r->lat.p50_us,
+	       r->lat.p90_us, r->lat.p99_us, r->lat.p999_us, r->lat.max_us);
+	printf("  bounced: %.1f MiB to the device, %.1f MiB from it (this run); "
+	       "pool %.1f MiB, high-water %.1f MiB, %llu region(s)\n",
+	       (double)r->bounced_to_device / 1048576.0,
+	       (double)r->bounced_from_device / 1048576.0,
+	       (double)r->pool.shared_bytes / 1048576.0,
+	       (double)r->pool.shared_high_water / 1048576.0,
+	       (unsigned long long)r->pool.regions);
+	if (o->verify)
+		printf("  verify: %.1f MiB compared, %llu block(s) differ%s\n",
+		       (double)r->verified_bytes / 1048576.0,
+		       (unsigned long long)r->verify_errors,
+		       r->verify_errors ? "" : ": every byte matched");
+	if (r->failed)
+		printf("  errors: %llu request(s) failed, first: %s\n",
+		       (unsigned long long)r->failed, strerror(-r->error));
+	if (r->drv.used_len_clamped)
+		printf("  device: %llu used length(s) above what was posted "
+		       "(clamped)\n", (unsigned long long)r->drv.used_len_clamped);
+}
+
+static void print_json(const struct cli *c, const struct blkjob_dev *d,
+		       const struct blkjob_result *r, int rc)
+{
+	struct bench_json j;
+
+	bench_json_begin(&j, stdout);
+	bench_json_obj(&j, NULL);
+	bench_json_str(&j, "rw", blkjob_rw_name(c->job.rw));
+	bench_json_u64(&j, "bs", c->job.bs);
+	bench_json_u64(&j, "iodepth", c->job.iodepth);
+	bench_json_str(&j, "mode", ccdma_mode_name(d->mode));
+	bench_json_str(&j, "device", c->socket ? c->socket : "ccdma-devsim");
+	bench_json_u64(&j, "capacity_sectors", d->info.capacity);
+	bench_json_num(&j, "elapsed_s", r->elapsed_s);
+	bench_json_u64(&j, "reads", r->reads);
+	bench_json_u64(&j, "writes", r->writes);
+	bench_json_u64(&j, "bytes_read", r->bytes_read);
+	bench_json_u64(&j, "bytes_written", r->bytes_written);
+	bench_json_num(&j, "iops", r->iops);
+	bench_json_num(&j, "mib_s", r->mib_s);
+	bench_json_obj(&j, "latency_us");
+	bench_json_num(&j, "mean", r->lat.mean_us);
+	bench_json_num(&j, "p50", r->lat.p50_us);
+	bench_json_num(&j, "p90", r->lat.p90_us);
+	bench_json_num(&j, "p99", r->lat.p99_us);
+	bench_json_num(&j, "p99_9", r->lat.p999_us);
+	bench_json_num(&j, "max", r->lat.max_us);
+	bench_json_end(&j);
+	bench_json_u64(&j, "bounced_to_device_bytes", r->bounced_to_device);
+	bench_json_u64(&j, "bounced_from_device_bytes", r->bounced_from_device);
+	bench_json_u64(&j, "pool_bytes", r->pool.shared_bytes);
+	bench_json_u64(&j, "pool_high_water_bytes", r->pool.shared_high_water);
+	bench_json_bool(&j, "verify", c->job.verify);
+	bench_json_u64(&j, "verified_bytes", r->verified_bytes);
+	bench_json_u64(&j, "verify_errors", r->verify_errors);
+	bench_json_u64(&j, "failed_requests", r->failed);
+	bench_json_u64(&j, "used_len_clamped", r->drv.used_len_clamped);
+	bench_json_str(&j, "result", rc == 0 ? "ok" : rc == -EILSEQ ? "verify-failed" : "error");
+	bench_json_end(&j);
+	fputc('\n', stdout);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	blkjob_stop_requested = 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	struct blkjob_devsim ds;
+	struct blkjob_dev d;
+	struct blkjob_result r;
+	struct ccdma_vblk_config vcfg;
+	struct sigaction sa;
+	const char *sock;
+	bool spawned = false;
+	int rc, status = 0;
+
+	rc = parse_args(argc, argv, &c);
+	if (rc)
+		return rc;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	sock = c.socket;
+	if (!sock) {
+		if (blkjob_devsim_start(&ds, c.devsim, c.disk_size, NULL)) {
+			fprintf(stderr, "ccdma-blk: could not start the device process\n");
+			return 1;
+		}
+		spawned = true;
+		sock = ds.sock;
+	}
+	ccdma_vblk_config_init(&vcfg);
+	vcfg.num_queues = c.queues;
+	rc = blkjob_open(&d, sock, c.mode, &vcfg);
+	if (rc) {
+		status = 1;
+		goto out;
+	}
+	if (c.job.queue >= d.info.num_queues) {
+		fprintf(stderr, "ccdma-blk: --queue %u: the device has %u queue(s)\n",
+			c.job.queue, d.info.num_queues);
+		blkjob_close(&d);
+		status = 2;
+		goto out;
+	}
+	rc = blkjob_run(&d, &c.job, &r);
+	if (c.json)
+		print_json(&c, &d, &r, rc);
+	else
+		print_summary(&c, &d, &r);
+	if (rc == -EILSEQ) {
+		fprintf(stderr, "ccdma-blk: verification failed: %llu block(s) differ, "
+				"first at byte %llu\n",
+			(unsigned long long)r.verify_errors,
+			(unsigned long long)r.first_bad_offset);
+		status = 3;
+	} else if (rc == -EINVAL || rc == -EROFS) {
+		status = 2;
+	} else if (rc) {
+		fprintf(stderr, "ccdma-blk: the run failed: %s\n", strerror(-rc));
+		status = 1;
+	}
+	blkjob_close(&d);
+out:
+	if (spawned) {
+		int ds_status = blkjob_devsim_stop(&ds);
+
+		if (ds_status != 0 && !status) {
+			fprintf(stderr, "ccdma-blk: the device process exited with "
+					"status %d\n", ds_status);
+			status = 1;
+		}
+	}
+	return status;
 }

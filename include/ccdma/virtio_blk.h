@@ -86,6 +86,12 @@ struct ccdma_vblk_info {
 	uint32_t seg_max;         /* data segments per request the driver uses */
 	uint32_t size_max;        /* bytes per segment the driver uses */
 	uint32_t max_request;     /* bytes per virtio request before splitting */
+	/* Largest READ/WRITE one submit takes: all its parts must fit an
+	 * empty queue at once (larger ones are refused with -EINVAL; the
+	 * synchronous helpers split by it).  DISCARD / WRITE_ZEROES: at most
+	 * max_transfer_dwz sectors per submit. */
+	uint64_t max_transfer;
+	uint64_t max_transfer_dwz;
 	unsigned num_queues;      /* queues in use */
 	unsigned queue_size;      /* ring size in use */
 	uint64_t features;        /* negotiated feature bits */
@@ -126,6 +132,9 @@ enum {
 	CCDMA_VBLK_REQ_UNMAP = 1u << 0,
 };
 
+/* req->status while the request is in flight (no errno is positive). */
+#define CCDMA_VBLK_PENDING 1
+
 struct ccdma_vblk_req;
 typedef void (*ccdma_vblk_done_fn)(struct ccdma_vblk_req *req);
 
@@ -139,7 +148,8 @@ struct ccdma_vblk_req {
 	unsigned flags;           /* CCDMA_VBLK_REQ_* */
 	ccdma_vblk_done_fn done;  /* may be NULL */
 	void *user;               /* the caller's */
-	/* Set by the driver at completion. */
+	/* Set by the driver: CCDMA_VBLK_PENDING from a successful submit
+	 * until completion, then the request's status. */
 	int status;
 	/* Private to the driver. */
 	struct ccdma_vblk_req *_next;
@@ -186,6 +196,9 @@ struct ccdma_vblk_stats {
 	uint64_t notifications;    /* kicks sent */
 	uint64_t interrupts;       /* waits that blocked and were signalled */
 	uint64_t used_len_clamped; /* used lengths above what was posted */
+	/* Reads the device completed as good with a used length short of
+	 * the data (failed with -EIO: bytes beyond it are not used). */
+	uint64_t short_reads;
 };
 CCDMA_API void ccdma_vblk_get_stats(struct ccdma_vblk *b,
 				    struct ccdma_vblk_stats *st);

@@ -228,7 +228,8 @@ static int unmap_single(struct ccdma_dev *d, ccdma_addr_t addr, size_t size,
 				   o.len, ccdma_dir_name(ccdma_tag_dir(o.tag)));
 		bounce_release(d, b, &o, !(attrs & CCDMA_ATTR_SKIP_CPU_SYNC),
 			       written);
-		if (unlikely((o.tag & TAG_F_REPORTED) && written == NO_LEN)) {
+		if (unlikely((o.tag & TAG_F_REPORTED) && written == NO_LEN &&
+			     !(attrs & CCDMA_ATTR_SKIP_CPU_SYNC))) {
 			ccdma_err("dev %s: unmap_single(%#llx) at %s:%d: the mapping "
 				  "was made with REPORTED_LEN and needs "
 				  "ccdma_unmap_single_written(); nothing was copied "

@@ -27,13 +27,18 @@
 /* Freestanding: the Linux values, which the public API documents. */
 #define ENOENT 2
 #define EIO 5
+#define EAGAIN 11
 #define ENOMEM 12
 #define EFAULT 14
 #define EBUSY 16
+#define ENODEV 19
 #define EINVAL 22
 #define EFBIG 27
 #define ENOSPC 28
+#define EROFS 30
 #define ERANGE 34
+#define EOPNOTSUPP 95
+#define ENOTSUP EOPNOTSUPP
 #define ETIMEDOUT 110
 #endif
 

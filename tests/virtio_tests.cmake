@@ -1,0 +1,8 @@
+# virtio: split virtqueue and virtio-blk driver against an in-process device
+# (tests/virtio_fake_dev.h).
+ccdma_add_test(virtio_blk_rw)
+ccdma_add_test(virtio_blk_ops)
+ccdma_add_test(virtio_blk_async LABEL concurrency)
+ccdma_add_test(virtio_blk_features LABEL concurrency)
+ccdma_add_test(virtio_blk_hostile LABEL concurrency)
+ccdma_add_test(virtio_blk_config)

@@ -1,0 +1,854 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The I/O engine of ccdma-blk and `ccdma-bench blk` (see blkjob.h).
+ *
+ * A job keeps `iodepth` slots, each with its own buffer: private memory
+ * (malloc) in confidential mode, so every byte is bounced; coherent
+ * (shared) memory of the device in direct mode, so buffers pass straight
+ * through as in a guest without memory encryption.
+ *
+ * Verification: every block of the job's range carries a generation
+ * number; a write fills the block with a pattern derived from (offset,
+ * generation, seed) and a read compares every byte against the pattern of
+ * the last completed write.  A block is never read and written at the
+ * same time.  Jobs that read start with a write pass over the range so
+ * that every read can be checked; jobs that write end with a read pass
+ * over everything written.
+ */
+#define _GNU_SOURCE
+
+#include "blkjob.h"
+
+#include <ccdma/dma.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+volatile sig_atomic_t blkjob_stop_requested;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+static const char *const rw_names[] = {
+	[BLKJOB_READ] = "read",         [BLKJOB_WRITE] = "write",
+	[BLKJOB_RANDREAD] = "randread", [BLKJOB_RANDWRITE] = "randwrite",
+	[BLKJOB_RW] = "rw",             [BLKJOB_RANDRW] = "randrw",
+};
+
+int blkjob_parse_rw(const char *s, enum blkjob_rw *out)
+{
+	for (unsigned i = 0; i < sizeof(rw_names) / sizeof(rw_names[0]); i++)
+		if (!strcmp(s, rw_names[i])) {
+			*out = (enum blkjob_rw)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *blkjob_rw_name(enum blkjob_rw rw)
+{
+	return (unsigned)rw < sizeof(rw_names) / sizeof(rw_names[0]) ?
+		       rw_names[rw] : "?";
+}
+
+int blkjob_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case 0:
+		break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default:
+		return -1;
+	}
+	if (*end == 'i' && shift)
+		end++;
+	if ((*end == 'b' || *end == 'B') && shift)
+		end++;
+	if (*end || (shift && v > (ULLONG_MAX >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+void blkjob_opts_init(struct blkjob_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->rw = BLKJOB_RANDREAD;
+	o->bs = 4096;
+	o->iodepth = 1;
+	o->rwmixread = 50;
+	o->seed = 0x6363646d61ull; /* "ccdma" */
+}
+
+/* ---- the device process ------------------------------------------------ */
+
+static int socket_accepts(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, ok;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+static void devsim_path(char *buf, size_t len, const char *path)
+{
+	const char *env = getenv("CCDMA_DEVSIM");
+	ssize_t n;
+	char *slash;
+
+	if (path && *path) {
+		snprintf(buf, len, "%s", path);
+		return;
+	}
+	if (env && *env) {
+		snprintf(buf, len, "%s", env);
+		return;
+	}
+	/* Beside this executable (the build tree and an install alike). */
+	n = readlink("/proc/self/exe", buf, len - 1);
+	if (n <= 0) {
+		snprintf(buf, len, "ccdma-devsim");
+		return;
+	}
+	buf[n] = 0;
+	slash = strrchr(buf, '/');
+	if (slash)
+		snprintf(slash + 1, len - (size_t)(slash + 1 - buf), "ccdma-devsim");
+}
+
+/* Start argv (argv[0] a program path) and wait until d->sock accepts
+ * connections. */
+static int spawn(struct blkjob_devsim *d, char *const argv[])
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int i, status;
+
+	fflush(NULL);
+	d->pid = fork();
+	if (d->pid < 0) {
+		fprintf(stderr, "fork: %s\n", strerror(errno));
+		rmdir(d->dir);
+		return -1;
+	}
+	if (d->pid == 0) {
+		execv(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	for (i = 0; i < 1000; i++) {
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			fprintf(stderr, "the device process %s exited at start "
+					"(status %d)\n", argv[0],
+				WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			d->pid = 0;
+			unlink(d->sock);
+			rmdir(d->dir);
+			return -1;
+		}
+		if (socket_accepts(d->sock))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	fprintf(stderr, "the device process %s did not listen on %s within 10 s\n",
+		argv[0], d->sock);
+	blkjob_devsim_stop(d);
+	return -1;
+}
+
+static int make_dir(struct blkjob_devsim *d)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->dir, sizeof(d->dir), "/tmp/ccdma-blk-XXXXXX");
+	if (!mkdtemp(d->dir)) {
+		fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
+		d->dir[0] = 0;
+		return -1;
+	}
+	snprintf(d->sock, sizeof(d->sock), "%s/vhost.sock", d->dir);
+	return 0;
+}
+
+int blkjob_devsim_start(struct blkjob_devsim *d, const char *path,
+			uint64_t disk_bytes, const char *const *extra)
+{
+	char prog[PATH_MAX], size[32];
+	char *argv[32];
+	int n = 0;
+
+	devsim_path(prog, sizeof(prog), path);
+	if (access(prog, X_OK)) {
+		fprintf(stderr, "cannot run the device process %s: %s "
+				"(set CCDMA_DEVSIM or --devsim, or give --socket)\n",
+			prog, strerror(errno));
+		return -1;
+	}
+	if (make_dir(d))
+		return -1;
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)disk_bytes);
+	argv[n++] = prog;
+	argv[n++] = (char *)"--socket";
+	argv[n++] = d->sock;
+	argv[n++] = (char *)"--size";
+	argv[n++] = size;
+	argv[n++] = (char *)"--quiet";
+	while (extra && *extra && n < 31)
+		argv[n++] = (char *)*extra++;
+	argv[n] = NULL;
+	return spawn(d, argv);
+}
+
+int blkjob_qsd_start(struct blkjob_devsim *d, const char *qsd,
+		     uint64_t disk_bytes, unsigned queues)
+{
+	char blockdev[160], export[320];
+	char *argv[6];
+
+	if (access(qsd, X_OK)) {
+		fprintf(stderr, "cannot run %s: %s (Debian package "
+				"qemu-system-common)\n", qsd, strerror(errno));
+		return -1;
+	}
+	if (make_dir(d))
+		return -1;
+	snprintf(blockdev, sizeof(blockdev),
+		 "driver=null-co,node-name=disk0,size=%llu,read-zeroes=on",
+		 (unsigned long long)disk_bytes);
+	snprintf(export, sizeof(export),
+		 "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,"
+		 "addr.path=%s,writable=on,num-queues=%u", d->sock, queues);
+	argv[0] = (char *)qsd;
+	argv[1] = (char *)"--blockdev";
+	argv[2] = blockdev;
+	argv[3] = (char *)"--export";
+	argv[4] = export;
+	argv[5] = NULL;
+	return spawn(d, argv);
+}
+
+int blkjob_devsim_stop(struct blkjob_devsim *d)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int status = -1, i;
+
+	if (d->pid > 0) {
+		kill(d->pid, SIGTERM);
+		for (i = 0; i < 500; i++) {
+			if (waitpid(d->pid, &status, WNOHANG) == d->pid)
+				break;
+			nanosleep(&ts, NULL);
+		}
+		if (i == 500) {
+			kill(d->pid, SIGKILL);
+			waitpid(d->pid, &status, 0);
+		}
+		d->pid = 0;
+	}
+	if (d->dir[0]) {
+		unlink(d->sock);
+		rmdir(d->dir);
+		d->dir[0] = 0;
+	}
+	if (status == -1)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* ---- connection --------------------------------------------------------- */
+
+int blkjob_open(struct blkjob_dev *d, const char *sock, enum ccdma_mode mode,
+		const struct ccdma_vblk_config *vcfg)
+{
+	struct ccdma_vhost_config c;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->mode = mode;
+	ccdma_vhost_config_init(&c);
+	c.socket_path = sock;
+	c.mode = (int)mode;
+	rc = ccdma_vhost_connect(&c, &d->vhost);
+	if (rc) {
+		const char *hint = "";
+
+		if (rc == -ENOENT)
+			hint = " (no such socket: start the device process, "
+			       "or leave out --socket to spawn ccdma-devsim)";
+		else if (rc == -ECONNREFUSED)
+			hint = " (nobody is listening on it)";
+		else if (rc == -EPROTO)
+			hint = " (the device process broke the vhost-user protocol)";
+		fprintf(stderr, "cannot connect to %s: %s%s\n", sock,
+			strerror(-rc), hint);
+		return rc;
+	}
+	d->dma = ccdma_vhost_dev(d->vhost);
+	rc = ccdma_vblk_create(ccdma_vhost_transport(d->vhost), vcfg, &d->blk);
+	if (rc) {
+		fprintf(stderr, "cannot set up the virtio-blk device at %s: %s\n",
+			sock, strerror(-rc));
+		ccdma_vhost_close(d->vhost);
+		d->vhost = NULL;
+		return rc;
+	}
+	ccdma_vblk_get_info(d->blk, &d->info);
+	return 0;
+}
+
+void blkjob_close(struct blkjob_dev *d)
+{
+	ccdma_vblk_destroy(d->blk);
+	ccdma_vhost_close(d->vhost);
+	d->blk = NULL;
+	d->vhost = NULL;
+}
+
+/* ---- latency histogram: 16 linear steps per power of two ---------------- */
+
+#define HIST_SUB 16
+#define HIST_N (64 * HIST_SUB)
+
+static unsigned hist_index(uint64_t v)
+{
+	unsigned msb;
+
+	if (v < HIST_SUB)
+		return (unsigned)v;
+	msb = 63u - (unsigned)__builtin_clzll(v);
+	return msb * HIST_SUB + (unsigned)((v >> (msb - 4)) & (HIST_SUB - 1));
+}
+
+static uint64_t hist_value(unsigned i)
+{
+	unsigned msb = i / HIST_SUB;
+
+	if (i < HIST_SUB)
+		return i;
+	return ((uint64_t)(HIST_SUB + i % HIST_SUB)) << (msb - 4);
+}
+
+static double hist_percentile(const uint64_t *h, uint64_t total, double p)
+{
+	uint64_t want = (uint64_t)(p * (double)total + 0.5), seen = 0;
+
+	if (!want)
+		want = 1;
+	for (unsigned i = 0; i < HIST_N; i++) {
+		seen += h[i];
+		if (seen >= want)
+			return (double)hist_value(i) / 1000.0;
+	}
+	return 0;
+}
+
+/* ---- the job ------------------------------------------------------------ */
+
+enum phase { PH_PREFILL, PH_WARMUP, PH_TIMED, PH_VERIFY };
+
+struct slot {
+	struct ccdma_vblk_req req;
+	struct job *job;
+	void *buf;
+	ccdma_addr_t dma;   /* direct mode: the coherent buffer's address */
+	uint64_t block;
+	uint32_t gen;
+	uint64_t start_ns;
+	struct slot *next_free;
+};
+
+struct job {
+	struct blkjob_dev *d;
+	const struct blkjob_opts *o;
+	struct blkjob_result *r;
+	struct slot *slots, *free_slots;
+	unsigned nslots, inflight;
+	uint64_t nblocks;
+	uint32_t *gen;      /* per block, 0: never written (verify only) */
+	uint8_t *busy;      /* per block (verify only) */
+	uint32_t *expect;   /* scratch: one block's expected pattern */
+	uint64_t rng;
+	uint64_t seq_next;
+	enum phase phase;
+	uint64_t issued, issue_limit;   /* blocks issued in this phase */
+	uint64_t lat_hist[HIST_N];
+	uint64_t lat_sum_ns, lat_n, lat_max_ns;
+	bool fatal;
+};
+
+static uint64_t rnd(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* The pattern of a block: 32-bit words from (offset, generation, seed),
+ * so a block written twice, or a block at the wrong offset, differs. */
+static void fill_pattern(uint32_t *w, size_t bytes, uint64_t off, uint32_t gen,
+			 uint64_t seed)
+{
+	uint64_t s = seed ^ (off * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)gen << 40);
+
+	for (size_t i = 0; i < bytes / 8; i++) {
+		uint64_t v = rnd(&s);
+
+		memcpy(&w[2 * i], &v, 8);
+	}
+}
+
+static bool job_reads(enum blkjob_rw rw)
+{
+	return rw != BLKJOB_WRITE && rw != BLKJOB_RANDWRITE;
+}
+
+static bool job_writes(enum blkjob_rw rw)
+{
+	return rw != BLKJOB_READ && rw != BLKJOB_RANDREAD;
+}
+
+static bool job_random(enum blkjob_rw rw)
+{
+	return rw == BLKJOB_RANDREAD || rw == BLKJOB_RANDWRITE ||
+	       rw == BLKJOB_RANDRW;
+}
+
+static void check_block(struct job *j, struct slot *s)
+{
+	const struct blkjob_opts *o = j->o;
+	uint64_t off = s->block * o->bs;
+	const uint8_t *got = s->buf, *want;
+
+	fill_pattern(j->expect, o->bs, off, j->gen[s->block], o->seed);
+	want = (const uint8_t *)j->expect;
+	j->r->verified_bytes += o->bs;
+	if (!memcmp(got, want, o->bs))
+		return;
+	for (uint32_t i = 0; i < o->bs; i++) {
+		if (got[i] == want[i])
+			continue;
+		if (!j->r->verify_errors)
+			j->r->first_bad_offset = off + i;
+		if (j->r->verify_errors < 5)
+			fprintf(stderr, "verify: byte at offset %llu is %#04x, "
+					"expected %#04x (block %llu, generation %u)\n",
+				(unsigned long long)(off + i), got[i], want[i],
+				(unsigned long long)s->block, j->gen[s->block]);
+		break;
+	}
+	j->r->verify_errors++;
+}
+
+static void on_done(struct ccdma_vblk_req *req)
+{
+	struct slot *s = (struct slot *)req;
+	struct job *j = s->job;
+	uint64_t lat = now_ns() - s->start_ns;
+	bool is_read = req->op == CCDMA_VBLK_READ;
+
+	if (j->phase == PH_TIMED) {
+		j->lat_hist[hist_index(lat)]++;
+		j->lat_sum_ns += lat;
+		j->lat_n++;
+		if (lat > j->lat_max_ns)
+			j->lat_max_ns = lat;
+		if (req->status == 0) {
+			if (is_read) {
+				j->r->reads++;
+				j->r->bytes_read += req->len;
+			} else {
+				j->r->writes++;
+				j->r->bytes_written += req->len;
+			}
+		}
+	}
+	if (req->status) {
+		if (!j->r->error)
+			j->r->error = req->status;
+		j->r->failed++;
+		if (req->status == -ENODEV)
+			j->fatal = true;
+	} else if (j->o->verify) {
+		if (is_read && j->gen[s->block])
+			check_block(j, s);
+		else if (!is_read)
+			j->gen[s->block] = s->gen;
+	}
+	if (j->o->verify)
+		j->busy[s->block] = 0;
+	s->next_free = j->free_slots;
+	j->free_slots = s;
+	j->inflight--;
+}
+
+/* Pick the next I/O of the phase; false when the phase issues no more. */
+static bool next_io(struct job *j, uint64_t *block, bool *is_read)
+{
+	const struct blkjob_opts *o = j->o;
+
+	if (j->issue_limit && j->issued >= j->issue_limit)
+		return false;
+	switch (j->phase) {
+	case PH_PREFILL:
+		*block = j->issued;
+		*is_read = false;
+		return true;
+	case PH_VERIFY:
+		while (j->seq_next < j->nblocks && !j->gen[j->seq_next])
+			j->seq_next++;
+		if (j->seq_next >= j->nblocks)
+			return false;
+		*block = j->seq_next++;
+		*is_read = true;
+		return true;
+	default:
+		break;
+	}
+	if (o->rw == BLKJOB_READ || o->rw == BLKJOB_RANDREAD)
+		*is_read = true;
+	else if (o->rw == BLKJOB_WRITE || o->rw == BLKJOB_RANDWRITE)
+		*is_read = false;
+	else
+		*is_read = rnd(&j->rng) % 100 < o->rwmixread;
+	if (job_random(o->rw)) {
+		*block = rnd(&j->rng) % j->nblocks;
+	} else {
+		*block = j->seq_next;
+		j->seq_next = (j->seq_next + 1) % j->nblocks;
+	}
+	/* Never two I/Os on one block at once when verifying. */
+	if (o->verify) {
+		for (uint64_t k = 0; k < j->nblocks && j->busy[*block]; k++)
+			*block = (*block + 1) % j->nblocks;
+		if (j->busy[*block])
+			return false;
+	}
+	return true;
+}
+
+static void progress(struct job *j, uint64_t start, uint64_t *last_print,
+		     uint64_t *last_ios, uint64_t *last_bytes)
+{
+	struct ccdma_pool_stats ps;
+	uint64_t now = now_ns(), ios, bytes;
+	double dt;
+
+	if (!j->o->progress || now - *last_print < 1000000000ull)
+		return;
+	ios = j->r->reads + j->r->writes;
+	bytes = j->r->bytes_read + j->r->bytes_written;
+	dt = (double)(now - *last_print) / 1e9;
+	ccdma_pool_get_stats(ccdma_dev_pool(j->d->dma), &ps);
+	fprintf(stderr,
+		"[%5.1fs] %s: %.0f IOPS, %.1f MiB/s | bounced to device %.1f MiB, "
+		"from device %.1f MiB | pool %.1f MiB\n",
+		(double)(now - start) / 1e9,
+		j->phase == PH_TIMED ? "run" :
+		j->phase == PH_PREFILL ? "prefill" :
+		j->phase == PH_VERIFY ? "verify" : "warm-up",
+		(double)(ios - *last_ios) / dt,
+		(double)(bytes - *last_bytes) / dt / 1048576.0,
+		(double)ps.bounced_to_device_bytes / 1048576.0,
+		(double)ps.bounced_from_device_bytes / 1048576.0,
+		(double)ps.shared_bytes / 1048576.0);
+	*last_print = now;
+	*last_ios = ios;
+	*last_bytes = bytes;
+}
+
+/* Run one phase until it issues nothing more (or its time is up) and all
+ * its requests completed. */
+static int run_phase(struct job *j, enum phase ph, double seconds,
+		     uint64_t limit, uint64_t start)
+{
+	struct ccdma_vblk *b = j->d->blk;
+	unsigned q = j->o->queue;
+	uint64_t t0 = now_ns(), end = 0, idle_since = 0;
+	uint64_t last_print = t0, last_ios = 0, last_bytes = 0;
+	bool issuing = true;
+
+	j->phase = ph;
+	j->issued = 0;
+	j->issue_limit = limit;
+	j->seq_next = 0;
+	if (seconds > 0)
+		end = t0 + (uint64_t)(seconds * 1e9);
+	while (issuing || j->inflight) {
+		int rc;
+
+		while (issuing && !j->fatal && j->free_slots) {
+			struct slot *s = j->free_slots;
+			uint64_t block;
+			bool is_read;
+
+			if (blkjob_stop_requested || (end && now_ns() >= end) ||
+			    !next_io(j, &block, &is_read)) {
+				/* next_io may only be waiting for a busy block. */
+				if (!blkjob_stop_requested &&
+				    !(end && now_ns() >= end) && j->inflight &&
+				    !(j->issue_limit && j->issued >= j->issue_limit) &&
+				    !(ph == PH_VERIFY && j->seq_next >= j->nblocks))
+					break;
+				issuing = false;
+				break;
+			}
+			s->block = block;
+			memset(&s->req, 0, sizeof(s->req));
+			s->req.op = is_read ? CCDMA_VBLK_READ : CCDMA_VBLK_WRITE;
+			s->req.sector = block * (j->o->bs / CCDMA_VBLK_SECTOR);
+			s->req.buf = s->buf;
+			s->req.len = j->o->bs;
+			s->req.done = on_done;
+			if (!is_read && j->o->verify) {
+				s->gen = j->gen[block] + 1;
+				fill_pattern(s->buf, j->o->bs, block * j->o->bs,
+					     s->gen, j->o->seed);
+			}
+			s->start_ns = now_ns();
+			rc = ccdma_vblk_submit(b, q, &s->req);
+			if (rc == -EAGAIN || rc == -ENOMEM) {
+				if (!j->inflight) {
+					fprintf(stderr, "the device takes no request "
+							"with none in flight (%s)\n",
+						strerror(-rc));
+					return -EIO;
+				}
+				break;
+			}
+			if (rc) {
+				fprintf(stderr, "submit failed: %s\n", strerror(-rc));
+				if (!j->r->error)
+					j->r->error = rc;
+				j->fatal = true;
+				issuing = false;
+				break;
+			}
+			if (j->o->verify)
+				j->busy[block] = 1;
+			j->free_slots = s->next_free;
+			j->inflight++;
+			j->issued++;
+		}
+		if (j->fatal)
+			issuing = false;
+		if (!j->inflight)
+			continue;
+		rc = ccdma_vblk_wait(b, q, 1000000000ull);
+		if (rc == -ETIMEDOUT) {
+			if (!idle_since)
+				idle_since = now_ns();
+			if (now_ns() - idle_since > 10000000000ull) {
+				fprintf(stderr, "the device completed nothing in 10 s "
+						"with %u request(s) in flight\n",
+					j->inflight);
+				return -ETIMEDOUT;
+			}
+			continue;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "the device broke (%s)\n", strerror(-rc));
+			/* In-flight requests were completed with -ENODEV. */
+			return -ENODEV;
+		}
+		idle_since = 0;
+		if (ph == PH_TIMED)
+			progress(j, start, &last_print, &last_ios, &last_bytes);
+	}
+	if (ph == PH_TIMED)
+		j->r->elapsed_s = (double)(now_ns() - t0) / 1e9;
+	return j->fatal ? -ENODEV : 0;
+}
+
+static void free_slots(struct job *j)
+{
+	for (unsigned i = 0; i < j->nslots; i++) {
+		struct slot *s = &j->slots[i];
+
+		if (!s->buf)
+			continue;
+		if (j->d->mode == CCDMA_MODE_DIRECT)
+			ccdma_free_coherent(j->d->dma, j->o->bs, s->buf, s->dma);
+		else
+			free(s->buf);
+	}
+	free(j->slots);
+}
+
+int blkjob_run(struct blkjob_dev *d, const struct blkjob_opts *o,
+	       struct blkjob_result *r)
+{
+	struct job *j;
+	uint64_t cap = d->info.capacity * CCDMA_VBLK_SECTOR, range, start;
+	struct ccdma_pool_stats before;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (!o->bs || o->bs % CCDMA_VBLK_SECTOR || o->bs % d->info.blk_size) {
+		fprintf(stderr, "--bs %u is not a multiple of the block size %u\n",
+			o->bs, d->info.blk_size);
+		return -EINVAL;
+	}
+	if (!o->iodepth || o->iodepth > 4096) {
+		fprintf(stderr, "--iodepth %u: must be 1..4096\n", o->iodepth);
+		return -EINVAL;
+	}
+	if (o->rwmixread > 100) {
+		fprintf(stderr, "--rwmixread %u: must be 0..100\n", o->rwmixread);
+		return -EINVAL;
+	}
+	range = o->size ? o->size : cap;
+	if (range > cap) {
+		fprintf(stderr, "--size %llu is beyond the device's %llu bytes\n",
+			(unsigned long long)range, (unsigned long long)cap);
+		return -EINVAL;
+	}
+	if (range < o->bs) {
+		fprintf(stderr, "--size %llu is smaller than --bs %u\n",
+			(unsigned long long)range, o->bs);
+		return -EINVAL;
+	}
+	if (d->info.read_only && job_writes(o->rw)) {
+		fprintf(stderr, "the device is read-only: --rw %s writes\n",
+			blkjob_rw_name(o->rw));
+		return -EROFS;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->d = d;
+	j->o = o;
+	j->r = r;
+	j->rng = o->seed;
+	j->nblocks = range / o->bs;
+	j->nslots = o->iodepth;
+	if (o->verify && j->nslots > j->nblocks)
+		j->nslots = (unsigned)j->nblocks;
+	j->slots = calloc(j->nslots, sizeof(*j->slots));
+	if (!j->slots) {
+		free(j);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < j->nslots; i++) {
+		struct slot *s = &j->slots[i];
+
+		s->job = j;
+		if (d->mode == CCDMA_MODE_DIRECT) {
+			if (ccdma_alloc_coherent(d->dma, o->bs, &s->buf, &s->dma,
+						 CCDMA_ATTR_WAIT))
+				s->buf = NULL;
+		} else {
+			s->buf = aligned_alloc(4096, (o->bs + 4095) & ~(size_t)4095);
+		}
+		if (!s->buf) {
+			fprintf(stderr, "no memory for %u buffers of %u bytes\n",
+				j->nslots, o->bs);
+			rc = -ENOMEM;
+			goto out;
+		}
+		/* Writes without verification send this. */
+		fill_pattern(s->buf, o->bs, i, 0, o->seed);
+		s->next_free = j->free_slots;
+		j->free_slots = s;
+	}
+	if (o->verify) {
+		j->gen = calloc(j->nblocks, sizeof(*j->gen));
+		j->busy = calloc(j->nblocks, 1);
+		j->expect = malloc(o->bs);
+		if (!j->gen || !j->busy || !j->expect) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	start = now_ns();
+	if (o->verify && job_reads(o->rw)) {
+		rc = run_phase(j, PH_PREFILL, 0, j->nblocks, start);
+		if (rc)
+			goto out;
+	}
+	if (o->warmup_s > 0) {
+		rc = run_phase(j, PH_WARMUP, o->warmup_s, 0, start);
+		if (rc)
+			goto out;
+	}
+	ccdma_pool_get_stats(ccdma_dev_pool(d->dma), &before);
+	rc = run_phase(j, PH_TIMED, o->runtime_s,
+		       o->runtime_s > 0 ? 0 : (range / o->bs), start);
+	ccdma_pool_get_stats(ccdma_dev_pool(d->dma), &r->pool);
+	r->bounced_to_device = r->pool.bounced_to_device_bytes -
+			       before.bounced_to_device_bytes;
+	r->bounced_from_device = r->pool.bounced_from_device_bytes -
+				 before.bounced_from_device_bytes;
+	if (!rc && o->verify && job_writes(o->rw) && !blkjob_stop_requested)
+		rc = run_phase(j, PH_VERIFY, 0, 0, start);
+	if (j->lat_n) {
+		r->lat.mean_us = (double)j->lat_sum_ns / (double)j->lat_n / 1000.0;
+		r->lat.p50_us = hist_percentile(j->lat_hist, j->lat_n, 0.50);
+		r->lat.p90_us = hist_percentile(j->lat_hist, j->lat_n, 0.90);
+		r->lat.p99_us = hist_percentile(j->lat_hist, j->lat_n, 0.99);
+		r->lat.p999_us = hist_percentile(j->lat_hist, j->lat_n, 0.999);
+		r->lat.max_us = (double)j->lat_max_ns / 1000.0;
+	}
+	if (r->elapsed_s > 0) {
+		r->iops = (double)(r->reads + r->writes) / r->elapsed_s;
+		r->mib_s = (double)(r->bytes_read + r->bytes_written) /
+			   r->elapsed_s / 1048576.0;
+	}
+out:
+	if (j->inflight) {
+		/* The device still owns buffers (it stopped answering): tear
+		 * the driver down first, which completes them with -ENODEV. */
+		ccdma_vblk_destroy(d->blk);
+		d->blk = NULL;
+	}
+	if (d->blk)
+		ccdma_vblk_get_stats(d->blk, &r->drv);
+	free_slots(j);
+	free(j->gen);
+	free(j->busy);
+	free(j->expect);
+	free(j);
+	if (rc)
+		return rc;
+	if (r->failed)
+		return -EIO;
+	if (r->verify_errors)
+		return -EILSEQ;
+	return 0;
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The I/O engine shared by ccdma-blk and `ccdma-bench blk`: open a
+ * virtio-blk device over vhost-user (spawning ccdma-devsim when no socket
+ * is given), run one fio-like job on it, and report what it measured.
+ */
+#ifndef CCDMA_TOOLS_BLKJOB_H
+#define CCDMA_TOOLS_BLKJOB_H
+
+#include <ccdma/platform.h>
+#include <ccdma/pool.h>
+#include <ccdma/vhost.h>
+#include <ccdma/virtio_blk.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <signal.h>
+#include <sys/types.h>
+
+enum blkjob_rw {
+	BLKJOB_READ,
+	BLKJOB_WRITE,
+	BLKJOB_RANDREAD,
+	BLKJOB_RANDWRITE,
+	BLKJOB_RW,      /* sequential, reads and writes mixed */
+	BLKJOB_RANDRW,  /* random, reads and writes mixed */
+};
+
+int blkjob_parse_rw(const char *s, enum blkjob_rw *out);
+const char *blkjob_rw_name(enum blkjob_rw rw);
+/* "4k", "128K", "1m", "2g", "4096": bytes, or -1 when malformed. */
+int blkjob_parse_size(const char *s, uint64_t *out);
+
+/* A device process this tool started (ccdma-devsim). */
+struct blkjob_devsim {
+	pid_t pid;
+	char dir[64];
+	char sock[104]; /* fits sun_path */
+};
+
+/*
+ * Start ccdma-devsim (program `path`, or the one beside this executable
+ * when NULL, or $CCDMA_DEVSIM) on a fresh socket with a RAM disk of
+ * disk_bytes, and wait until it accepts connections.  0, or -1 after
+ * printing why.
+ */
+int blkjob_devsim_start(struct blkjob_devsim *d, const char *path,
+			uint64_t disk_bytes, const char *const *extra_args);
+/* Start qemu-storage-daemon (program `qsd`) exporting a null-co disk
+ * (reads return zeroes, writes are dropped) of disk_bytes as a
+ * vhost-user-blk device with `queues` queues.  0, or -1 after printing
+ * why. */
+int blkjob_qsd_start(struct blkjob_devsim *d, const char *qsd,
+		     uint64_t disk_bytes, unsigned queues);
+/* Stop either (SIGTERM) and remove its socket.  Returns its exit status
+ * (0 when it exited cleanly), or -1. */
+int blkjob_devsim_stop(struct blkjob_devsim *d);
+
+/* One connection: front-end and driver. */
+struct blkjob_dev {
+	struct ccdma_vhost *vhost;
+	struct ccdma_vblk *blk;
+	struct ccdma_dev *dma;
+	struct ccdma_vblk_info info;
+	enum ccdma_mode mode;
+};
+
+/* Connect to `sock` in `mode` and set up the driver.  Returns 0, or a
+ * negative errno after printing a message that names the socket. */
+int blkjob_open(struct blkjob_dev *d, const char *sock, enum ccdma_mode mode,
+		const struct ccdma_vblk_config *vcfg);
+void blkjob_close(struct blkjob_dev *d);
+
+struct blkjob_opts {
+	enum blkjob_rw rw;
+	uint32_t bs;             /* bytes per I/O, a multiple of 512 */
+	unsigned iodepth;        /* requests in flight */
+	uint64_t size;           /* bytes of the device used (0: all) */
+	double runtime_s;        /* > 0: run this long; 0: move `size` bytes */
+	bool verify;             /* patterns written, read back, compared */
+	unsigned rwmixread;      /* percent reads for rw/randrw (default 50) */
+	unsigned queue;          /* the queue to use */
+	uint64_t seed;
+	bool progress;           /* a progress line on stderr each second */
+	/* For benchmarks: time this many seconds first without counting. */
+	double warmup_s;
+};
+void blkjob_opts_init(struct blkjob_opts *o);
+
+struct blkjob_lat {
+	double mean_us, p50_us, p90_us, p99_us, p999_us, max_us;
+};
+
+struct blkjob_result {
+	uint64_t reads, writes;             /* completed in the timed phase */
+	uint64_t bytes_read, bytes_written;
+	double elapsed_s;
+	double iops, mib_s;
+	struct blkjob_lat lat;              /* all I/Os of the timed phase */
+	/* Verification: bytes compared, mismatching blocks, and the first. */
+	uint64_t verified_bytes, verify_errors;
+	uint64_t first_bad_offset;
+	/* First failing request status (0: none) and how many failed. */
+	int error;
+	uint64_t failed;
+	/* Bytes bounced each way in the timed phase. */
+	uint64_t bounced_to_device, bounced_from_device;
+	struct ccdma_pool_stats pool;       /* after the run */
+	struct ccdma_vblk_stats drv;
+};
+
+/* Set (from a signal handler) to stop issuing; in-flight I/O completes. */
+extern volatile sig_atomic_t blkjob_stop_requested;
+
+/*
+ * Run the job.  Returns 0 when every request succeeded and every compared
+ * byte matched; -EIO when some request failed (r->error says how),
+ * -EILSEQ on a verification mismatch, other negative errnos for setup
+ * failures (a message says why).
+ */
+int blkjob_run(struct blkjob_dev *d, const struct blkjob_opts *o,
+	       struct blkjob_result *r);
+
+#endif /* CCDMA_TOOLS_BLKJOB_H */
