@@ -4,4 +4,5 @@
 ccdma_add_backend_test(e2e_qsd_file)
 ccdma_add_backend_test(e2e_qsd_null)
 ccdma_add_backend_test(e2e_devsim)
+ccdma_add_backend_test(e2e_private_never_shared)
 ccdma_add_backend_test(e2e_blk_tool)

@@ -476,6 +476,19 @@ static void check_block(struct job *j, struct slot *s)
 	j->r->verify_errors++;
 }
 
+/* The application reading what a read returned (opts.touch). */
+static uint64_t touch_sink;
+
+static void touch_read(const void *buf, size_t len)
+{
+	const uint64_t *w = buf;
+	uint64_t x = 0;
+
+	for (size_t i = 0; i < len / 8; i++)
+		x ^= w[i];
+	__atomic_store_n(&touch_sink, x, __ATOMIC_RELAXED);
+}
+
 static void on_done(struct ccdma_vblk_req *req)
 {
 	struct slot *s = (struct slot *)req;
@@ -483,6 +496,8 @@ static void on_done(struct ccdma_vblk_req *req)
 	uint64_t lat = now_ns() - s->start_ns;
 	bool is_read = req->op == CCDMA_VBLK_READ;
 
+	if (is_read && j->o->touch && !req->status)
+		touch_read(s->buf, req->len);
 	if (j->phase == PH_TIMED) {
 		j->lat_hist[hist_index(lat)]++;
 		j->lat_sum_ns += lat;
@@ -636,6 +651,8 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 			s->req.buf = s->buf;
 			s->req.len = j->o->bs;
 			s->req.done = on_done;
+			if (!is_read && j->o->touch && !j->o->verify)
+				memset(s->buf, (int)(j->issued & 0xff), j->o->bs);
 			if (!is_read && j->o->verify) {
 				s->gen = j->gen[block] + 1;
 				fill_pattern(s->buf, j->o->bs, block * j->o->bs,

@@ -83,6 +83,10 @@ struct blkjob_opts {
 	bool progress;           /* a progress line on stderr each second */
 	/* For benchmarks: time this many seconds first without counting. */
 	double warmup_s;
+	/* The application uses its data, as a real one would: it reads every
+	 * byte a read returned and writes every byte before a write (in both
+	 * modes, so it costs both the same CPU work). */
+	bool touch;
 };
 void blkjob_opts_init(struct blkjob_opts *o);
 

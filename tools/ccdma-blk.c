@@ -30,6 +30,7 @@ struct cli {
 	enum ccdma_mode mode;
 	bool json, quiet;
 	unsigned queues;
+	unsigned poll_us;
 	struct blkjob_opts job;
 };
 
@@ -53,6 +54,8 @@ static void usage(FILE *f)
 		"                       or direct (buffers in shared memory, not bounced)\n"
 		"  --queue N            the virtqueue to use (default 0)\n"
 		"  --seed N             pattern and offset seed\n"
+		"  --poll-us N          poll for completions this long before sleeping\n"
+		"                       (default 0: sleep at once)\n"
 		"  --json               one JSON object on stdout instead of the summary\n"
 		"  --quiet              no progress line\n"
 		"  --help\n"
@@ -96,6 +99,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		{ "mode", required_argument, 0, 'm' },
 		{ "queue", required_argument, 0, 'Q' },
 		{ "seed", required_argument, 0, 'S' },
+		{ "poll-us", required_argument, 0, 'P' },
 		{ "json", no_argument, 0, 'j' },
 		{ "quiet", no_argument, 0, 'u' },
 		{ "help", no_argument, 0, 'h' },
@@ -172,6 +176,10 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->job.seed = strtoull(optarg, &end, 0);
 			if (errno || *end || !*optarg)
 				return bad("--seed", optarg, "a number");
+			break;
+		case 'P':
+			if (parse_uint(optarg, 1000000, &c->poll_us))
+				return bad("--poll-us", optarg, "microseconds, 0..1000000");
 			break;
 		case 'j': c->json = true; break;
 		case 'u': c->quiet = true; break;
@@ -326,6 +334,7 @@ int main(int argc, char **argv)
 	}
 	ccdma_vblk_config_init(&vcfg);
 	vcfg.num_queues = c.queues;
+	vcfg.poll_ns = c.poll_us * 1000u;
 	rc = blkjob_open(&d, sock, c.mode, &vcfg);
 	if (rc) {
 		status = 1;

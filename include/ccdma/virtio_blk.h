@@ -76,6 +76,12 @@ struct ccdma_vblk_config {
 	/* Feature bits the driver must not accept even when offered (tests,
 	 * benchmarks): e.g. 1ull << CCDMA_VIRTIO_F_EVENT_IDX. */
 	uint64_t refuse_features;
+	/* ccdma_vblk_wait() first polls the used ring for up to this long
+	 * before it blocks for the device's interrupt.  Polling trades a
+	 * busy CPU for latency: a device in another process on another
+	 * core is then noticed at once instead of after a wake-up.
+	 * 0 (the default): block at once. */
+	uint32_t poll_ns;
 };
 CCDMA_API void ccdma_vblk_config_init(struct ccdma_vblk_config *cfg);
 

@@ -73,6 +73,7 @@ struct ccdma_vblk {
 	struct ccdma_dev *dev;
 	struct ccdma_vblk_info info;
 	unsigned chain_max;      /* buffers in one chain: seg_max + 2 */
+	uint32_t poll_ns;        /* wait(): poll this long before blocking */
 	bool broken;             /* atomic */
 	struct vblk_queue *q;
 };
@@ -366,6 +367,7 @@ int ccdma_vblk_create(const struct ccdma_virtio_transport *t,
 	if (!b)
 		return -ENOMEM;
 	b->t = *t;
+	b->poll_ns = cfg->poll_ns;
 	b->dev = t->ops->dma_dev(t->ctx);
 	if (!b->dev) {
 		ccdma_err("virtio-blk: the transport has no dma device");
@@ -633,10 +635,23 @@ int ccdma_vblk_wait(struct ccdma_vblk *b, unsigned q, uint64_t timeout_ns)
 	if (n)
 		return n;
 	qq = &b->q[q];
-	if (timeout_ns != UINT64_MAX) {
-		now = ccdma_os_now_ns();
+	now = ccdma_os_now_ns();
+	if (timeout_ns != UINT64_MAX)
 		deadline = now + timeout_ns < now ? UINT64_MAX - 1
 						  : now + timeout_ns;
+	if (b->poll_ns) {
+		/* Busy-poll first (bounded by the timeout too). */
+		uint64_t end = now + b->poll_ns;
+
+		if (end > deadline)
+			end = deadline;
+		do {
+			for (unsigned k = 0; k < 32; k++)
+				ccdma_cpu_relax();
+			n = ccdma_vblk_poll(b, q);
+			if (n)
+				return n;
+		} while (ccdma_os_now_ns() < end);
 	}
 	for (;;) {
 		uint64_t left = UINT64_MAX;

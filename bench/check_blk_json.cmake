@@ -1,0 +1,61 @@
+# CTest bench_blk_quick: run `ccdma-bench blk --quick --json` and check that
+# every field is present and sane (no figure is held to its target: a test
+# never depends on timing).
+#   cmake -DBENCH=<ccdma-bench> -DDEVSIM=<ccdma-devsim> [-DQSD=<program>]
+#         -P check_blk_json.cmake
+# Without QSD only ccdma-devsim is measured.
+cmake_minimum_required(VERSION 3.19)
+
+set(args blk --quick --json --devsim ${DEVSIM})
+set(backends devsim)
+if(QSD)
+  list(APPEND args --qsd ${QSD})
+  list(APPEND backends qsd_null)
+else()
+  list(APPEND args --only devsim)
+endif()
+execute_process(COMMAND ${BENCH} ${args}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${err}")
+message("${out}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "ccdma-bench ${args} exited with ${rc}")
+endif()
+
+set(failures "")
+function(need_num path)
+  string(JSON type ERROR_VARIABLE e TYPE "${out}" ${path})
+  if(e OR NOT type STREQUAL "NUMBER")
+    set(failures "${failures}  ${path}: missing or not a number\n" PARENT_SCOPE)
+    return()
+  endif()
+  string(JSON v GET "${out}" ${path})
+  set(last "${v}" PARENT_SCOPE)
+endfunction()
+
+need_num(internal_errors)
+if(NOT last EQUAL 0)
+  string(APPEND failures "  internal_errors is ${last}\n")
+endif()
+foreach(b ${backends})
+  foreach(k ratio_4k_qd1 ratio_4k_qd32 ratio_128k_seq_read ratio_128k_seq_write
+            memcpy_128k_ns excess_over_copy_128k_read excess_over_copy_128k_write)
+    need_num("${b};${k}")
+  endforeach()
+  foreach(c 4k_qd1 4k_qd32 128k_seq_read 128k_seq_write)
+    foreach(m iops_confidential iops_direct)
+      need_num("${b};${c};${m}")
+      if(last STREQUAL "" OR NOT last GREATER 0)
+        string(APPEND failures "  ${b}.${c}.${m} is not above 0\n")
+      endif()
+    endforeach()
+    need_num("${b};${c};ratio")
+    if(last STREQUAL "" OR NOT last GREATER 0 OR last GREATER 10)
+      string(APPEND failures "  ${b}.${c}.ratio ${last} is not in (0, 10]\n")
+    endif()
+  endforeach()
+endforeach()
+if(failures)
+  message(FATAL_ERROR "ccdma-bench blk --json:\n${failures}")
+endif()
+message("ccdma-bench blk --json: every field present for ${backends}")
