@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blkjob.h"
+
 struct backend {
 	pid_t pid;
 	char dir[64];     /* temporary directory: socket, disk image */
@@ -72,75 +74,33 @@ static inline int backend_make_image(struct backend *b, uint64_t size)
 
 static inline int backend_socket_ready(const char *path)
 {
-	struct sockaddr_un sa;
-	int fd, ok;
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
+	return blkjob_socket_accepts(path);
 }
 
-/* Start argv[0] with argv; wait up to 10 s for b->sock to exist.  The
- * back-end must serve a new connection after one closes (both
- * qemu-storage-daemon and ccdma-devsim do), since the readiness probe
- * connects once.  Returns 0 or -1 (after saying why). */
+/* Start argv[0] with argv; wait up to 10 s until b->sock accepts a
+ * connection (tools/blkjob.c).  The back-end must serve a new connection
+ * after one closes (qemu-storage-daemon and ccdma-devsim do), since the
+ * readiness probe connects once.  Cross builds run the back-end under the
+ * same emulator (CCDMA_TEST_EMULATOR, words separated by spaces).  Returns
+ * 0 or -1 (after saying why). */
 static inline int backend_spawn(struct backend *b, char *const argv[])
 {
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	int i, status;
+	const char *emu = getenv("CCDMA_TEST_EMULATOR");
+	char *full[48], *words = NULL, *save = NULL, *w;
+	int n = 0, rc;
 
-	fflush(NULL);
-	b->pid = fork();
-	if (b->pid < 0) {
-		perror("fork");
-		return -1;
+	if (emu && *emu) {
+		words = strdup(emu);
+		for (w = strtok_r(words, " ", &save); w && n < 16;
+		     w = strtok_r(NULL, " ", &save))
+			full[n++] = w;
 	}
-	if (b->pid == 0) {
-		/* Cross builds: run the back-end under the same emulator
-		 * (CCDMA_TEST_EMULATOR, words separated by spaces). */
-		const char *emu = getenv("CCDMA_TEST_EMULATOR");
-
-		if (emu && *emu) {
-			char *words = strdup(emu), *save = NULL, *w;
-			char *full[48];
-			int n = 0, k;
-
-			for (w = strtok_r(words, " ", &save); w && n < 16;
-			     w = strtok_r(NULL, " ", &save))
-				full[n++] = w;
-			for (k = 0; argv[k] && n < 47; k++)
-				full[n++] = argv[k];
-			full[n] = NULL;
-			execvp(full[0], full);
-			fprintf(stderr, "exec %s: %s\n", full[0], strerror(errno));
-			_exit(127);
-		}
-		execv(argv[0], argv);
-		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	for (i = 0; i < 500; i++) {
-		struct stat st;
-
-		if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
-			fprintf(stderr, "back-end %s exited early (status %#x)\n",
-				argv[0], status);
-			b->pid = 0;
-			return -1;
-		}
-		if (stat(b->sock, &st) == 0 && backend_socket_ready(b->sock))
-			return 0;
-		nanosleep(&ts, NULL);
-	}
-	fprintf(stderr, "back-end %s: socket %s not ready after 10 s\n", argv[0],
-		b->sock);
-	return -1;
+	for (int k = 0; argv[k] && n < 47; k++)
+		full[n++] = argv[k];
+	full[n] = NULL;
+	rc = blkjob_spawn_wait(&b->pid, b->sock, full);
+	free(words);
+	return rc;
 }
 
 /* qemu-storage-daemon exporting a vhost-user-blk device: on the image file
@@ -149,30 +109,15 @@ static inline int backend_spawn(struct backend *b, char *const argv[])
 static inline int backend_start_qsd(struct backend *b, const char *qsd,
 				    int image, uint64_t size, unsigned queues)
 {
-	char blockdev[256], export[384];
-	char *argv[8];
+	struct blkjob_qsd_args args;
+	char *argv[6];
 
 	if (backend_prepare(b))
 		return -1;
-	if (image) {
-		if (backend_make_image(b, size))
-			return -1;
-		snprintf(blockdev, sizeof(blockdev),
-			 "driver=file,node-name=disk0,filename=%s", b->image);
-	} else {
-		snprintf(blockdev, sizeof(blockdev),
-			 "driver=null-co,node-name=disk0,size=%llu,read-zeroes=on",
-			 (unsigned long long)size);
-	}
-	snprintf(export, sizeof(export),
-		 "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,"
-		 "addr.path=%s,writable=on,num-queues=%u", b->sock, queues);
-	argv[0] = (char *)qsd;
-	argv[1] = (char *)"--blockdev";
-	argv[2] = blockdev;
-	argv[3] = (char *)"--export";
-	argv[4] = export;
-	argv[5] = NULL;
+	if (image && backend_make_image(b, size))
+		return -1;
+	blkjob_qsd_argv(argv, &args, qsd, image ? b->image : NULL, size, b->sock,
+			queues);
 	return backend_spawn(b, argv);
 }
 
@@ -196,25 +141,11 @@ static inline int backend_start_devsim(struct backend *b, const char *devsim,
 }
 
 /* Stop the back-end (SIGTERM, then SIGKILL after 5 s) and remove its
- * files.  Returns the back-end's exit status as waitpid gives it, or -1. */
+ * files.  Returns its exit status (0: a clean exit), or -1. */
 static inline int backend_stop(struct backend *b)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	int i, status = -1;
+	int status = blkjob_stop_pid(&b->pid);
 
-	if (b->pid > 0) {
-		kill(b->pid, SIGTERM);
-		for (i = 0; i < 500; i++) {
-			if (waitpid(b->pid, &status, WNOHANG) == b->pid)
-				break;
-			nanosleep(&ts, NULL);
-		}
-		if (i == 500) {
-			kill(b->pid, SIGKILL);
-			waitpid(b->pid, &status, 0);
-		}
-		b->pid = 0;
-	}
 	if (b->dir[0]) {
 		unlink(b->sock);
 		unlink(b->image);

@@ -432,9 +432,8 @@ static inline void dc_kick(struct dc *c)
 
 	/* EVENT_IDX: ask for a call at every completion. */
 	if (c->features & (1ull << CCDMA_VIRTIO_F_EVENT_IDX))
-		*ccdma_vring_used_event(dc_avail(c), c->num) =
-			ccdma_cpu_to_le16(c->used_seen);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		ccdma_vring_st16(ccdma_vring_used_event(dc_avail(c), c->num),
+				 c->used_seen, __ATOMIC_SEQ_CST);
 	if (write(c->kick, &one, sizeof(one)) != sizeof(one))
 		perror("dc kick");
 }

@@ -111,7 +111,7 @@ void blkjob_opts_init(struct blkjob_opts *o)
 
 /* ---- the device process ------------------------------------------------ */
 
-static int socket_accepts(const char *path)
+int blkjob_socket_accepts(const char *path)
 {
 	struct sockaddr_un sa;
 	int fd, ok;
@@ -153,42 +153,71 @@ static void devsim_path(char *buf, size_t len, const char *path)
 		snprintf(slash + 1, len - (size_t)(slash + 1 - buf), "ccdma-devsim");
 }
 
-/* Start argv (argv[0] a program path) and wait until d->sock accepts
- * connections. */
-static int spawn(struct blkjob_devsim *d, char *const argv[])
+int blkjob_spawn_wait(pid_t *pid, const char *sock, char *const argv[])
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	int i, status;
 
 	fflush(NULL);
-	d->pid = fork();
-	if (d->pid < 0) {
+	*pid = fork();
+	if (*pid < 0) {
 		fprintf(stderr, "fork: %s\n", strerror(errno));
-		rmdir(d->dir);
+		*pid = 0;
 		return -1;
 	}
-	if (d->pid == 0) {
-		execv(argv[0], argv);
+	if (*pid == 0) {
+		execvp(argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	for (i = 0; i < 1000; i++) {
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+		if (waitpid(*pid, &status, WNOHANG) == *pid) {
 			fprintf(stderr, "the device process %s exited at start "
 					"(status %d)\n", argv[0],
 				WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-			d->pid = 0;
-			unlink(d->sock);
-			rmdir(d->dir);
+			*pid = 0;
 			return -1;
 		}
-		if (socket_accepts(d->sock))
+		if (blkjob_socket_accepts(sock))
 			return 0;
 		nanosleep(&ts, NULL);
 	}
 	fprintf(stderr, "the device process %s did not listen on %s within 10 s\n",
-		argv[0], d->sock);
-	blkjob_devsim_stop(d);
+		argv[0], sock);
+	blkjob_stop_pid(pid);
+	return -1;
+}
+
+int blkjob_stop_pid(pid_t *pid)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int status = -1, i;
+
+	if (*pid <= 0)
+		return -1;
+	kill(*pid, SIGTERM);
+	for (i = 0; i < 500; i++) {
+		if (waitpid(*pid, &status, WNOHANG) == *pid)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (i == 500) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, &status, 0);
+	}
+	*pid = 0;
+	if (status == -1)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int spawn(struct blkjob_devsim *d, char *const argv[])
+{
+	if (blkjob_spawn_wait(&d->pid, d->sock, argv) == 0)
+		return 0;
+	unlink(d->sock);
+	rmdir(d->dir);
+	d->dir[0] = 0;
 	return -1;
 }
 
@@ -234,10 +263,32 @@ int blkjob_devsim_start(struct blkjob_devsim *d, const char *path,
 	return spawn(d, argv);
 }
 
+void blkjob_qsd_argv(char *argv[6], struct blkjob_qsd_args *a, const char *qsd,
+		     const char *image, uint64_t bytes, const char *sock,
+		     unsigned queues)
+{
+	if (image)
+		snprintf(a->blockdev, sizeof(a->blockdev),
+			 "driver=file,node-name=disk0,filename=%s", image);
+	else
+		snprintf(a->blockdev, sizeof(a->blockdev),
+			 "driver=null-co,node-name=disk0,size=%llu,read-zeroes=on",
+			 (unsigned long long)bytes);
+	snprintf(a->export, sizeof(a->export),
+		 "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,"
+		 "addr.path=%s,writable=on,num-queues=%u", sock, queues);
+	argv[0] = (char *)qsd;
+	argv[1] = (char *)"--blockdev";
+	argv[2] = a->blockdev;
+	argv[3] = (char *)"--export";
+	argv[4] = a->export;
+	argv[5] = NULL;
+}
+
 int blkjob_qsd_start(struct blkjob_devsim *d, const char *qsd,
 		     uint64_t disk_bytes, unsigned queues)
 {
-	char blockdev[160], export[320];
+	struct blkjob_qsd_args args;
 	char *argv[6];
 
 	if (access(qsd, X_OK)) {
@@ -247,47 +298,20 @@ int blkjob_qsd_start(struct blkjob_devsim *d, const char *qsd,
 	}
 	if (make_dir(d))
 		return -1;
-	snprintf(blockdev, sizeof(blockdev),
-		 "driver=null-co,node-name=disk0,size=%llu,read-zeroes=on",
-		 (unsigned long long)disk_bytes);
-	snprintf(export, sizeof(export),
-		 "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,"
-		 "addr.path=%s,writable=on,num-queues=%u", d->sock, queues);
-	argv[0] = (char *)qsd;
-	argv[1] = (char *)"--blockdev";
-	argv[2] = blockdev;
-	argv[3] = (char *)"--export";
-	argv[4] = export;
-	argv[5] = NULL;
+	blkjob_qsd_argv(argv, &args, qsd, NULL, disk_bytes, d->sock, queues);
 	return spawn(d, argv);
 }
 
 int blkjob_devsim_stop(struct blkjob_devsim *d)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	int status = -1, i;
+	int status = blkjob_stop_pid(&d->pid);
 
-	if (d->pid > 0) {
-		kill(d->pid, SIGTERM);
-		for (i = 0; i < 500; i++) {
-			if (waitpid(d->pid, &status, WNOHANG) == d->pid)
-				break;
-			nanosleep(&ts, NULL);
-		}
-		if (i == 500) {
-			kill(d->pid, SIGKILL);
-			waitpid(d->pid, &status, 0);
-		}
-		d->pid = 0;
-	}
 	if (d->dir[0]) {
 		unlink(d->sock);
 		rmdir(d->dir);
 		d->dir[0] = 0;
 	}
-	if (status == -1)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return status;
 }
 
 /* ---- connection --------------------------------------------------------- */

@@ -45,12 +45,37 @@ struct blkjob_devsim {
  */
 int blkjob_devsim_start(struct blkjob_devsim *d, const char *path,
 			uint64_t disk_bytes, const char *const *extra_args);
+/* The command line of qemu-storage-daemon (program `qsd`) exporting a
+ * vhost-user-blk device with `queues` queues on socket `sock`: a file
+ * disk (`image`), or a null-co disk of `bytes` (image NULL).  The strings
+ * live in *a. */
+struct blkjob_qsd_args {
+	char blockdev[256], export[384];
+};
+void blkjob_qsd_argv(char *argv[6], struct blkjob_qsd_args *a, const char *qsd,
+		     const char *image, uint64_t bytes, const char *sock,
+		     unsigned queues);
+
 /* Start qemu-storage-daemon (program `qsd`) exporting a null-co disk
  * (reads return zeroes, writes are dropped) of disk_bytes as a
  * vhost-user-blk device with `queues` queues.  0, or -1 after printing
  * why. */
 int blkjob_qsd_start(struct blkjob_devsim *d, const char *qsd,
 		     uint64_t disk_bytes, unsigned queues);
+/* 1 when a Unix socket at `path` accepts a connection (which is closed
+ * at once), else 0. */
+int blkjob_socket_accepts(const char *path);
+
+/*
+ * Start argv (argv[0] a program, searched in PATH when it has no slash)
+ * and wait up to 10 s until the Unix socket `sock` accepts a connection.
+ * 0 and *pid, or -1 after printing why (nothing left running).
+ */
+int blkjob_spawn_wait(pid_t *pid, const char *sock, char *const argv[]);
+/* SIGTERM, then SIGKILL after 5 s; reaps it.  Its exit status (128 + the
+ * signal when killed), or -1 when there was no process. */
+int blkjob_stop_pid(pid_t *pid);
+
 /* Stop either (SIGTERM) and remove its socket.  Returns its exit status
  * (0 when it exited cleanly), or -1. */
 int blkjob_devsim_stop(struct blkjob_devsim *d);

@@ -648,17 +648,24 @@ static struct vh_queue *live_queue(struct ccdma_vhost *h, unsigned q)
 	return &h->q[q];
 }
 
+/* The started queue q of a device that is not broken: 0, -ENODEV or
+ * -EINVAL. */
+static int op_queue(struct ccdma_vhost *h, unsigned q, struct vh_queue **vq)
+{
+	if (is_broken(h))
+		return -ENODEV;
+	*vq = live_queue(h, q);
+	return *vq ? 0 : -EINVAL;
+}
+
 static int t_notify(void *ctx, unsigned q)
 {
 	struct ccdma_vhost *h = ctx;
 	struct vh_queue *vq;
 	int rc;
 
-	if (is_broken(h))
-		return -ENODEV;
-	vq = live_queue(h, q);
-	if (!vq)
-		return -EINVAL;
+	if ((rc = op_queue(h, q, &vq)))
+		return rc;
 	rc = ccdma_os_eventfd_signal(vq->kick_fd);
 	if (rc) {
 		vh_break(h, rc, "kicking queue %u: error %d", q, rc);
@@ -674,11 +681,8 @@ static int t_wait(void *ctx, unsigned q, uint64_t timeout_ns)
 	struct vh_queue *vq;
 	int rc;
 
-	if (is_broken(h))
-		return -ENODEV;
-	vq = live_queue(h, q);
-	if (!vq)
-		return -EINVAL;
+	if ((rc = op_queue(h, q, &vq)))
+		return rc;
 	now = ccdma_os_now_ns();
 	if (timeout_ns == UINT64_MAX)
 		deadline = CCDMA_OS_NO_DEADLINE;

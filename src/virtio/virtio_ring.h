@@ -48,6 +48,30 @@ struct ccdma_vring_used {
 	struct ccdma_vring_used_elem ring[]; /* num, then avail_event */
 };
 
+/* Ring fields change under the reader (the other side writes them at any
+ * time): each is loaded or stored once, atomically, with the ordering the
+ * protocol needs, and converted from or to little-endian. */
+static inline uint16_t ccdma_vring_ld16(const ccdma_le16_t *p, int order)
+{
+	ccdma_le16_t v;
+
+	v.raw = __atomic_load_n(&p->raw, order);
+	return ccdma_le16_to_cpu(v);
+}
+
+static inline uint32_t ccdma_vring_ld32(const ccdma_le32_t *p)
+{
+	ccdma_le32_t v;
+
+	v.raw = __atomic_load_n(&p->raw, __ATOMIC_RELAXED);
+	return ccdma_le32_to_cpu(v);
+}
+
+static inline void ccdma_vring_st16(ccdma_le16_t *p, uint16_t v, int order)
+{
+	__atomic_store_n(&p->raw, ccdma_cpu_to_le16(v).raw, order);
+}
+
 /* Sizes in bytes of the three parts for a ring of num entries, including
  * the event words. */
 static inline size_t ccdma_vring_desc_size(unsigned num)

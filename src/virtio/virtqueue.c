@@ -10,27 +10,6 @@
  */
 #include "virtio/virtqueue.h"
 
-static inline uint16_t ld16(const ccdma_le16_t *p, int order)
-{
-	ccdma_le16_t v;
-
-	v.raw = __atomic_load_n(&p->raw, order);
-	return ccdma_le16_to_cpu(v);
-}
-
-static inline uint32_t ld32(const ccdma_le32_t *p)
-{
-	ccdma_le32_t v;
-
-	v.raw = __atomic_load_n(&p->raw, __ATOMIC_RELAXED);
-	return ccdma_le32_to_cpu(v);
-}
-
-static inline void st16(ccdma_le16_t *p, uint16_t v, int order)
-{
-	__atomic_store_n(&p->raw, ccdma_cpu_to_le16(v).raw, order);
-}
-
 static int coherent(struct ccdma_dev *dev, size_t size, void **cpu,
 		    ccdma_addr_t *dma)
 {
@@ -130,8 +109,8 @@ int ccdma_vq_create(struct ccdma_dev *dev, unsigned index, unsigned num,
 	/* Interrupts off until a waiter arms them.  With EVENT_IDX there is
 	 * no "off": ask for the entry furthest away. */
 	vq->avail_flags = CCDMA_VRING_AVAIL_F_NO_INTERRUPT;
-	st16(&vq->avail->flags, vq->avail_flags, __ATOMIC_RELAXED);
-	st16(ccdma_vring_used_event(vq->avail, num), 0x7fff, __ATOMIC_RELAXED);
+	ccdma_vring_st16(&vq->avail->flags, vq->avail_flags, __ATOMIC_RELAXED);
+	ccdma_vring_st16(ccdma_vring_used_event(vq->avail, num), 0x7fff, __ATOMIC_RELAXED);
 	*out = vq;
 	return 0;
 fail:
@@ -246,25 +225,25 @@ bool ccdma_vq_publish(struct ccdma_vq *vq)
 	vq->avail_pub = new_idx;
 	vq->kick_old = new_idx;
 	if (vq->event_idx) {
-		uint16_t ev = ld16(ccdma_vring_avail_event(vq->used, vq->num),
+		uint16_t ev = ccdma_vring_ld16(ccdma_vring_avail_event(vq->used, vq->num),
 				   __ATOMIC_SEQ_CST);
 
 		return ccdma_vring_need_event(ev, new_idx, old);
 	}
-	return !(ld16(&vq->used->flags, __ATOMIC_SEQ_CST) &
+	return !(ccdma_vring_ld16(&vq->used->flags, __ATOMIC_SEQ_CST) &
 		 CCDMA_VRING_USED_F_NO_NOTIFY);
 }
 
 bool ccdma_vq_more_used(struct ccdma_vq *vq)
 {
-	return ld16(&vq->used->idx, __ATOMIC_RELAXED) != vq->last_used;
+	return ccdma_vring_ld16(&vq->used->idx, __ATOMIC_RELAXED) != vq->last_used;
 }
 
 int ccdma_vq_get_used(struct ccdma_vq *vq, unsigned *head, uint32_t *len,
 		      bool *clamped, const char **why)
 {
 	const struct ccdma_vring_used_elem *e;
-	uint16_t idx = ld16(&vq->used->idx, __ATOMIC_ACQUIRE);
+	uint16_t idx = ccdma_vring_ld16(&vq->used->idx, __ATOMIC_ACQUIRE);
 	uint16_t ahead = (uint16_t)(idx - vq->last_used);
 	struct ccdma_vq_chain *c;
 	uint32_t id, l;
@@ -280,8 +259,8 @@ int ccdma_vq_get_used(struct ccdma_vq *vq, unsigned *head, uint32_t *len,
 		return -EIO;
 	}
 	e = &vq->used->ring[vq->last_used & vq->mask];
-	id = ld32(&e->id);
-	l = ld32(&e->len);
+	id = ccdma_vring_ld32(&e->id);
+	l = ccdma_vring_ld32(&e->len);
 	if (unlikely(id >= vq->num)) {
 		*why = "used id out of range";
 		return -EIO;
@@ -309,14 +288,14 @@ bool ccdma_vq_arm(struct ccdma_vq *vq)
 	 * sequentially consistent (the device writes the index, then reads
 	 * the request). */
 	if (vq->event_idx) {
-		st16(ccdma_vring_used_event(vq->avail, vq->num), vq->last_used,
+		ccdma_vring_st16(ccdma_vring_used_event(vq->avail, vq->num), vq->last_used,
 		     __ATOMIC_SEQ_CST);
 	} else {
 		vq->avail_flags &= (uint16_t)~CCDMA_VRING_AVAIL_F_NO_INTERRUPT;
-		st16(&vq->avail->flags, vq->avail_flags, __ATOMIC_SEQ_CST);
+		ccdma_vring_st16(&vq->avail->flags, vq->avail_flags, __ATOMIC_SEQ_CST);
 	}
 	vq->armed = true;
-	return ld16(&vq->used->idx, __ATOMIC_SEQ_CST) != vq->last_used;
+	return ccdma_vring_ld16(&vq->used->idx, __ATOMIC_SEQ_CST) != vq->last_used;
 }
 
 void ccdma_vq_disarm(struct ccdma_vq *vq)
@@ -326,11 +305,11 @@ void ccdma_vq_disarm(struct ccdma_vq *vq)
 	vq->armed = false;
 	if (vq->event_idx) {
 		/* The furthest entry away: at most one stray interrupt. */
-		st16(ccdma_vring_used_event(vq->avail, vq->num),
+		ccdma_vring_st16(ccdma_vring_used_event(vq->avail, vq->num),
 		     (uint16_t)(vq->last_used + 0x7fff), __ATOMIC_RELAXED);
 	} else {
 		vq->avail_flags |= CCDMA_VRING_AVAIL_F_NO_INTERRUPT;
-		st16(&vq->avail->flags, vq->avail_flags, __ATOMIC_RELAXED);
+		ccdma_vring_st16(&vq->avail->flags, vq->avail_flags, __ATOMIC_RELAXED);
 	}
 }
 

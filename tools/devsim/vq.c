@@ -30,32 +30,6 @@
  * never longer), and room for an indirect table on a small ring. */
 #define DS_MIN_SEGS 1024u
 
-static inline uint16_t ld16(const ccdma_le16_t *p)
-{
-	ccdma_le16_t v;
-
-	v.raw = __atomic_load_n(&p->raw, __ATOMIC_RELAXED);
-	return ccdma_le16_to_cpu(v);
-}
-
-static inline uint16_t ld16_acquire(const ccdma_le16_t *p)
-{
-	ccdma_le16_t v;
-
-	v.raw = __atomic_load_n(&p->raw, __ATOMIC_ACQUIRE);
-	return ccdma_le16_to_cpu(v);
-}
-
-static inline void st16(ccdma_le16_t *p, uint16_t x)
-{
-	__atomic_store_n(&p->raw, ccdma_cpu_to_le16(x).raw, __ATOMIC_RELAXED);
-}
-
-static inline void st16_release(ccdma_le16_t *p, uint16_t x)
-{
-	__atomic_store_n(&p->raw, ccdma_cpu_to_le16(x).raw, __ATOMIC_RELEASE);
-}
-
 static inline bool has_feature(const struct ds_dev *d, unsigned bit)
 {
 	return (d->conn.features >> bit) & 1;
@@ -170,7 +144,7 @@ int ds_vq_update(struct ds_dev *d, struct ds_vq *vq)
 				    vq->index, strerror(errno));
 	/* The used index carries over from whatever the ring already holds
 	 * (a reconnect after GET_VRING_BASE); nothing is in flight here. */
-	vq->used_idx = ld16(&vq->used->idx);
+	vq->used_idx = ccdma_vring_ld16(&vq->used->idx, __ATOMIC_RELAXED);
 	vq->signalled_valid = false;
 	vq->pending = 0;
 	vq->started = true;
@@ -201,12 +175,14 @@ void ds_vq_publish(struct ds_dev *d, struct ds_vq *vq)
 	if (!vq->pending || !vq->used)
 		return;
 	vq->pending = 0;
-	/* Entries before the index: the driver reads them after seeing it. */
-	st16_release(&vq->used->idx, new_idx);
-	/* Publish before reading the driver's wish: a store-load pair. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* Entries before the index: the driver reads them after seeing it.
+	 * The index is published before the driver's wish is read (a
+	 * store-load pair): sequentially consistent store and loads, not a
+	 * fence, which ThreadSanitizer cannot follow. */
+	ccdma_vring_st16(&vq->used->idx, new_idx, __ATOMIC_SEQ_CST);
 	if (has_feature(d, CCDMA_VIRTIO_F_EVENT_IDX)) {
-		uint16_t ue = ld16(ccdma_vring_used_event(vq->avail, vq->num));
+		uint16_t ue = ccdma_vring_ld16(
+			ccdma_vring_used_event(vq->avail, vq->num), __ATOMIC_SEQ_CST);
 
 		old = vq->signalled_used;
 		notify = !vq->signalled_valid ||
@@ -214,7 +190,7 @@ void ds_vq_publish(struct ds_dev *d, struct ds_vq *vq)
 		vq->signalled_used = new_idx;
 		vq->signalled_valid = true;
 	} else {
-		notify = !(ld16(&vq->avail->flags) &
+		notify = !(ccdma_vring_ld16(&vq->avail->flags, __ATOMIC_SEQ_CST) &
 			   CCDMA_VRING_AVAIL_F_NO_INTERRUPT);
 	}
 	if (notify && vq->call_fd >= 0) {
@@ -338,7 +314,7 @@ static bool vq_handle_chain(struct ds_dev *d, struct ds_vq *vq, uint16_t head)
 /* Take every entry the avail ring holds now.  false on a broken ring. */
 static bool vq_drain(struct ds_dev *d, struct ds_vq *vq)
 {
-	uint16_t avail_idx = ld16_acquire(&vq->avail->idx);
+	uint16_t avail_idx = ccdma_vring_ld16(&vq->avail->idx, __ATOMIC_ACQUIRE);
 	uint16_t count = (uint16_t)(avail_idx - vq->last_avail);
 
 	if (count > vq->num) {
@@ -347,7 +323,8 @@ static bool vq_drain(struct ds_dev *d, struct ds_vq *vq)
 		return false;
 	}
 	while (count--) {
-		uint16_t head = ld16(&vq->avail->ring[vq->last_avail % vq->num]);
+		uint16_t head = ccdma_vring_ld16(
+			&vq->avail->ring[vq->last_avail % vq->num], __ATOMIC_RELAXED);
 
 		vq->last_avail++;
 		if (!vq_handle_chain(d, vq, head))
@@ -372,10 +349,10 @@ bool ds_vq_poll(struct ds_dev *d, struct ds_vq *vq)
 		/* Ask for a kick at the next entry, then look again: the
 		 * driver may have added one before it could see the ask. */
 		if (event_idx)
-			st16(ccdma_vring_avail_event(vq->used, vq->num),
-			     vq->last_avail);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (ld16(&vq->avail->idx) == vq->last_avail)
+			ccdma_vring_st16(ccdma_vring_avail_event(vq->used, vq->num),
+					 vq->last_avail, __ATOMIC_SEQ_CST);
+		if (ccdma_vring_ld16(&vq->avail->idx, __ATOMIC_SEQ_CST) ==
+		    vq->last_avail)
 			break;
 	}
 	return vq->last_avail != start;
