@@ -6,7 +6,9 @@
  * jumping more than the ring ahead, and a disconnect with requests in
  * flight.  Each breaks the device (the transport's fail() once), in-flight
  * requests complete with -ENODEV, later calls get -ENODEV; with the
- * ownership checker on, no mapping is leaked.
+ * ownership checker on, no mapping is leaked.  A read completed as good
+ * with a used length short of its data fails with -EIO (short_reads), the
+ * bytes past the reported length read as zero, and the device stays up.
  */
 #include "virtio_fake_dev.h"
 
@@ -15,7 +17,7 @@
 
 static const char *const names[] = {
 	"ok", "id-range", "id-not-inflight", "double", "len-big",
-	"bad-status", "idx-jump", "no-status",
+	"bad-status", "idx-jump", "no-status", "double-2", "len-short",
 };
 
 /* Misbehave at completion `at` of N held reads (sync or threaded). */
@@ -29,7 +31,8 @@ static void one(enum fake_evil evil, unsigned at, bool ind, bool threaded)
 	struct ccdma_vblk_req r[N], late;
 	struct fake_done d = { 0, 0, 0 };
 	uint8_t *buf = malloc(N * LEN);
-	bool breaks = evil != FAKE_LEN_BIG && evil != FAKE_OK;
+	bool breaks = evil != FAKE_LEN_BIG && evil != FAKE_OK &&
+		      evil != FAKE_LEN_SHORT;
 	unsigned i, guard = 0;
 	int rc;
 
@@ -84,6 +87,26 @@ static void one(enum fake_evil evil, unsigned at, bool ind, bool threaded)
 		CHECK_EQ(ccdma_vblk_submit(b, 0, &late), -ENODEV);
 		CHECK_EQ(ccdma_vblk_read(b, 0, buf, LEN), -ENODEV);
 		CHECK_EQ(ccdma_vblk_flush(b), -ENODEV);
+	} else if (evil == FAKE_LEN_SHORT) {
+		/* The used entry of completion `at` claims 1000 bytes less:
+		 * that read fails, its buffer holds the reported bytes and
+		 * zeros after them; the others are whole. */
+		CHECK(!ccdma_vblk_broken(b));
+		CHECK_EQ(d.errs, 1);
+		CHECK_EQ(st.short_reads, 1);
+		for (i = 0; i < N; i++) {
+			size_t good = r[i].status ? LEN - 1000 : LEN;
+
+			CHECK_EQ(r[i].status, i == at ? -EIO : 0);
+			CHECK(memcmp(buf + i * LEN, fd.disk + r[i].sector * 512,
+				     good) == 0);
+			for (size_t k = good; k < LEN; k++)
+				if (buf[i * LEN + k]) {
+					CHECK(!"byte past the reported length");
+					break;
+				}
+		}
+		CHECK_EQ(ccdma_vblk_read(b, 0, buf, LEN), 0);
 	} else {
 		CHECK(!ccdma_vblk_broken(b));
 		CHECK_EQ(d.errs, 0);
@@ -184,6 +207,10 @@ int main(void)
 			one(e, 0, c & 1, c & 2);
 			one(e, 2, c & 1, c & 2);
 		}
+	for (c = 0; c < 4; c++) {
+		one(FAKE_LEN_SHORT, 0, c & 1, c & 2);
+		one(FAKE_LEN_SHORT, 2, c & 1, c & 2);
+	}
 	disconnect();
 	destroy_inflight();
 	return test_done("virtio_blk_hostile");

@@ -45,6 +45,7 @@ enum fake_evil {
 	FAKE_IDX_JUMP,        /* used idx moves num + 3 ahead */
 	FAKE_NO_STATUS,       /* status byte never written */
 	FAKE_DOUBLE_2,        /* (internal: FAKE_DOUBLE's second step) */
+	FAKE_LEN_SHORT,       /* status OK, used len 1000 below what was written */
 };
 
 struct fake_q {
@@ -414,6 +415,9 @@ static void fake_process(struct fake_dev *fd, unsigned qi)
 					break;
 				case FAKE_LEN_BIG:
 					wlen += 4096;
+					break;
+				case FAKE_LEN_SHORT:
+					wlen = wlen > 1000 ? wlen - 1000 : 0;
 					break;
 				case FAKE_DOUBLE:
 					/* This one completes normally; the next
