@@ -240,7 +240,14 @@ static int handle(struct fake *f, struct ccdma_vu_hdr *h, uint8_t *p, int *fds,
 	case CCDMA_VU_SET_MEM_TABLE:
 		if (h->size >= 8 + 32)
 			memcpy(&f->regions[0], p + 8, 32);
-		f->nregions = h->size >= 8 ? p[0] : 0;
+		if (h->size >= 8) {
+			uint32_t n; /* native byte order, as vhost-user */
+
+			memcpy(&n, p, sizeof(n));
+			f->nregions = n;
+		} else {
+			f->nregions = 0;
+		}
 		break;
 	case CCDMA_VU_ADD_MEM_REG:
 		if (f->nregions < 16 && h->size == 40)

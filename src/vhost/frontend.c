@@ -78,7 +78,7 @@ struct ccdma_vhost {
 	struct ccdma_virtio_transport tp;
 	ccdma_mutex_t lock;
 	int sock;
-	bool broken;     /* atomic */
+	unsigned broken;     /* atomic (a word: riscv64 has no 1-byte exchange) */
 	bool connected;  /* ccdma_vhost_connect() succeeded */
 	int err;         /* first failure's errno (negative), for connect */
 	unsigned timeout_ms;
@@ -147,7 +147,7 @@ static void vh_break(struct ccdma_vhost *h, int err, const char *fmt, ...)
 	char why[200];
 	va_list ap;
 
-	if (__atomic_exchange_n(&h->broken, true, __ATOMIC_ACQ_REL))
+	if (__atomic_exchange_n(&h->broken, 1u, __ATOMIC_ACQ_REL))
 		return;
 	h->err = err;
 	va_start(ap, fmt);

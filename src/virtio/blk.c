@@ -74,7 +74,7 @@ struct ccdma_vblk {
 	struct ccdma_vblk_info info;
 	unsigned chain_max;      /* buffers in one chain: seg_max + 2 */
 	uint32_t poll_ns;        /* wait(): poll this long before blocking */
-	bool broken;             /* atomic */
+	unsigned broken;             /* atomic (a word: riscv64 has no 1-byte exchange) */
 	struct vblk_queue *q;
 };
 
@@ -93,7 +93,7 @@ static inline bool is_broken(struct ccdma_vblk *b)
 /* Mark the device broken (once) and tell the transport. */
 static void vblk_break(struct ccdma_vblk *b, unsigned q, const char *why)
 {
-	if (__atomic_exchange_n(&b->broken, true, __ATOMIC_ACQ_REL))
+	if (__atomic_exchange_n(&b->broken, 1u, __ATOMIC_ACQ_REL))
 		return;
 	ccdma_err("virtio-blk: queue %u: %s: device marked broken", q, why);
 	b->t.ops->fail(b->t.ctx, why);
