@@ -276,7 +276,7 @@ int bench_blk_main(int argc, char **argv)
 	bool json = false, quick = false;
 	unsigned rounds = 0;
 	double seconds = 0;
-	struct blkjob_devsim proc;
+	struct blkjob_proc proc;
 	struct bench_json j;
 
 	for (int i = 1; i < argc; i++) {

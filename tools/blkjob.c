@@ -211,7 +211,7 @@ int blkjob_stop_pid(pid_t *pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static int spawn(struct blkjob_devsim *d, char *const argv[])
+static int spawn(struct blkjob_proc *d, char *const argv[])
 {
 	if (blkjob_spawn_wait(&d->pid, d->sock, argv) == 0)
 		return 0;
@@ -221,7 +221,7 @@ static int spawn(struct blkjob_devsim *d, char *const argv[])
 	return -1;
 }
 
-static int make_dir(struct blkjob_devsim *d)
+static int make_dir(struct blkjob_proc *d)
 {
 	memset(d, 0, sizeof(*d));
 	snprintf(d->dir, sizeof(d->dir), "/tmp/ccdma-blk-XXXXXX");
@@ -234,7 +234,7 @@ static int make_dir(struct blkjob_devsim *d)
 	return 0;
 }
 
-int blkjob_devsim_start(struct blkjob_devsim *d, const char *path,
+int blkjob_devsim_start(struct blkjob_proc *d, const char *path,
 			uint64_t disk_bytes, const char *const *extra)
 {
 	char prog[PATH_MAX], size[32];
@@ -285,7 +285,7 @@ void blkjob_qsd_argv(char *argv[6], struct blkjob_qsd_args *a, const char *qsd,
 	argv[5] = NULL;
 }
 
-int blkjob_qsd_start(struct blkjob_devsim *d, const char *qsd,
+int blkjob_qsd_start(struct blkjob_proc *d, const char *qsd,
 		     uint64_t disk_bytes, unsigned queues)
 {
 	struct blkjob_qsd_args args;
@@ -302,7 +302,7 @@ int blkjob_qsd_start(struct blkjob_devsim *d, const char *qsd,
 	return spawn(d, argv);
 }
 
-int blkjob_devsim_stop(struct blkjob_devsim *d)
+int blkjob_devsim_stop(struct blkjob_proc *d)
 {
 	int status = blkjob_stop_pid(&d->pid);
 
@@ -557,26 +557,32 @@ static void on_done(struct ccdma_vblk_req *req)
 	j->inflight--;
 }
 
-/* Pick the next I/O of the phase; false when the phase issues no more. */
-static bool next_io(struct job *j, uint64_t *block, bool *is_read)
+enum pick {
+	PICK_IO,    /* *block and *is_read say what to issue */
+	PICK_WAIT,  /* every block tried is in flight: complete some first */
+	PICK_DONE,  /* the phase issues nothing more */
+};
+
+/* Pick the next I/O of the phase. */
+static enum pick next_io(struct job *j, uint64_t *block, bool *is_read)
 {
 	const struct blkjob_opts *o = j->o;
 
 	if (j->issue_limit && j->issued >= j->issue_limit)
-		return false;
+		return PICK_DONE;
 	switch (j->phase) {
 	case PH_PREFILL:
 		*block = j->issued;
 		*is_read = false;
-		return true;
+		return PICK_IO;
 	case PH_VERIFY:
 		while (j->seq_next < j->nblocks && !j->gen[j->seq_next])
 			j->seq_next++;
 		if (j->seq_next >= j->nblocks)
-			return false;
+			return PICK_DONE;
 		*block = j->seq_next++;
 		*is_read = true;
-		return true;
+		return PICK_IO;
 	default:
 		break;
 	}
@@ -592,14 +598,15 @@ static bool next_io(struct job *j, uint64_t *block, bool *is_read)
 		*block = j->seq_next;
 		j->seq_next = (j->seq_next + 1) % j->nblocks;
 	}
-	/* Never two I/Os on one block at once when verifying. */
+	/* Never two I/Os on one block at once when verifying (a busy block
+	 * is in flight, so PICK_WAIT always has something to wait for). */
 	if (o->verify) {
 		for (uint64_t k = 0; k < j->nblocks && j->busy[*block]; k++)
 			*block = (*block + 1) % j->nblocks;
 		if (j->busy[*block])
-			return false;
+			return PICK_WAIT;
 	}
-	return true;
+	return PICK_IO;
 }
 
 static void progress(struct job *j, uint64_t start, uint64_t *last_print,
@@ -656,15 +663,13 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 			struct slot *s = j->free_slots;
 			uint64_t block;
 			bool is_read;
+			enum pick pick = PICK_DONE;
 
-			if (blkjob_stop_requested || (end && now_ns() >= end) ||
-			    !next_io(j, &block, &is_read)) {
-				/* next_io may only be waiting for a busy block. */
-				if (!blkjob_stop_requested &&
-				    !(end && now_ns() >= end) && j->inflight &&
-				    !(j->issue_limit && j->issued >= j->issue_limit) &&
-				    !(ph == PH_VERIFY && j->seq_next >= j->nblocks))
-					break;
+			if (!blkjob_stop_requested && !(end && now_ns() >= end))
+				pick = next_io(j, &block, &is_read);
+			if (pick == PICK_WAIT)
+				break;
+			if (pick == PICK_DONE) {
 				issuing = false;
 				break;
 			}

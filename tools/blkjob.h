@@ -30,8 +30,8 @@ const char *blkjob_rw_name(enum blkjob_rw rw);
 /* "4k", "128K", "1m", "2g", "4096": bytes, or -1 when malformed. */
 int blkjob_parse_size(const char *s, uint64_t *out);
 
-/* A device process this tool started (ccdma-devsim). */
-struct blkjob_devsim {
+/* A device process this tool started (ccdma-devsim or qemu-storage-daemon). */
+struct blkjob_proc {
 	pid_t pid;
 	char dir[64];
 	char sock[104]; /* fits sun_path */
@@ -43,7 +43,7 @@ struct blkjob_devsim {
  * disk_bytes, and wait until it accepts connections.  0, or -1 after
  * printing why.
  */
-int blkjob_devsim_start(struct blkjob_devsim *d, const char *path,
+int blkjob_devsim_start(struct blkjob_proc *d, const char *path,
 			uint64_t disk_bytes, const char *const *extra_args);
 /* The command line of qemu-storage-daemon (program `qsd`) exporting a
  * vhost-user-blk device with `queues` queues on socket `sock`: a file
@@ -60,7 +60,7 @@ void blkjob_qsd_argv(char *argv[6], struct blkjob_qsd_args *a, const char *qsd,
  * (reads return zeroes, writes are dropped) of disk_bytes as a
  * vhost-user-blk device with `queues` queues.  0, or -1 after printing
  * why. */
-int blkjob_qsd_start(struct blkjob_devsim *d, const char *qsd,
+int blkjob_qsd_start(struct blkjob_proc *d, const char *qsd,
 		     uint64_t disk_bytes, unsigned queues);
 /* 1 when a Unix socket at `path` accepts a connection (which is closed
  * at once), else 0. */
@@ -78,7 +78,7 @@ int blkjob_stop_pid(pid_t *pid);
 
 /* Stop either (SIGTERM) and remove its socket.  Returns its exit status
  * (0 when it exited cleanly), or -1. */
-int blkjob_devsim_stop(struct blkjob_devsim *d);
+int blkjob_devsim_stop(struct blkjob_proc *d);
 
 /* One connection: front-end and driver. */
 struct blkjob_dev {

@@ -305,7 +305,7 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	struct cli c;
-	struct blkjob_devsim ds;
+	struct blkjob_proc ds;
 	struct blkjob_dev d;
 	struct blkjob_result r;
 	struct ccdma_vblk_config vcfg;
@@ -348,7 +348,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	rc = blkjob_run(&d, &c.job, &r);
-	if (c.json)
+	/* A job refused before it ran (its message said why) has nothing
+	 * to summarise. */
+	if (rc == -EINVAL || rc == -EROFS || rc == -ENOMEM)
+		;
+	else if (c.json)
 		print_json(&c, &d, &r, rc);
 	else
 		print_summary(&c, &d, &r);
