@@ -18,6 +18,8 @@ int bench_stale_main(int argc, char **argv);
 int bench_dma_main(int argc, char **argv);
 int bench_busdma_main(int argc, char **argv);
 int bench_blk_main(int argc, char **argv);
+int bench_floor_main(int argc, char **argv);
+int bench_pairs_main(int argc, char **argv);
 
 static inline uint64_t bench_now_ns(void)
 {

@@ -25,8 +25,9 @@
  *      64 KiB map of 17 segments and a 1 MiB map of 257 segments: N maps
  *      are created with ALLOCNOW and the rise of the pool's in_use_bytes
  *      (ccdma_pool_get_stats: live allocations rounded to their slot or
- *      page) is divided by N; on a dense tag and on a tag with
- *      CCDMA_BUS_DMA_TAG_ISOLATE.  Lazy maps likewise, idle (nothing
+ *      page) is divided by N; on a dense tag, on a tag with
+ *      CCDMA_BUS_DMA_TAG_ISOLATE, and on a tag aligned to 4096 (whose
+ *      ALLOCNOW reservation holds (nsegments - 1) * 4095 bytes of padding).  Lazy maps likewise, idle (nothing
  *      loaded: 0 by design) and, informational, while each holds a load of
  *      its full size.  Beside: OpenBSD's SEV rule,
  *      bl_openbsd_sev_map_pages(size, nsegments) * BL_PAGE_SIZE, checked
@@ -241,10 +242,13 @@ struct params {
 	unsigned samples, batch, warm;
 };
 
+#define A4K 4096                       /* the aligned tag's alignment */
+
 struct env {
 	struct ccdma_pool *pool;
 	struct ccdma_dev *dev;         /* confidential mode */
 	ccdma_bus_dma_tag_t dense, iso; /* root tags: plain, ISOLATE */
+	ccdma_bus_dma_tag_t a4k;       /* root tag with alignment 4096 */
 	unsigned env_debug;
 	size_t page;                   /* the OS page: ISOLATE's unit */
 	unsigned char *src;            /* private, page aligned, 1 MiB */
@@ -298,6 +302,13 @@ static int env_setup(struct env *e)
 		INTERNAL("bus_dma_tag_create(ISOLATE) = %d", rc);
 		return -rc;
 	}
+	memset(&tc, 0, sizeof(tc));
+	tc.alignment = A4K;
+	rc = ccdma_bus_dma_tag_create(e->dev, NULL, &tc, &e->a4k);
+	if (rc) {
+		INTERNAL("bus_dma_tag_create(alignment %d) = %d", A4K, rc);
+		return -rc;
+	}
 	e->src = aligned_alloc(e->page > 4096 ? e->page : 4096, MIB);
 	if (!e->src) {
 		INTERNAL("out of memory");
@@ -310,6 +321,8 @@ static int env_setup(struct env *e)
 
 static void env_teardown(struct env *e)
 {
+	if (e->a4k && ccdma_bus_dma_tag_destroy(e->a4k))
+		INTERNAL("bus_dma_tag_destroy(alignment %d) failed", A4K);
 	if (e->iso && ccdma_bus_dma_tag_destroy(e->iso))
 		INTERNAL("bus_dma_tag_destroy(ISOLATE) failed");
 	if (e->dense && ccdma_bus_dma_tag_destroy(e->dense))
@@ -572,6 +585,7 @@ static const size_t iso_sizes[] = { 256, 512, 1024, 2048 };
 
 struct shape_result {
 	struct resv allocnow, isolate, lazy_idle, lazy_loaded;
+	struct resv allocnow_a4k;    /* ALLOCNOW on the tag aligned to A4K */
 	size_t openbsd;
 	double ratio_openbsd, ratio_openbsd_iso;
 };
@@ -590,6 +604,8 @@ static int sec_resv(struct env *e, struct shape_result *sr, struct iso_result *i
 
 		measure_resv(e, e->dense, m->size, m->nseg, R_ALLOCNOW, m->n, &r->allocnow);
 		measure_resv(e, e->iso, m->size, m->nseg, R_ALLOCNOW, m->n, &r->isolate);
+		measure_resv(e, e->a4k, m->size, m->nseg, R_ALLOCNOW, m->n,
+			     &r->allocnow_a4k);
 		measure_resv(e, e->dense, m->size, m->nseg, R_LAZY_IDLE, m->n, &r->lazy_idle);
 		measure_resv(e, e->dense, m->size, m->nseg, R_LAZY_LOADED, m->n,
 			     &r->lazy_loaded);
@@ -599,10 +615,13 @@ static int sec_resv(struct env *e, struct shape_result *sr, struct iso_result *i
 		if (internal_errors)
 			break;
 		if (r->allocnow.per_map < (double)m->size ||
-		    r->isolate.per_map < r->allocnow.per_map)
-			INTERNAL("%s: %.0f bytes reserved per ALLOCNOW map (%.0f isolated) "
-				 "for %zu bytes", m->key, r->allocnow.per_map,
-				 r->isolate.per_map, m->size);
+		    r->isolate.per_map < r->allocnow.per_map ||
+		    r->allocnow_a4k.per_map <
+			    (double)(m->size + (size_t)(m->nseg - 1) * (A4K - 1)))
+			INTERNAL("%s: %.0f bytes reserved per ALLOCNOW map (%.0f isolated, "
+				 "%.0f aligned to %d) for %zu bytes", m->key,
+				 r->allocnow.per_map, r->isolate.per_map,
+				 r->allocnow_a4k.per_map, A4K, m->size);
 	}
 	for (size_t s = 0; s < NISO && !internal_errors; s++) {
 		struct iso_result *r = &ir[s];
@@ -676,15 +695,16 @@ static void print_human(FILE *f, const struct params *P, const struct env *e,
 
 	fprintf(f, "\n[2] shared memory reserved per map (bytes; pool in_use rise over N "
 		   "maps; OpenBSD: max(pages + 1, nsegments) pages)\n");
-	fprintf(f, "  %-10s %5s %4s %9s %9s %9s %11s %9s %8s %8s\n", "map", "nsegs", "N",
-		"ALLOCNOW", "ISOLATE", "lazy idle", "lazy loaded", "OpenBSD", "OBSD/ccd",
-		"OBSD/iso");
+	fprintf(f, "  %-10s %5s %4s %9s %9s %9s %9s %11s %9s %8s %8s\n", "map", "nsegs",
+		"N", "ALLOCNOW", "A=4096", "ISOLATE", "lazy idle", "lazy loaded", "OpenBSD",
+		"OBSD/ccd", "OBSD/iso");
 	for (size_t s = 0; s < NSHAPE; s++) {
 		const struct shape_result *r = &R->sh[s];
 
-		fprintf(f, "  %-10s %5d %4u %9llu %9llu %9llu %11llu %9zu %8.3f %8.3f\n",
+		fprintf(f, "  %-10s %5d %4u %9llu %9llu %9llu %9llu %11llu %9zu %8.3f %8.3f\n",
 			shapes[s].key, shapes[s].nseg, shapes[s].n,
 			(unsigned long long)bytes_of(&r->allocnow),
+			(unsigned long long)bytes_of(&r->allocnow_a4k),
 			(unsigned long long)bytes_of(&r->isolate),
 			(unsigned long long)bytes_of(&r->lazy_idle),
 			(unsigned long long)bytes_of(&r->lazy_loaded), r->openbsd,
@@ -731,6 +751,8 @@ static void print_json(FILE *f, const struct params *P, const struct env *e,
 
 		snprintf(key, sizeof(key), "reserved_%s_allocnow", k);
 		bench_json_u64(&j, key, bytes_of(&r->allocnow));
+		snprintf(key, sizeof(key), "reserved_%s_allocnow_align4k", k);
+		bench_json_u64(&j, key, bytes_of(&r->allocnow_a4k));
 		snprintf(key, sizeof(key), "reserved_%s_isolate", k);
 		bench_json_u64(&j, key, bytes_of(&r->isolate));
 		snprintf(key, sizeof(key), "reserved_%s_lazy_idle", k);

@@ -7,6 +7,8 @@
  *   ccdma-bench dma [--json] [--quick]
  *   ccdma-bench busdma [--json] [--quick]
  *   ccdma-bench blk [--json] [--quick] [--only devsim|qsd] ...
+ *   ccdma-bench floor [--json] [--quick]
+ *   ccdma-bench pairs [--n N] [--size BYTES]
  *
  * Each subcommand prints its figures with the design targets beside them
  * (--json: one JSON object on stdout).  Missing a target is not an error:
@@ -36,6 +38,10 @@ static const struct subcommand subcommands[] = {
 	  "bus_dma load/sync/unload vs dma map/unmap; shared memory per map vs OpenBSD" },
 	{ "blk", bench_blk_main,
 	  "virtio-blk over vhost-user, bounced vs direct, on qemu-storage-daemon and ccdma-devsim" },
+	{ "floor", bench_floor_main,
+	  "the cross-core copy a bounce must do (the floor of the bounce tax)" },
+	{ "pairs", bench_pairs_main,
+	  "pool alloc+free pairs in a bare loop (for callgrind's instruction count)" },
 };
 
 #define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -85,6 +85,7 @@ endforeach()
 
 # Reserved bytes per map: exact counts.
 #   ALLOCNOW (dense)     >= the map size
+#   ALLOCNOW, A = 4096   size + (nsegments - 1) * 4095, rounded up to a slot
 #   ISOLATE              >= ALLOCNOW, whole pages
 #   lazy idle            0 (bounce memory is taken at load)
 #   lazy loaded          >= the map size
@@ -103,6 +104,12 @@ foreach(shape "2k;2048;1" "64k_17seg;65536;17" "1m;1048576;257")
   get_num(ratio_iso ratio_${name}_openbsd_over_isolate)
   if(NOT now STREQUAL "" AND now LESS size)
     fail("reserved_${name}_allocnow = ${now} < ${size}")
+  endif()
+  get_num(a4k reserved_${name}_allocnow_align4k)
+  math(EXPR want_a4k "${size} + (${nseg} - 1) * 4095")
+  math(EXPR max_a4k "${want_a4k} + 4096")
+  if(NOT a4k STREQUAL "" AND (a4k LESS want_a4k OR a4k GREATER max_a4k))
+    fail("reserved_${name}_allocnow_align4k = ${a4k}: not size + (nsegments - 1) * 4095 = ${want_a4k} rounded up to a slot")
   endif()
   if(NOT iso STREQUAL "" AND NOT now STREQUAL "")
     math(EXPR rem "${iso} % ${page}")
