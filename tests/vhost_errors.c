@@ -3,7 +3,7 @@
  * vhost-user front-end failures: connect errors (no socket, nobody
  * listening, bad config) and a hostile back-end served by a thread of this
  * test that breaks the protocol in one way per scenario (wrong request
- * code, wrong size, oversized payload, a descriptor in a reply, bad flags,
+ * code, a reply longer or shorter than its fixed size, oversized payload, a descriptor in a reply, bad flags,
  * no VERSION_1, insane queue or slot counts, a refused memory region, a
  * hang-up mid-reply or while a queue waits, silence).  Each must give the
  * documented error, mark the device broken where it was connected, and
@@ -22,6 +22,8 @@ enum scen {
 	S_GOOD,
 	S_WRONG_CODE,     /* GET_FEATURES answered as SET_FEATURES */
 	S_TOO_LONG,       /* GET_FEATURES reply of 16 bytes */
+	S_TOO_SHORT,      /* GET_FEATURES reply of 4 bytes */
+	S_PF_SHORT,       /* GET_PROTOCOL_FEATURES reply of 4 bytes */
 	S_HUGE,           /* header says 100000 payload bytes */
 	S_FD,             /* a descriptor rides on the reply */
 	S_NO_V1,          /* features without VERSION_1 */
@@ -199,6 +201,11 @@ static int handle(struct fake *f, struct ccdma_vu_hdr *h, uint8_t *p, int *fds,
 		case S_TOO_LONG:
 			memcpy(big, &feat, 8);
 			return reply(f, h->request, rf, big, 16, -1);
+		case S_TOO_SHORT:
+			/* The low half: VIRTIO_F_VERSION_1 (bit 32) is not in it,
+			 * so only the size check names the real fault. */
+			memcpy(big, &feat, 8);
+			return reply(f, h->request, rf, big, 4, -1);
 		case S_HUGE:
 			return reply(f, h->request, rf, NULL, 100000, -1);
 		case S_FD: {
@@ -225,6 +232,14 @@ static int handle(struct fake *f, struct ccdma_vu_hdr *h, uint8_t *p, int *fds,
 		}
 	}
 	case CCDMA_VU_GET_PROTOCOL_FEATURES:
+		if (f->s == S_PF_SHORT) {
+			/* Every bit the front-end wants is in these 4 bytes
+			 * (little-endian): taken as a u64, the reply would
+			 * look good. */
+			uint64_t pf = OFFERED_PF;
+
+			return reply(f, h->request, rf, &pf, 4, -1);
+		}
 		return reply_u64(f, h->request, OFFERED_PF);
 	case CCDMA_VU_SET_PROTOCOL_FEATURES:
 		f->set_pf = v;
@@ -395,15 +410,42 @@ static struct ccdma_vhost *fake_connect(struct fake *f, int *rc,
 	return h;
 }
 
-/* A connect that must fail with `want`, leaving nothing open. */
-static void expect_connect_error(const char *dir, enum scen s, int want)
+/* Error lines logged while a scenario runs (all on the main thread). */
+static char logged[4096];
+
+static void keep_log(void *arg, enum ccdma_log_level l, const char *m)
+{
+	size_t n = strlen(logged);
+
+	(void)arg;
+	if (l == CCDMA_LOG_ERROR && n + strlen(m) + 2 < sizeof(logged))
+		snprintf(logged + n, sizeof(logged) - n, "%s\n", m);
+}
+
+/* A connect that must fail with `want`, leaving nothing open; when `why`
+ * is not NULL, an error line must name it. */
+static void expect_connect_why(const char *dir, enum scen s, int want,
+			       const char *why)
 {
 	struct ccdma_vhost *h;
 	struct fake f;
 	int fds0 = fd_count(), rc;
 
 	fake_start(&f, dir, s);
+	logged[0] = 0;
+	if (why)
+		ccdma_log_set_handler(keep_log, NULL);
 	h = fake_connect(&f, &rc, 500);
+	if (why) {
+		if (!getenv("CCDMA_TEST_VERBOSE"))
+			ccdma_log_set_handler(quiet_log, NULL);
+		else
+			ccdma_log_set_handler(NULL, NULL);
+		if (!strstr(logged, why))
+			fprintf(stderr, "scenario %d: want \"%s\" in the log, got:\n%s",
+				s, why, logged);
+		CHECK(strstr(logged, why) != NULL);
+	}
 	if (rc != want)
 		fprintf(stderr, "scenario %d: connect gave %d, want %d\n", s, rc,
 			want);
@@ -413,6 +455,11 @@ static void expect_connect_error(const char *dir, enum scen s, int want)
 		ccdma_vhost_close(h);
 	fake_stop(&f);
 	CHECK_EQ(fd_count(), fds0);
+}
+
+static void expect_connect_error(const char *dir, enum scen s, int want)
+{
+	expect_connect_why(dir, s, want, NULL);
 }
 
 static unsigned find(const struct fake *f, uint32_t req, unsigned from)
@@ -688,7 +735,13 @@ int main(void)
 
 	/* Hostile replies during connect. */
 	expect_connect_error(dir, S_WRONG_CODE, -EPROTO);
-	expect_connect_error(dir, S_TOO_LONG, -EPROTO);
+	expect_connect_why(dir, S_TOO_LONG, -EPROTO,
+			   "reply to GET_FEATURES has 16 payload bytes (want 8..8)");
+	expect_connect_why(dir, S_TOO_SHORT, -EPROTO,
+			   "reply to GET_FEATURES has 4 payload bytes (want 8..8)");
+	expect_connect_why(dir, S_PF_SHORT, -EPROTO,
+			   "reply to GET_PROTOCOL_FEATURES has 4 payload bytes "
+			   "(want 8..8)");
 	expect_connect_error(dir, S_HUGE, -EPROTO);
 	expect_connect_error(dir, S_FD, -EPROTO);
 	expect_connect_error(dir, S_NO_V1, -EPROTO);
