@@ -179,9 +179,10 @@ struct ccdma_dev_config {
 	 * memory.  Not together with min_align_mask. */
 	size_t addr_align;
 	/* The pool the device bounces through and takes coherent memory
-	 * from.  NULL: the device creates its own from pool_cfg (default
-	 * config when NULL), placed so that its masks can reach it, and
-	 * destroys it with the device.  A pool may serve several devices
+	 * from.  NULL: the device creates its own from pool_cfg (NULL means
+	 * the defaults of ccdma_pool_config_init(), with the same floor of
+	 * one region), placed so that its masks can reach it, and destroys
+	 * it with the device.  A pool may serve several devices
 	 * (they then see each other's bounce memory). */
 	struct ccdma_pool *pool;
 	const struct ccdma_pool_config *pool_cfg;

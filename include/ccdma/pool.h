@@ -71,7 +71,12 @@ struct ccdma_pool_config {
 	/* Growth unit: regions are created in multiples of this (power of
 	 * two, >= 64 KiB and >= the page size).  Default 4 MiB. */
 	size_t region_size;
-	/* Created synchronously by ccdma_pool_create().  Default 0. */
+	/* The pool's floor: shared memory ccdma_pool_create() makes before it
+	 * returns and the grower never gives back.  Counted in whole
+	 * regions: rounded up to a multiple of region_size, never less than
+	 * one region and never more than max_bytes allows.  Default 0, that
+	 * is one region: every pool, with these defaults or with none, serves
+	 * a NOWAIT allocation of up to region_size as soon as it exists. */
 	size_t initial_bytes;
 	/* Hard cap on shared bytes.  Default 1 GiB. */
 	size_t max_bytes;
@@ -79,7 +84,8 @@ struct ccdma_pool_config {
 	 * uncarved.  Default 1 MiB. */
 	size_t low_watermark;
 	/* Wholly free regions are destroyed only while more free bytes than
-	 * this remain.  Default 8 MiB; must be >= low_watermark. */
+	 * this remain, and never below the floor (initial_bytes).  Default
+	 * 8 MiB; must be >= low_watermark. */
 	size_t high_watermark;
 	/* A region must have been wholly free this long before it is
 	 * destroyed.  Default 1000 ms. */
@@ -97,9 +103,11 @@ struct ccdma_pool_config {
 CCDMA_API void ccdma_pool_config_init(struct ccdma_pool_config *cfg);
 
 /*
- * Create a pool.  `cfg` may be NULL for the defaults.  Reserves address
- * space for twice max_bytes (no memory), creates initial_bytes of regions
- * (sleeping the sharing cost) and starts the grower thread.
+ * Create a pool.  `cfg` may be NULL for the defaults (exactly what
+ * ccdma_pool_config_init() fills in).  Reserves address space for twice
+ * max_bytes (no memory), creates the floor of regions (initial_bytes in
+ * whole regions, at least one; sleeping the sharing cost) and starts the
+ * grower thread.
  * Returns 0 and *out, or -EINVAL (bad config; the message says which
  * field), -ENOMEM, -ENOSPC, -ERANGE (cannot be placed below addr_limit).
  */
@@ -281,6 +289,10 @@ struct ccdma_pool_stats {
 	uint64_t wait_ns;             /* total time blocked */
 	uint64_t zeroed_bytes;        /* bytes cleared for CCDMA_POOL_ZERO */
 	uint64_t deferred_callbacks;  /* waiter callbacks run */
+	/* Times the grower thread has looked at the pool (grow, shrink, run
+	 * deferred callbacks), woken by a need or by its 50 ms tick.  Once
+	 * it has grown by two since a moment, one whole pass ran after it. */
+	uint64_t grower_passes;
 	/* Bounce copies made by the dma layer through this pool, and their
 	 * bytes, towards the device (map, sync_for_device) and from it
 	 * (sync_for_cpu, unmap). */

@@ -450,14 +450,11 @@ static int make_pool(struct ccdma_dev *d, const struct ccdma_dev_config *c)
 	uint64_t lim = pool_limit(c, &why);
 	int rc;
 
-	if (c->pool_cfg) {
+	/* No config means the defaults, exactly as if they were passed. */
+	if (c->pool_cfg)
 		pc = *c->pool_cfg;
-	} else {
-		/* The defaults, with one region made at once so that the first
-		 * I/O does not meet an empty pool. */
+	else
 		ccdma_pool_config_init(&pc);
-		pc.initial_bytes = pc.region_size;
-	}
 	if (!pc.name)
 		pc.name = d->name;
 	if (!lim) {

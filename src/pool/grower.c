@@ -11,7 +11,8 @@
  *  - shrinks: spans of small classes that stayed wholly free for idle_ms go
  *    back to the page allocator; regions that stayed wholly free for
  *    idle_ms are destroyed while the pool keeps more than the high
- *    watermark free (devices are told before the memory goes);
+ *    watermark free, never below the pool's floor (devices are told
+ *    before the memory goes);
  *  - runs deferred callbacks after memory became available.
  * With CCDMA_POOL_F_NO_GROWER it only runs deferred callbacks.
  */
@@ -230,7 +231,8 @@ static void shrink(struct ccdma_pool *p, uint64_t now)
 			    now - r->free_since < idle_ns)
 				continue;
 			if (free_bytes <= p->cfg.high_watermark ||
-			    free_bytes - r->size < p->cfg.low_watermark)
+			    free_bytes - r->size < p->cfg.low_watermark ||
+			    p->shared_bytes - r->size < p->min_bytes)
 				continue;
 			break;
 		}
@@ -325,6 +327,7 @@ static void *grower_main(void *arg)
 			run_deferred(p);
 			ccdma_mutex_lock(&p->lock);
 		}
+		p->grower_passes++;
 	}
 	ccdma_mutex_unlock(&p->lock);
 	return NULL;

@@ -59,6 +59,17 @@ static int check_config(const struct ccdma_pool_config *c, size_t granule)
 	return 0;
 }
 
+/* initial_bytes in whole regions: rounded up, at least one region, at
+ * most the whole regions max_bytes holds (check_config: at least one). */
+static size_t pool_floor(const struct ccdma_pool_config *c)
+{
+	size_t r = c->region_size, cap = c->max_bytes & ~(r - 1);
+	size_t n = c->initial_bytes > cap - r ? cap
+					      : (c->initial_bytes + r - 1) & ~(r - 1);
+
+	return n < r ? r : n;
+}
+
 static void free_span_arrays(struct span *s)
 {
 	ccdma_os_free(s->meta);
@@ -239,16 +250,14 @@ int ccdma_pool_create(const struct ccdma_pool_config *cfg,
 		pool_free_struct(p);
 		return rc;
 	}
-	if (cfg->initial_bytes) {
-		size_t sz = (cfg->initial_bytes + cfg->region_size - 1) &
-			    ~(cfg->region_size - 1);
-
-		rc = ccdma_region_add(p, sz);
-		if (rc) {
-			ccdma_err("pool_create(%s): cannot create the initial %zu bytes",
-				  p->name, sz);
-			goto err;
-		}
+	/* The floor: whole regions, at least one, so that a new pool serves
+	 * its first NOWAIT allocation whether or not a config was given. */
+	p->min_bytes = pool_floor(cfg);
+	rc = ccdma_region_add(p, p->min_bytes);
+	if (rc) {
+		ccdma_err("pool_create(%s): cannot create the initial %zu bytes",
+			  p->name, p->min_bytes);
+		goto err;
 	}
 	rc = ccdma_grower_start(p);
 	if (rc)

@@ -199,6 +199,8 @@ struct ccdma_pool {
 	uint8_t *chunk_used;
 	uint64_t shared_bytes, shared_high_water; /* atomic reads */
 	uint64_t region_grows, region_shrinks;
+	size_t min_bytes;          /* the floor: made at create, never given back */
+	uint64_t grower_passes;
 	size_t want_bytes;         /* largest unmet request since last growth */
 	uint64_t avail_seq;
 	unsigned nwaiting;

@@ -119,6 +119,7 @@ int ccdma_pool_get_stats(struct ccdma_pool *p, struct ccdma_pool_stats *st)
 	st->waits = p->waits;
 	st->wait_ns = p->wait_ns;
 	st->deferred_callbacks = p->deferred_runs;
+	st->grower_passes = p->grower_passes;
 	ccdma_mutex_unlock(&p->lock);
 	return 0;
 }
