@@ -30,10 +30,30 @@
  *   -EOPNOTSUPP  the device does not support the request (S_UNSUPP), or
  *                the feature for it (flush, discard, ...) was not offered
  *   -ENODEV      the device is broken or disconnected
+ *   -ENOMEM      the rest of a split request could not be mapped (or
+ *                another error of the mapping, as is): the
+ *                pool had no memory for even one block while nothing
+ *                else was in flight on the queue (see Splitting)
  * Submit errors (nothing is posted): -EINVAL bad request (unaligned
  * length or sector, beyond capacity, NULL buffer; logged), -EROFS a write
- * to a read-only device, -EAGAIN the queue has no room now (complete some
- * requests and retry), -ENOMEM no bounce memory now, -ENODEV.
+ * to a read-only device, -EAGAIN the queue has no room now (the ring is
+ * full, or a split request still has parts to post: complete some
+ * requests and retry), -ENOMEM no bounce memory for even the first part
+ * now (something else holds it: complete some requests and retry), -ENODEV.
+ *
+ * Splitting.  A READ/WRITE is cut into parts of at most max_request bytes
+ * (the device's seg_max x size_max, at most 4 MiB), DISCARD/WRITE_ZEROES
+ * into parts of the device's largest, and the parts are posted as the ring
+ * and the bounce pool have room, not all at once: a submit returns 0 once
+ * the first part is posted, and each poll or wait on the queue posts more
+ * as earlier parts complete.  So a request of any size works, however
+ * little the ring or the pool holds at once (a 64 MiB request through a
+ * pool capped at 24 MiB).  The rule for bounce memory: while something is
+ * in flight on the queue, a part that cannot be mapped waits for a
+ * completion; with nothing in flight, a READ/WRITE part is halved (down to
+ * one block) until the pool can give it, and only then does the request
+ * wait for memory (synchronous helpers, ccdma_vblk_wait: the pool's
+ * bounded wait) or fail with -ENOMEM.
  *
  * Threads: calls on different queues may run concurrently; calls on one
  * queue are serialised by the driver.  Callbacks run on the thread that
@@ -92,10 +112,9 @@ struct ccdma_vblk_info {
 	uint32_t seg_max;         /* data segments per request the driver uses */
 	uint32_t size_max;        /* bytes per segment the driver uses */
 	uint32_t max_request;     /* bytes per virtio request before splitting */
-	/* Largest READ/WRITE one submit takes: all its parts must fit an
-	 * empty queue at once (larger ones are refused with -EINVAL; the
-	 * synchronous helpers split by it).  DISCARD / WRITE_ZEROES: at most
-	 * max_transfer_dwz sectors per submit. */
+	/* Bytes of a READ/WRITE (sectors of a DISCARD / WRITE_ZEROES) that an
+	 * empty ring takes at once.  No limit: a larger request has its
+	 * parts posted as earlier ones complete. */
 	uint64_t max_transfer;
 	uint64_t max_transfer_dwz;
 	unsigned num_queues;      /* queues in use */
@@ -162,27 +181,33 @@ struct ccdma_vblk_req {
 	unsigned _parts, _parts_done;
 	int _err;
 	uint32_t _queue;
-	uint64_t _posted_ns;
+	uint64_t _off, _chunk;
 };
 
 /* Post a request on queue q (see the header comment for errors).  A
- * request larger than the device takes in one virtio request is split and
- * completes when every part has (status: the first error of any part). */
+ * request larger than the device takes in one virtio request is split
+ * (see Splitting) and completes when every part has (status: the first
+ * error of any part; no part is posted after one failed).  Never blocks. */
 CCDMA_API int ccdma_vblk_submit(struct ccdma_vblk *b, unsigned q,
 				struct ccdma_vblk_req *req);
-/* Complete what the device has finished on queue q without blocking.
- * Returns the number of requests completed (callbacks run), or -ENODEV
- * once the device is broken (after completing the in-flight ones). */
+/* Complete what the device has finished on queue q without blocking, and
+ * post more parts of a split request that has parts left.  Returns the
+ * number of requests completed (callbacks run), or -ENODEV once the
+ * device is broken (after completing the in-flight ones). */
 CCDMA_API int ccdma_vblk_poll(struct ccdma_vblk *b, unsigned q);
 /* As poll, but when nothing is complete block up to timeout_ns
- * (UINT64_MAX: no limit) for the device's next completion.  Returns the
- * number completed (> 0), -ETIMEDOUT, -ENODEV. */
+ * (UINT64_MAX: no limit) for the device's next completion.  When a split
+ * request has parts left and nothing is in flight on the queue, it blocks
+ * for bounce memory instead (the pool's bounded wait, which may exceed
+ * timeout_ns) and fails that request with -ENOMEM when none comes.
+ * Returns the number completed (> 0), -ETIMEDOUT, -ENODEV. */
 CCDMA_API int ccdma_vblk_wait(struct ccdma_vblk *b, unsigned q,
 			      uint64_t timeout_ns);
-/* Requests posted on queue q and not yet completed. */
+/* Requests submitted on queue q and not yet completed. */
 CCDMA_API unsigned ccdma_vblk_inflight(struct ccdma_vblk *b, unsigned q);
 
-/* Synchronous helpers on queue 0: return the request's status. */
+/* Synchronous helpers on queue 0: return the request's status.  Any
+ * length (a multiple of 512): one request, split by the driver. */
 CCDMA_API int ccdma_vblk_read(struct ccdma_vblk *b, uint64_t sector,
 			      void *buf, size_t len);
 CCDMA_API int ccdma_vblk_write(struct ccdma_vblk *b, uint64_t sector,
@@ -197,6 +222,9 @@ CCDMA_API int ccdma_vblk_get_id(struct ccdma_vblk *b, char id[21]);
 
 /* Driver counters (all queues). */
 struct ccdma_vblk_stats {
+	/* split_parts: parts of the requests larger than one part at the
+	 * device's limits (max_request, max_discard_sectors, ...); counted at
+	 * submit, whatever the pool then made of them. */
 	uint64_t submitted, completed, split_parts;
 	uint64_t errors;           /* requests completed with status != 0 */
 	uint64_t notifications;    /* kicks sent */

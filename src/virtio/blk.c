@@ -13,9 +13,20 @@
  * Each part maps its slice of the buffer once and describes the contiguous
  * DMA range with ceil(len / size_max) data descriptors.  DISCARD and
  * WRITE_ZEROES are cut by max_discard_sectors / max_write_zeroes_sectors,
- * one segment per part.  Submit is all or nothing: every part is posted,
- * or none (-EAGAIN when the ring lacks room now; -EINVAL, logged, when the
- * parts would not fit even an empty ring: info.max_transfer is the limit).
+ * one segment per part.
+ *
+ * Parts are posted as the ring and the bounce pool have room, not all at
+ * once: submit posts what fits now and returns 0 once the first part is
+ * posted; the request stays the queue's `open` request, and each poll or
+ * wait posts more of it as earlier parts complete and free their ring
+ * slots and bounce memory.  So a request larger than the pool (a 24 MiB
+ * pool on a SET_MEM_TABLE back-end) or than the ring still works.  While a
+ * queue has an open request, submits on it return -EAGAIN (its parts go
+ * first).  When nothing is in flight on the queue, nothing would free
+ * memory: a READ/WRITE part the pool cannot give now is halved (down to
+ * one block) until it can; only then does a request wait for memory (the
+ * synchronous helpers and ccdma_vblk_wait(), bounded by the pool's wait)
+ * or fail with -ENOMEM (a submit that posted nothing).
  *
  * Breaking.  A malformed used entry, a bad status byte or a transport that
  * reports the device gone sets b->broken and calls the transport's fail()
@@ -46,7 +57,8 @@
 #define STATUS_UNSET 0xffu
 
 #define VBLK_KNOWN_FLAGS CCDMA_VBLK_REQ_UNMAP
-/* Internal (the synchronous helpers): map with CCDMA_ATTR_WAIT. */
+/* Internal (the synchronous helpers): when nothing is in flight on the
+ * queue, wait for bounce memory (CCDMA_ATTR_WAIT) rather than fail. */
 #define VBLK_REQ_WAIT_ (1u << 31)
 
 struct vblk_part {
@@ -61,7 +73,8 @@ struct vblk_queue {
 	struct ccdma_vq *vq;
 	struct vblk_part *part;  /* by head id */
 	struct ccdma_vq_buf *bufs;       /* one chain being built */
-	uint16_t *heads;         /* heads of the request being posted */
+	/* A request accepted with parts still to post (at most one). */
+	struct ccdma_vblk_req *open;
 	unsigned reqs;           /* requests in flight */
 	unsigned waiters;
 	bool lock_ok;
@@ -282,7 +295,6 @@ static void queue_fini(struct ccdma_vblk *b, struct vblk_queue *qq)
 	ccdma_vq_destroy(qq->vq);
 	ccdma_os_free(qq->part);
 	ccdma_os_free(qq->bufs);
-	ccdma_os_free(qq->heads);
 	if (qq->lock_ok)
 		ccdma_mutex_destroy(&qq->lock);
 }
@@ -299,8 +311,7 @@ static int queue_init(struct ccdma_vblk *b, unsigned i)
 	qq->lock_ok = true;
 	qq->part = ccdma_os_calloc(num, sizeof(*qq->part));
 	qq->bufs = ccdma_os_calloc(b->chain_max, sizeof(*qq->bufs));
-	qq->heads = ccdma_os_calloc(num, sizeof(*qq->heads));
-	if (!qq->part || !qq->bufs || !qq->heads)
+	if (!qq->part || !qq->bufs)
 		return -ENOMEM;
 	rc = ccdma_vq_create(b->dev, i, num, b->info.event_idx,
 			     b->info.indirect ? b->chain_max : 0, SCR_SIZE,
@@ -451,13 +462,9 @@ struct done_list {
 	int n;
 };
 
-static void finish_req(struct vblk_queue *qq, struct ccdma_vblk_req *r,
-		       int err, struct done_list *dl)
+static void complete_req(struct vblk_queue *qq, struct ccdma_vblk_req *r,
+			 struct done_list *dl)
 {
-	if (err && !r->_err)
-		r->_err = err;
-	if (++r->_parts_done < r->_parts)
-		return;
 	r->_next = NULL;
 	*dl->tail = r;
 	dl->tail = &r->_next;
@@ -466,6 +473,24 @@ static void finish_req(struct vblk_queue *qq, struct ccdma_vblk_req *r,
 	qq->st.completed++;
 	if (r->_err)
 		qq->st.errors++;
+}
+
+/* A part of r is done (err: its status).  The request completes when
+ * every posted part has and nothing is left to post; an open request
+ * whose part failed posts nothing more. */
+static void finish_req(struct vblk_queue *qq, struct ccdma_vblk_req *r,
+		       int err, struct done_list *dl)
+{
+	if (err && !r->_err)
+		r->_err = err;
+	if (++r->_parts_done < r->_parts)
+		return;
+	if (r == qq->open) {
+		if (!r->_err)
+			return; /* the next poll or wait posts more */
+		qq->open = NULL;
+	}
+	complete_req(qq, r, dl);
 }
 
 /* Device-to-memory payloads are mapped with CCDMA_ATTR_REPORTED_LEN:
@@ -541,11 +566,21 @@ static void drain_head(void *arg, unsigned h)
 	finish_req(c->qq, p->req, -ENODEV, c->dl);
 }
 
+/* Complete everything of qq with -ENODEV: the open request's unposted
+ * parts are dropped, the parts in flight forgotten. */
 static void drain(struct ccdma_vblk *b, struct vblk_queue *qq,
 		  struct done_list *dl)
 {
 	struct drain_ctx c = { b, qq, dl };
+	struct ccdma_vblk_req *r = qq->open;
 
+	if (r) {
+		qq->open = NULL;
+		if (!r->_err)
+			r->_err = -ENODEV;
+		if (r->_parts_done == r->_parts)
+			complete_req(qq, r, dl);
+	}
 	ccdma_vq_drain(qq->vq, drain_head, &c);
 }
 
@@ -607,10 +642,71 @@ static inline void dl_init(struct done_list *dl)
 	dl->n = 0;
 }
 
+/* ---- posting the rest of an open request ------------------------------ */
+
+static int post_parts(struct ccdma_vblk *b, struct vblk_queue *qq,
+		      struct ccdma_vblk_req *r, bool may_wait);
+
+/* Publish what was added since the last publish (lock held); true when
+ * the device must be kicked. */
+static bool publish(struct vblk_queue *qq)
+{
+	bool kick = ccdma_vq_publish(qq->vq);
+
+	if (kick)
+		qq->st.notifications++;
+	return kick;
+}
+
+/* Kick queue q (no lock held).  When the device is gone, the queue's
+ * requests complete with -ENODEV at the next poll. */
+static void kick_queue(struct ccdma_vblk *b, unsigned q)
+{
+	struct vblk_queue *qq = &b->q[q];
+
+	if (b->t.ops->notify(b->t.ctx, q)) {
+		ccdma_mutex_lock(&qq->lock);
+		vblk_break(b, q, "notify failed");
+		ccdma_mutex_unlock(&qq->lock);
+	}
+}
+
+/*
+ * Post more parts of qq's open request (lock held).  It stays open while
+ * the ring or the pool has no room now and a part in flight on the queue
+ * will free some (without may_wait: in any case, the next poll tries
+ * again).  Otherwise it posts nothing more and completes with the error
+ * once its posted parts are done.  Returns true to kick.
+ */
+static bool advance(struct ccdma_vblk *b, struct vblk_queue *qq,
+		    bool may_wait, struct done_list *dl)
+{
+	struct ccdma_vblk_req *r = qq->open;
+	int rc;
+
+	if (!r)
+		return false;
+	rc = r->_err ? r->_err : post_parts(b, qq, r, may_wait);
+	if (rc == 0) {
+		qq->open = NULL;
+	} else if ((rc == -EAGAIN || rc == -ENOMEM) &&
+		   (qq->vq->inflight || !may_wait)) {
+		/* Later: a completion frees room. */
+	} else {
+		if (!r->_err)
+			r->_err = rc;
+		qq->open = NULL;
+		if (r->_parts_done == r->_parts)
+			complete_req(qq, r, dl);
+	}
+	return publish(qq);
+}
+
 int ccdma_vblk_poll(struct ccdma_vblk *b, unsigned q)
 {
 	struct vblk_queue *qq;
 	struct done_list dl;
+	bool kick = false;
 	int rc;
 
 	if (!b || q >= b->info.num_queues)
@@ -619,16 +715,42 @@ int ccdma_vblk_poll(struct ccdma_vblk *b, unsigned q)
 	dl_init(&dl);
 	ccdma_mutex_lock(&qq->lock);
 	rc = reap(b, q, qq, &dl);
+	if (!rc && qq->open)
+		kick = advance(b, qq, false, &dl);
 	ccdma_mutex_unlock(&qq->lock);
+	if (kick)
+		kick_queue(b, q);
 	run_callbacks(&dl);
 	return rc ? rc : dl.n;
+}
+
+/* The open request of queue q has nothing in flight, so no completion
+ * will come: post its next part, waiting for bounce memory (bounded by the
+ * pool's wait), or fail it.  Returns what a poll then returns. */
+static int unstick(struct ccdma_vblk *b, unsigned q)
+{
+	struct vblk_queue *qq = &b->q[q];
+	struct done_list dl;
+	bool kick = false;
+
+	dl_init(&dl);
+	ccdma_mutex_lock(&qq->lock);
+	if (qq->open && !qq->vq->inflight && !is_broken(b))
+		kick = advance(b, qq, true, &dl);
+	ccdma_mutex_unlock(&qq->lock);
+	if (kick)
+		kick_queue(b, q);
+	run_callbacks(&dl);
+	if (dl.n)
+		return dl.n;
+	return ccdma_vblk_poll(b, q);
 }
 
 int ccdma_vblk_wait(struct ccdma_vblk *b, unsigned q, uint64_t timeout_ns)
 {
 	struct vblk_queue *qq;
 	uint64_t deadline = UINT64_MAX, now;
-	bool signalled = false, more;
+	bool signalled = false, more, stuck;
 	int n, rc;
 
 	n = ccdma_vblk_poll(b, q);
@@ -656,6 +778,17 @@ int ccdma_vblk_wait(struct ccdma_vblk *b, unsigned q, uint64_t timeout_ns)
 	for (;;) {
 		uint64_t left = UINT64_MAX;
 
+		ccdma_mutex_lock(&qq->lock);
+		stuck = qq->open && !qq->vq->inflight;
+		ccdma_mutex_unlock(&qq->lock);
+		if (stuck) {
+			n = unstick(b, q);
+			if (n)
+				return n;
+			if (deadline != UINT64_MAX && ccdma_os_now_ns() >= deadline)
+				return -ETIMEDOUT;
+			continue;
+		}
 		ccdma_mutex_lock(&qq->lock);
 		more = ccdma_vq_arm(qq->vq);
 		qq->waiters++;
@@ -717,7 +850,7 @@ static inline unsigned data_segs(const struct ccdma_vblk *b, uint32_t len)
 static int post_part(struct ccdma_vblk *b, struct vblk_queue *qq,
 		     struct ccdma_vblk_req *r, uint32_t type, uint64_t sector,
 		     void *data, uint32_t dlen, enum ccdma_dir dir,
-		     const struct ccdma_vblk_dwz *dwz, unsigned *head)
+		     const struct ccdma_vblk_dwz *dwz, unsigned attrs)
 {
 	struct ccdma_vq *vq = qq->vq;
 	struct ccdma_vq_buf *bf = qq->bufs;
@@ -731,9 +864,7 @@ static int post_part(struct ccdma_vblk *b, struct vblk_queue *qq,
 	if (dlen) {
 		int rc;
 
-		dma = ccdma_map_single_attrs(b->dev, data, dlen, dir,
-					     ((r->flags & VBLK_REQ_WAIT_)
-						      ? CCDMA_ATTR_WAIT : 0) |
+		dma = ccdma_map_single_attrs(b->dev, data, dlen, dir, attrs |
 					     (dir == CCDMA_FROM_DEVICE
 						      ? CCDMA_ATTR_REPORTED_LEN : 0));
 		rc = ccdma_mapping_error(b->dev, dma);
@@ -766,7 +897,6 @@ static int post_part(struct ccdma_vblk *b, struct vblk_queue *qq,
 	p->dma = dma;
 	p->len = dlen;
 	p->dir = (uint8_t)dir;
-	*head = h;
 	return 0;
 }
 
@@ -779,6 +909,141 @@ static const char *op_name(enum ccdma_vblk_op op)
 	case CCDMA_VBLK_WRITE_ZEROES: return "write-zeroes";
 	default: return "request";
 	}
+}
+
+static inline bool is_rw(enum ccdma_vblk_op op)
+{
+	return op == CCDMA_VBLK_READ || op == CCDMA_VBLK_WRITE;
+}
+
+static inline bool is_dwz(enum ccdma_vblk_op op)
+{
+	return op == CCDMA_VBLK_DISCARD || op == CCDMA_VBLK_WRITE_ZEROES;
+}
+
+/* What a request is cut into: bytes (READ, WRITE), sectors (DISCARD,
+ * WRITE_ZEROES), or one part of one unit (FLUSH, GET_ID). */
+static inline uint64_t req_units(const struct ccdma_vblk_req *r)
+{
+	if (is_rw(r->op))
+		return r->len;
+	if (is_dwz(r->op))
+		return r->len / CCDMA_VBLK_SECTOR;
+	return 1;
+}
+
+static uint32_t req_type(enum ccdma_vblk_op op)
+{
+	switch (op) {
+	case CCDMA_VBLK_READ: return CCDMA_VBLK_T_IN;
+	case CCDMA_VBLK_WRITE: return CCDMA_VBLK_T_OUT;
+	case CCDMA_VBLK_DISCARD: return CCDMA_VBLK_T_DISCARD;
+	case CCDMA_VBLK_WRITE_ZEROES: return CCDMA_VBLK_T_WRITE_ZEROES;
+	case CCDMA_VBLK_GET_ID: return CCDMA_VBLK_T_GET_ID;
+	default: return CCDMA_VBLK_T_FLUSH;
+	}
+}
+
+/* Post the part of r that starts at r->_off, of up to r->_chunk units
+ * (lock held).  Returns 0, -EAGAIN (the ring has no room for it now) or
+ * the map's error (-ENOMEM: no bounce memory now). */
+static int post_next(struct ccdma_vblk *b, struct vblk_queue *qq,
+		     struct ccdma_vblk_req *r, unsigned attrs)
+{
+	uint64_t left = req_units(r) - r->_off;
+	uint64_t n = left < r->_chunk ? left : r->_chunk;
+	unsigned bufs = 2;
+	uint32_t type = req_type(r->op);
+	int rc;
+
+	if (is_rw(r->op))
+		bufs += data_segs(b, (uint32_t)n);
+	else if (r->op != CCDMA_VBLK_FLUSH)
+		bufs++;
+	if (ccdma_vq_descs_for(qq->vq, bufs) > qq->vq->num_free)
+		return -EAGAIN;
+	switch (r->op) {
+	case CCDMA_VBLK_READ:
+	case CCDMA_VBLK_WRITE:
+		rc = post_part(b, qq, r, type,
+			       r->sector + r->_off / CCDMA_VBLK_SECTOR,
+			       (uint8_t *)r->buf + r->_off, (uint32_t)n,
+			       r->op == CCDMA_VBLK_READ ? CCDMA_FROM_DEVICE
+							: CCDMA_TO_DEVICE,
+			       NULL, attrs);
+		break;
+	case CCDMA_VBLK_DISCARD:
+	case CCDMA_VBLK_WRITE_ZEROES: {
+		struct ccdma_vblk_dwz d;
+		bool unmap = r->op == CCDMA_VBLK_WRITE_ZEROES &&
+			     (r->flags & CCDMA_VBLK_REQ_UNMAP);
+
+		d.sector = ccdma_cpu_to_le64(r->sector + r->_off);
+		d.num_sectors = ccdma_cpu_to_le32((uint32_t)n);
+		d.flags = ccdma_cpu_to_le32(unmap ? 1u : 0u);
+		rc = post_part(b, qq, r, type, 0, NULL, 0, CCDMA_TO_DEVICE, &d, 0);
+		break;
+	}
+	case CCDMA_VBLK_GET_ID:
+		rc = post_part(b, qq, r, type, 0, r->buf, CCDMA_VBLK_ID_BYTES,
+			       CCDMA_FROM_DEVICE, NULL, attrs);
+		break;
+	default: /* FLUSH */
+		rc = post_part(b, qq, r, type, 0, NULL, 0, CCDMA_TO_DEVICE, NULL,
+			       0);
+		break;
+	}
+	if (likely(!rc)) {
+		r->_off += n;
+		r->_parts++;
+	}
+	return rc;
+}
+
+/*
+ * Post parts of r until all are (0), the ring has no room now (-EAGAIN)
+ * or the pool no memory (-ENOMEM); another map error is returned as is.
+ * Lock held; nothing is published.  With something in flight on the
+ * queue, a completion will free room, so the caller waits for it.  With
+ * nothing in flight, nothing will: a READ/WRITE part is halved (down to
+ * one block) until the pool can give it, and the part grows back after
+ * each success; at one block, may_wait blocks for memory (the pool's
+ * bounded wait).
+ */
+static int post_parts(struct ccdma_vblk *b, struct vblk_queue *qq,
+		      struct ccdma_vblk_req *r, bool may_wait)
+{
+	const struct ccdma_vblk_info *in = &b->info;
+	uint64_t units = req_units(r);
+	uint32_t unit = in->max_request >= in->blk_size ? in->blk_size
+							: CCDMA_VBLK_SECTOR;
+	int rc;
+
+	while (r->_off < units) {
+		rc = post_next(b, qq, r, 0);
+		if (likely(!rc)) {
+			if (unlikely(is_rw(r->op) && r->_chunk < in->max_request)) {
+				r->_chunk *= 2;
+				if (r->_chunk > in->max_request)
+					r->_chunk = in->max_request;
+			}
+			continue;
+		}
+		if (rc != -ENOMEM || qq->vq->inflight)
+			return rc;
+		if (is_rw(r->op) && r->_chunk > unit) {
+			r->_chunk = r->_chunk / 2 / unit * unit;
+			if (r->_chunk < unit)
+				r->_chunk = unit;
+			continue;
+		}
+		if (!may_wait)
+			return -ENOMEM;
+		rc = post_next(b, qq, r, CCDMA_ATTR_WAIT);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 /* Range checks of a sector-addressed request; nsec gets its length. */
@@ -803,34 +1068,15 @@ static int check_range(struct ccdma_vblk *b, const struct ccdma_vblk_req *r,
 	return 0;
 }
 
-int ccdma_vblk_submit(struct ccdma_vblk *b, unsigned q,
-		      struct ccdma_vblk_req *r)
+/* Checks of a request before anything is posted; *chunk gets the units
+ * of a whole part. */
+static int check_req(struct ccdma_vblk *b, const struct ccdma_vblk_req *r,
+		     uint64_t *chunk)
 {
-	struct ccdma_vblk_info *in;
-	struct vblk_queue *qq;
-	struct ccdma_vq *vq;
-	uint64_t nsec = 0, chunk = 0;
-	unsigned parts = 1, descs, i;
-	uint32_t type;
-	bool kick;
-	int rc;
+	const struct ccdma_vblk_info *in = &b->info;
+	uint64_t nsec;
 
-	if (!b || !r || q >= b->info.num_queues) {
-		ccdma_err("virtio-blk: submit: NULL or queue %u of %u", q,
-			  b ? b->info.num_queues : 0);
-		return -EINVAL;
-	}
-	in = &b->info;
-	if (unlikely(is_broken(b)))
-		return -ENODEV;
-	if (r->flags & ~(VBLK_KNOWN_FLAGS | VBLK_REQ_WAIT_)) {
-		ccdma_err("virtio-blk: unknown request flags %#x", r->flags);
-		return -EINVAL;
-	}
-	qq = &b->q[q];
-	vq = qq->vq;
-
-	/* Parts and ring descriptors the request needs. */
+	*chunk = 1;
 	switch (r->op) {
 	case CCDMA_VBLK_READ:
 	case CCDMA_VBLK_WRITE:
@@ -841,41 +1087,17 @@ int ccdma_vblk_submit(struct ccdma_vblk *b, unsigned q,
 				  op_name(r->op));
 			return -EINVAL;
 		}
-		if ((rc = check_range(b, r, &nsec)))
-			return rc;
-		type = r->op == CCDMA_VBLK_READ ? CCDMA_VBLK_T_IN
-						: CCDMA_VBLK_T_OUT;
-		chunk = in->max_request;
-		if (r->len > in->max_transfer) {
-			ccdma_err("virtio-blk: %s of %zu bytes: more than a queue "
-				  "of %u holds at once (%llu bytes at most)",
-				  op_name(r->op), r->len, in->queue_size,
-				  (unsigned long long)in->max_transfer);
-			return -EINVAL;
-		}
-		parts = (unsigned)((r->len + chunk - 1) / chunk);
-		if (vq->indirect)
-			descs = parts;
-		else
-			descs = (parts - 1) * (in->seg_max + 2) + 2 +
-				data_segs(b, (uint32_t)(r->len -
-						(uint64_t)(parts - 1) * chunk));
-		break;
+		*chunk = in->max_request;
+		return check_range(b, r, &nsec);
 	case CCDMA_VBLK_FLUSH:
-		if (!in->flush)
-			return -EOPNOTSUPP;
-		type = CCDMA_VBLK_T_FLUSH;
-		descs = ccdma_vq_descs_for(vq, 2);
-		break;
+		return in->flush ? 0 : -EOPNOTSUPP;
 	case CCDMA_VBLK_GET_ID:
 		if (!r->buf || r->len < CCDMA_VBLK_ID_BYTES) {
 			ccdma_err("virtio-blk: get-id needs a buffer of %u "
 				  "bytes", CCDMA_VBLK_ID_BYTES);
 			return -EINVAL;
 		}
-		type = CCDMA_VBLK_T_GET_ID;
-		descs = ccdma_vq_descs_for(vq, 3);
-		break;
+		return 0;
 	case CCDMA_VBLK_DISCARD:
 	case CCDMA_VBLK_WRITE_ZEROES:
 		if (r->op == CCDMA_VBLK_DISCARD ? !in->discard
@@ -883,123 +1105,73 @@ int ccdma_vblk_submit(struct ccdma_vblk *b, unsigned q,
 			return -EOPNOTSUPP;
 		if (in->read_only)
 			return -EROFS;
-		if ((rc = check_range(b, r, &nsec)))
-			return rc;
-		if (r->op == CCDMA_VBLK_DISCARD) {
-			type = CCDMA_VBLK_T_DISCARD;
-			chunk = in->max_discard_sectors;
-		} else {
-			type = CCDMA_VBLK_T_WRITE_ZEROES;
-			chunk = in->max_write_zeroes_sectors;
-		}
-		if (nsec > in->max_transfer_dwz) {
-			ccdma_err("virtio-blk: %s of %llu sectors: more than a "
-				  "queue of %u holds at once (%llu sectors at "
-				  "most)", op_name(r->op),
-				  (unsigned long long)nsec, in->queue_size,
-				  (unsigned long long)in->max_transfer_dwz);
-			return -EINVAL;
-		}
-		parts = (unsigned)((nsec + chunk - 1) / chunk);
-		descs = parts * ccdma_vq_descs_for(vq, 3);
-		break;
+		*chunk = r->op == CCDMA_VBLK_DISCARD ? in->max_discard_sectors
+						     : in->max_write_zeroes_sectors;
+		return check_range(b, r, &nsec);
 	default:
 		ccdma_err("virtio-blk: unknown request type %d", (int)r->op);
 		return -EINVAL;
 	}
+}
 
-	r->_parts = parts;
+int ccdma_vblk_submit(struct ccdma_vblk *b, unsigned q,
+		      struct ccdma_vblk_req *r)
+{
+	struct vblk_queue *qq;
+	uint64_t chunk, units;
+	bool kick;
+	int rc;
+
+	if (!b || !r || q >= b->info.num_queues) {
+		ccdma_err("virtio-blk: submit: NULL or queue %u of %u", q,
+			  b ? b->info.num_queues : 0);
+		return -EINVAL;
+	}
+	if (unlikely(is_broken(b)))
+		return -ENODEV;
+	if (r->flags & ~(VBLK_KNOWN_FLAGS | VBLK_REQ_WAIT_)) {
+		ccdma_err("virtio-blk: unknown request flags %#x", r->flags);
+		return -EINVAL;
+	}
+	rc = check_req(b, r, &chunk);
+	if (rc)
+		return rc;
+	qq = &b->q[q];
+	r->_parts = 0;
 	r->_parts_done = 0;
 	r->_err = 0;
 	r->_queue = q;
 	r->_next = NULL;
+	r->_off = 0;
+	r->_chunk = chunk;
 
 	ccdma_mutex_lock(&qq->lock);
 	if (unlikely(is_broken(b))) {
 		rc = -ENODEV;
 		goto out;
 	}
-	if (descs > vq->num_free) {
+	if (qq->open) {
+		/* The open request's parts go first. */
 		rc = -EAGAIN;
 		goto out;
 	}
-	for (i = 0; i < parts; i++) {
-		unsigned h = 0;
-
-		switch (r->op) {
-		case CCDMA_VBLK_READ:
-		case CCDMA_VBLK_WRITE: {
-			uint64_t off = (uint64_t)i * chunk;
-			uint64_t len = r->len - off < chunk ? r->len - off : chunk;
-
-			rc = post_part(b, qq, r, type,
-				       r->sector + off / CCDMA_VBLK_SECTOR,
-				       (uint8_t *)r->buf + off, (uint32_t)len,
-				       r->op == CCDMA_VBLK_READ
-					       ? CCDMA_FROM_DEVICE
-					       : CCDMA_TO_DEVICE,
-				       NULL, &h);
-			break;
-		}
-		case CCDMA_VBLK_DISCARD:
-		case CCDMA_VBLK_WRITE_ZEROES: {
-			uint64_t s = (uint64_t)i * chunk;
-			struct ccdma_vblk_dwz d;
-			bool unmap = r->op == CCDMA_VBLK_WRITE_ZEROES &&
-				     (r->flags & CCDMA_VBLK_REQ_UNMAP);
-
-			d.sector = ccdma_cpu_to_le64(r->sector + s);
-			d.num_sectors = ccdma_cpu_to_le32(
-				(uint32_t)(nsec - s < chunk ? nsec - s : chunk));
-			d.flags = ccdma_cpu_to_le32(unmap ? 1u : 0u);
-			rc = post_part(b, qq, r, type, 0, NULL, 0,
-				       CCDMA_TO_DEVICE, &d, &h);
-			break;
-		}
-		case CCDMA_VBLK_GET_ID:
-			rc = post_part(b, qq, r, type, 0, r->buf,
-				       CCDMA_VBLK_ID_BYTES, CCDMA_FROM_DEVICE,
-				       NULL, &h);
-			break;
-		default: /* FLUSH */
-			rc = post_part(b, qq, r, type, 0, NULL, 0,
-				       CCDMA_TO_DEVICE, NULL, &h);
-			break;
-		}
-		if (unlikely(rc)) {
-			/* Take back what this request posted, newest first:
-			 * nothing was published. */
-			while (i--) {
-				struct vblk_part *p = &qq->part[qq->heads[i]];
-
-				if (p->len)
-					ccdma_unmap_single_attrs(
-						b->dev, p->dma, p->len,
-						(enum ccdma_dir)p->dir,
-						CCDMA_ATTR_SKIP_CPU_SYNC);
-				p->len = 0;
-				ccdma_vq_unadd(vq, qq->heads[i]);
-			}
-			goto out;
-		}
-		qq->heads[i] = (uint16_t)h;
-	}
+	rc = post_parts(b, qq, r, r->flags & VBLK_REQ_WAIT_);
+	if (rc && !r->_parts)
+		goto out; /* nothing posted: refused */
+	if (rc == -EAGAIN || rc == -ENOMEM)
+		qq->open = r;
+	else if (rc)
+		r->_err = rc; /* the rest cannot be mapped */
 	r->status = CCDMA_VBLK_PENDING;
 	qq->reqs++;
 	qq->st.submitted++;
-	if (parts > 1)
-		qq->st.split_parts += parts;
-	kick = ccdma_vq_publish(vq);
-	if (kick)
-		qq->st.notifications++;
+	units = req_units(r);
+	if (units > chunk)
+		qq->st.split_parts += (units + chunk - 1) / chunk;
+	kick = publish(qq);
 	ccdma_mutex_unlock(&qq->lock);
-	if (kick && b->t.ops->notify(b->t.ctx, q)) {
-		/* Posted but the device is gone: the request completes with
-		 * -ENODEV at the next poll. */
-		ccdma_mutex_lock(&qq->lock);
-		vblk_break(b, q, "notify failed");
-		ccdma_mutex_unlock(&qq->lock);
-	}
+	if (kick)
+		kick_queue(b, q);
 	return 0;
 out:
 	ccdma_mutex_unlock(&qq->lock);
@@ -1013,6 +1185,8 @@ static void sync_done(struct ccdma_vblk_req *r)
 	__atomic_store_n((bool *)r->user, true, __ATOMIC_RELEASE);
 }
 
+/* Submit on queue 0 (waiting for room while other requests are in
+ * flight) and wait for the request. */
 static int sync_req(struct ccdma_vblk *b, struct ccdma_vblk_req *r)
 {
 	bool done = false;
@@ -1021,7 +1195,8 @@ static int sync_req(struct ccdma_vblk *b, struct ccdma_vblk_req *r)
 	r->done = sync_done;
 	r->user = &done;
 	r->flags |= VBLK_REQ_WAIT_;
-	while ((rc = ccdma_vblk_submit(b, 0, r)) == -EAGAIN) {
+	while ((rc = ccdma_vblk_submit(b, 0, r)) == -EAGAIN ||
+	       (rc == -ENOMEM && ccdma_vblk_inflight(b, 0))) {
 		rc = ccdma_vblk_wait(b, 0, UINT64_MAX);
 		if (rc < 0 && rc != -ETIMEDOUT)
 			return rc;
@@ -1037,29 +1212,21 @@ static int sync_req(struct ccdma_vblk *b, struct ccdma_vblk_req *r)
 	return r->status;
 }
 
+/* One request of any length: the driver posts its parts as the ring and
+ * the pool have room. */
 static int sync_rw(struct ccdma_vblk *b, enum ccdma_vblk_op op,
 		   uint64_t sector, void *buf, size_t len)
 {
 	struct ccdma_vblk_req r;
-	size_t off = 0;
-	int rc = 0;
 
 	if (!b)
 		return -EINVAL;
-	do {
-		size_t l = len - off;
-
-		if (l > b->info.max_transfer)
-			l = (size_t)b->info.max_transfer;
-		ccdma_memset(&r, 0, sizeof(r));
-		r.op = op;
-		r.sector = sector + off / CCDMA_VBLK_SECTOR;
-		r.buf = (uint8_t *)buf + off;
-		r.len = l;
-		rc = sync_req(b, &r);
-		off += l;
-	} while (!rc && off < len);
-	return rc;
+	ccdma_memset(&r, 0, sizeof(r));
+	r.op = op;
+	r.sector = sector;
+	r.buf = buf;
+	r.len = len;
+	return sync_req(b, &r);
 }
 
 int ccdma_vblk_read(struct ccdma_vblk *b, uint64_t sector, void *buf,
@@ -1095,12 +1262,10 @@ static int sync_dwz(struct ccdma_vblk *b, enum ccdma_vblk_op op,
 
 	if (!b)
 		return -EINVAL;
-	max = b->info.max_transfer_dwz;
-	if (!max || !nsectors) /* the submit reports it */
-		max = nsectors ? nsectors : 1;
-	/* Keep len within size_t (32-bit targets). */
-	if (max > SIZE_MAX / CCDMA_VBLK_SECTOR)
-		max = SIZE_MAX / CCDMA_VBLK_SECTOR;
+	/* One request (the driver posts its parts as the ring has room),
+	 * unless len would not fit a size_t (32-bit targets).  0 sectors:
+	 * one request that the submit refuses. */
+	max = SIZE_MAX / CCDMA_VBLK_SECTOR;
 	do {
 		uint64_t n = nsectors - done < max ? nsectors - done : max;
 
@@ -1198,14 +1363,15 @@ void ccdma_vblk_destroy(struct ccdma_vblk *b)
 		ccdma_mutex_lock(&qq->lock);
 		/* Take what is complete; the rest cannot be waited for. */
 		reap(b, i, qq, &dl);
-		if (qq->vq->inflight) {
+		if (qq->vq->inflight)
 			/* There is no queue reset in the transport: a device
 			 * still holding requests must be stopped before the
 			 * rings and buffers go away. */
 			vblk_break(b, i, "driver destroyed with requests in "
 				   "flight");
+		/* In-flight parts and an open request's unposted ones. */
+		if (qq->vq->inflight || qq->open)
 			drain(b, qq, &dl);
-		}
 		ccdma_mutex_unlock(&qq->lock);
 		run_callbacks(&dl);
 	}
