@@ -157,6 +157,10 @@ int main(void)
 	CHECK_EQ(ccdma_dev_set_mask(d, 0x12345), -EINVAL);
 	CHECK_EQ(ccdma_dev_set_coherent_mask(d, 0), -EINVAL);
 	CHECK_EQ(ccdma_dev_set_mask_and_coherent(d, 0), -EINVAL);
+	/* Not 2^n-1 (documented with mask 0 as -EINVAL). */
+	CHECK_EQ(ccdma_dev_set_coherent_mask(d, 0x12345), -EINVAL);
+	CHECK_EQ(ccdma_dev_set_mask_and_coherent(d, 0xfff0), -EINVAL);
+	CHECK_EQ(ccdma_dev_set_mask(d, 1ull << 63), -EINVAL);
 	CHECK_EQ(ccdma_dev_set_mask(NULL, ~0ull), -EINVAL);
 	if (last > MASK32) {
 		ccdma_addr_t dma;

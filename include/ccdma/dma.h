@@ -32,11 +32,14 @@
  *
  * Errors.  Functions returning int give 0 (or a count) or a negative errno:
  *   -EINVAL  bad argument: NULL, zero length, a range that wraps around the
- *            address space, mask 0, an unknown direction or flag, an address
- *            that is not a live mapping of this device
+ *            address space, a mask not of the form 2^n-1 (0 included), an
+ *            unknown direction or flag, an address that is not a live
+ *            mapping of this device
  *   -EIO     the device cannot reach the memory and the call may not bounce
  *            (CCDMA_ATTR_NO_BOUNCE), or a mask the device's pool cannot
- *            satisfy
+ *            satisfy; on unmap and free with a strict IOMMU, the I/O page
+ *            table no longer held the permission the memory was given
+ *            (see ccdma_unmap_single)
  *   -ENOMEM  no bounce memory now (or within the bound with CCDMA_ATTR_WAIT),
  *            or no private memory for metadata
  *   -ENOSPC  an output list is too small
@@ -215,10 +218,12 @@ CCDMA_API int ccdma_dev_create(const struct ccdma_dev_config *cfg,
 CCDMA_API int ccdma_dev_destroy(struct ccdma_dev *dev);
 
 /*
- * Set the streaming (and/or coherent) mask, as dma_set_mask().  Returns 0,
- * -EINVAL for mask 0, or -EIO when the device's pool lies (even partly)
- * outside what the mask reaches; the mask is unchanged then and the message
- * names the mask and the pool's DMA range.
+ * Set the streaming (and/or coherent) mask, as dma_set_mask().  Returns 0;
+ * -EINVAL for a NULL device or a mask that is not of the form 2^n-1 with
+ * n >= 1 (0 included); -EIO when the device's pool (with an IOMMU, its
+ * pool and attached regions) lies even partly outside what the mask
+ * reaches.  On an error the mask is unchanged and the message names the
+ * mask (and, for -EIO, the pool's DMA range).
  */
 CCDMA_API int ccdma_dev_set_mask(struct ccdma_dev *dev, uint64_t mask);
 CCDMA_API int ccdma_dev_set_coherent_mask(struct ccdma_dev *dev, uint64_t mask);
@@ -284,9 +289,14 @@ CCDMA_API int ccdma_mapping_error(struct ccdma_dev *dev, ccdma_addr_t addr);
  * map.  When bounced, FROM_DEVICE and BIDIRECTIONAL copy the mapped bytes
  * back (unless SKIP_CPU_SYNC) and the bounce memory goes back to the pool.
  * Returns 0, or -EINVAL for an address that is not a live mapping of the
- * device (nothing is changed then).  A size or direction that differs
- * from the map's is logged (and reported by the checker); the map's own
- * length and direction are used.
+ * device (nothing is changed then; also when two unmaps of one bounced
+ * mapping race and this one lost).  With a strict IOMMU, -EIO when the
+ * I/O page table no longer held the mapping's permission: an unmap of
+ * another mapping on the same page, with the wrong direction, took it.
+ * The data is copied back and the mapping is gone all the same, but the
+ * device may still reach that page, so a bounce is withheld from reuse.
+ * A size or direction that differs from the map's is logged (and reported
+ * by the checker); the map's own length and direction are used.
  */
 CCDMA_API int ccdma_unmap_single_attrs_at(struct ccdma_dev *dev,
 					  ccdma_addr_t addr, size_t size,
@@ -357,7 +367,8 @@ CCDMA_API int ccdma_alloc_coherent_at(struct ccdma_dev *dev, size_t size,
 #define ccdma_alloc_coherent(dev, size, cpu, dma, attrs) \
 	ccdma_alloc_coherent_at(dev, size, cpu, dma, attrs, __FILE__, __LINE__)
 /* Free it (size, cpu and dma as allocated).  0, or -EINVAL when that is
- * not a live coherent allocation of the device (nothing is freed then). */
+ * not a live coherent allocation of the device (nothing is freed then), or
+ * -EIO (strict IOMMU) as ccdma_unmap_single: the memory is withheld. */
 CCDMA_API int ccdma_free_coherent_at(struct ccdma_dev *dev, size_t size,
 				     void *cpu, ccdma_addr_t dma,
 				     const char *file, int line);
@@ -456,8 +467,9 @@ CCDMA_API int ccdma_map_chunks_attrs_at(struct ccdma_dev *dev,
 #define ccdma_map_chunks_attrs(dev, in, out, dir, attrs) \
 	ccdma_map_chunks_attrs_at(dev, in, out, dir, attrs, __FILE__, __LINE__)
 
-/* Unmap (copying bounced device data back unless SKIP_CPU_SYNC).  0 or
- * -EINVAL (not a live mapping of this device). */
+/* Unmap (copying bounced device data back unless SKIP_CPU_SYNC).  0,
+ * -EINVAL (not a live mapping of this device, or an unknown direction or
+ * attribute), or -EIO (strict IOMMU) as ccdma_unmap_single. */
 CCDMA_API int ccdma_unmap_chunks_attrs_at(struct ccdma_dev *dev,
 					  const struct ccdma_chunk_list *in,
 					  struct ccdma_seg_list *out,

@@ -794,7 +794,7 @@ unsigned ccdma_chk_dev_destroy(struct ccdma_dev *d)
 		if (m->kind == CHK_SINGLE)
 			ccdma_reclaim_single(d, m->dma, m->len, m->dir);
 		else if (m->kind == CHK_COHERENT)
-			ccdma_reclaim_coherent(d, (void *)m->cpu, m->len);
+			(void)ccdma_reclaim_coherent(d, (void *)m->cpu, m->len);
 		else
 			ccdma_reclaim_chunks(d, (struct ccdma_seg_list *)(uintptr_t)m->key);
 		rec_remove(m);

@@ -208,14 +208,18 @@ static int emit(const struct ccdma_dev *d, struct ccdma_seg_list *out,
 	return 0;
 }
 
-/* Strict IOMMU entries for every segment the device reaches through it. */
-static void segs_pt(struct ccdma_dev *d, const struct ccdma_seg_list *out,
-		    uint32_t n, unsigned dir, bool map)
+/* Strict IOMMU entries for every segment the device reaches through it.
+ * Unmapping returns 0, or -EIO when an entry no longer held the
+ * permission (another unmap took it); the other segments are unmapped
+ * all the same. */
+static int segs_pt(struct ccdma_dev *d, const struct ccdma_seg_list *out,
+		   uint32_t n, unsigned dir, bool map)
 {
 	uint32_t i;
+	int rc = 0;
 
 	if (!d->strict)
-		return;
+		return 0;
 	for (i = 0; i < n; i++) {
 		const struct ccdma_seg *s = &out->seg[i];
 		struct dev_region *r = NULL;
@@ -227,9 +231,10 @@ static void segs_pt(struct ccdma_dev *d, const struct ccdma_seg_list *out,
 		w = ccdma_dev_locate(d, s->addr, s->len, &pa, &r);
 		if (map)
 			ccdma_pt_map(d, w, r, pa, s->len, ccdma_dir_perm(dir));
-		else
-			ccdma_pt_unmap(d, w, r, pa, s->len, ccdma_dir_perm(dir));
+		else if (ccdma_pt_unmap(d, w, r, pa, s->len, ccdma_dir_perm(dir)))
+			rc = -EIO;
 	}
+	return rc;
 }
 
 static const char *loc(const char *file)
@@ -328,13 +333,13 @@ int ccdma_map_chunks_attrs_at(struct ccdma_dev *d,
 		if (rc) {
 			ccdma_err("dev %s: map_chunks at %s:%d: more than %u output "
 				  "segments needed", d->name, loc(file), line, out->cap);
-			if (b)
-				ccdma_pool_free(d->pool, b, cursor);
+			if (b) /* ours since the alloc above: cannot fail */
+				(void)ccdma_pool_free(d->pool, b, cursor);
 			out->n = 0;
 			return rc;
 		}
 	}
-	segs_pt(d, out, out->n, dir, true);
+	(void)segs_pt(d, out, out->n, dir, true); /* mapping cannot fail */
 	out->bounce_ = b;
 	out->bounce_dma_ = bdma;
 	out->bounce_len_ = cursor;
@@ -416,18 +421,28 @@ static int check_live(struct ccdma_dev *d, const struct ccdma_chunk_list *in,
 	return 0;
 }
 
-static void release(struct ccdma_dev *d, struct ccdma_seg_list *out)
+/* 0, or -EIO when the strict I/O page table had lost a segment's
+ * permission: the device may still reach the bounce, which is then
+ * withheld from reuse (fail closed).  The mapping is gone either way. */
+static int release(struct ccdma_dev *d, struct ccdma_seg_list *out)
 {
-	segs_pt(d, out, out->n, out->dir_, false);
-	if (out->bounce_)
-		ccdma_pool_free(d->pool, out->bounce_, out->bounce_len_);
+	int rc = segs_pt(d, out, out->n, out->dir_, false);
+
+	if (unlikely(rc))
+		ccdma_err("dev %s: unmap_chunks: I/O page table entries of the "
+			  "mapping were taken by another unmap%s", d->name,
+			  out->bounce_ ? "; its bounce memory is withheld from reuse" : "");
+	else if (out->bounce_ &&
+		 ccdma_pool_free(d->pool, out->bounce_, out->bounce_len_))
+		rc = -EINVAL; /* given back twice: logged by the pool */
 	out->bounce_ = NULL;
 	out->live_ = 0;
+	return rc;
 }
 
 void ccdma_reclaim_chunks(struct ccdma_dev *d, struct ccdma_seg_list *out)
 {
-	release(d, out);
+	(void)release(d, out); /* device teardown: logged */
 }
 
 int ccdma_unmap_chunks_attrs_at(struct ccdma_dev *d,
@@ -458,8 +473,7 @@ int ccdma_unmap_chunks_attrs_at(struct ccdma_dev *d,
 	if (out->bounce_ && out->dir_ != CCDMA_TO_DEVICE &&
 	    !(attrs & CCDMA_ATTR_SKIP_CPU_SYNC))
 		walk_copy(d, in, out, 0, in->bytes, true);
-	release(d, out);
-	return 0;
+	return release(d, out);
 }
 
 static int sync_chunks(struct ccdma_dev *d, const struct ccdma_chunk_list *in,

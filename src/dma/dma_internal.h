@@ -232,7 +232,9 @@ int ccdma_bounce_alloc(struct ccdma_dev *d, uintptr_t orig, size_t size,
 /* map.c: release one tracked mapping without copying (device teardown). */
 void ccdma_reclaim_single(struct ccdma_dev *d, ccdma_addr_t dma, size_t len,
 			  unsigned dir);
-void ccdma_reclaim_coherent(struct ccdma_dev *d, void *cpu, size_t len);
+/* map.c: give back coherent memory: 0, -EIO (strict: its I/O page table
+ * entries were taken; withheld from reuse), -EINVAL (given back twice). */
+int ccdma_reclaim_coherent(struct ccdma_dev *d, void *cpu, size_t len);
 /* chunks.c */
 void ccdma_reclaim_chunks(struct ccdma_dev *d, struct ccdma_seg_list *out);
 

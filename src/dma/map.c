@@ -161,12 +161,38 @@ mapped:
 /* `written` of an unmap that reports no length. */
 #define NO_LEN SIZE_MAX
 
+/*
+ * Give back pool memory a mapping or coherent allocation held, after its
+ * strict I/O page table entries.  0; -EIO when the table no longer holds
+ * the permission this memory was given (an unmap of another mapping on the
+ * same page, made with the wrong direction, took it): the device may still
+ * reach the page, so the memory is withheld from reuse (fail closed);
+ * -EINVAL when it was given back meanwhile (two releases at once).
+ */
+static int release_pool_mem(struct ccdma_dev *d, void *b, size_t len,
+			    unsigned perm, const char *what)
+{
+	if (unlikely(ccdma_pt_unmap(d, W_POOL, NULL, (uintptr_t)b, len, perm))) {
+		ccdma_err("dev %s: %s %p (%zu bytes): its I/O page table entries "
+			  "were taken by another unmap; the memory is withheld "
+			  "from reuse", d->name, what, b, len);
+		return -EIO;
+	}
+	if (unlikely(ccdma_pool_free(d->pool, b, len))) {
+		ccdma_err("dev %s: %s %p (%zu bytes) was given back twice (two "
+			  "releases of one mapping at once?)", d->name, what, b, len);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Copy-back and release of a bounce; o is its owner record.  A bounce
  * mapped with a reported length gets `written` bytes copied and the rest
- * of the CPU's buffer cleared (nothing copied when no length came). */
-static void bounce_release(struct ccdma_dev *d, void *b,
-			   const struct ccdma_pool_owner *o, bool copy,
-			   size_t written)
+ * of the CPU's buffer cleared (nothing copied when no length came).
+ * Returns as release_pool_mem(). */
+static int bounce_release(struct ccdma_dev *d, void *b,
+			  const struct ccdma_pool_owner *o, bool copy,
+			  size_t written)
 {
 	unsigned mdir = ccdma_tag_dir(o->tag);
 	size_t n = o->len;
@@ -179,8 +205,7 @@ static void bounce_release(struct ccdma_dev *d, void *b,
 		ccdma_memcpy((void *)(uintptr_t)o->orig, b, n);
 		ccdma_pool_count_copy(d->pool, false, n);
 	}
-	ccdma_pt_unmap(d, W_POOL, NULL, (uintptr_t)b, o->len, ccdma_dir_perm(mdir));
-	ccdma_pool_free(d->pool, b, o->len);
+	return release_pool_mem(d, b, o->len, ccdma_dir_perm(mdir), "bounce");
 }
 
 static int unmap_single(struct ccdma_dev *d, ccdma_addr_t addr, size_t size,
@@ -193,6 +218,7 @@ static int unmap_single(struct ccdma_dev *d, ccdma_addr_t addr, size_t size,
 	enum where w;
 	size_t asz;
 	void *b;
+	int rc;
 
 	if (unlikely(!d || !size || (unsigned)dir > CCDMA_FROM_DEVICE ||
 		     (attrs & ~(unsigned)CCDMA_ATTRS_SINGLE) || addr == CCDMA_MAPPING_ERROR)) {
@@ -226,8 +252,10 @@ static int unmap_single(struct ccdma_dev *d, ccdma_addr_t addr, size_t size,
 				   "map's", d->name, (unsigned long long)addr,
 				   file ? file : "?", line, size, ccdma_dir_name(dir),
 				   o.len, ccdma_dir_name(ccdma_tag_dir(o.tag)));
-		bounce_release(d, b, &o, !(attrs & CCDMA_ATTR_SKIP_CPU_SYNC),
-			       written);
+		rc = bounce_release(d, b, &o, !(attrs & CCDMA_ATTR_SKIP_CPU_SYNC),
+				    written);
+		if (unlikely(rc))
+			return rc;
 		if (unlikely((o.tag & TAG_F_REPORTED) && written == NO_LEN &&
 			     !(attrs & CCDMA_ATTR_SKIP_CPU_SYNC))) {
 			ccdma_err("dev %s: unmap_single(%#llx) at %s:%d: the mapping "
@@ -278,11 +306,13 @@ void ccdma_reclaim_single(struct ccdma_dev *d, ccdma_addr_t dma, size_t len,
 	void *b;
 	enum where w = ccdma_dev_locate(d, dma, 1, &pa, &r);
 
+	/* Device teardown: a failure was logged, and the page table goes
+	 * with the device. */
 	if (w == W_POOL && !ccdma_pool_get_owner(d->pool, (void *)pa, &o, &b, &asz) &&
 	    (o.tag & TAG_KIND_MASK) == TAG_BOUNCE && (uintptr_t)b == pa)
-		bounce_release(d, b, &o, false, NO_LEN);
+		(void)bounce_release(d, b, &o, false, NO_LEN);
 	else if (w == W_POOL || w == W_REGION)
-		ccdma_pt_unmap(d, w, r, pa, len, ccdma_dir_perm(dir));
+		(void)ccdma_pt_unmap(d, w, r, pa, len, ccdma_dir_perm(dir));
 }
 
 static int sync_range(struct ccdma_dev *d, ccdma_addr_t addr, size_t off,
@@ -416,11 +446,10 @@ int ccdma_alloc_coherent_at(struct ccdma_dev *d, size_t size, void **cpu,
 	return 0;
 }
 
-void ccdma_reclaim_coherent(struct ccdma_dev *d, void *cpu, size_t len)
+int ccdma_reclaim_coherent(struct ccdma_dev *d, void *cpu, size_t len)
 {
-	ccdma_pt_unmap(d, W_POOL, NULL, (uintptr_t)cpu, len,
-		       CCDMA_ACCESS_READ | CCDMA_ACCESS_WRITE);
-	ccdma_pool_free(d->pool, cpu, len);
+	return release_pool_mem(d, cpu, len, CCDMA_ACCESS_READ | CCDMA_ACCESS_WRITE,
+				"coherent memory");
 }
 
 int ccdma_free_coherent_at(struct ccdma_dev *d, size_t size, void *cpu,
@@ -456,6 +485,5 @@ int ccdma_free_coherent_at(struct ccdma_dev *d, size_t size, void *cpu,
 	    ccdma_chk_unmap(d, CHK_COHERENT, dma, NULL, size, CCDMA_BIDIRECTIONAL,
 			    file, line))
 		return -EINVAL;
-	ccdma_reclaim_coherent(d, cpu, size);
-	return 0;
+	return ccdma_reclaim_coherent(d, cpu, size);
 }
