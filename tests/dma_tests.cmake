@@ -16,3 +16,7 @@ ccdma_add_test(dma_threads LABEL concurrency)
 ccdma_add_test(dma_xlate_chunks)
 ccdma_add_test(dma_pool_defaults)
 ccdma_add_test(dma_strict_lost_perm)
+# OS calls that fail (pool and device creation, thread caches): the test
+# defines the pthread calls itself and finds the real ones with dlsym.
+ccdma_add_test(os_call_errors LABEL concurrency)
+target_link_libraries(os_call_errors PRIVATE ${CMAKE_DL_LIBS})

@@ -200,10 +200,16 @@ struct ccdma_dev_config {
 CCDMA_API void ccdma_dev_config_init(struct ccdma_dev_config *cfg);
 
 /*
- * Create a device.  Fails with -EIO (and a message naming the mask and the
- * pool's DMA range) when a mask cannot reach the pool; -EINVAL for a bad
- * config (the message names the field); -ENOMEM.  The ownership checker
- * applies to the device when it is enabled at creation time.
+ * Create a device.  Returns 0 and *out, or (each logged)
+ *   -EIO     a mask cannot reach the pool (the message names the mask and
+ *            the pool's DMA range), no pool of its own can be placed where
+ *            its masks reach, or the pool cannot be translated
+ *   -EINVAL  NULL out, a bad config (the message names the field), or
+ *            CCDMA_MODE holds an unknown value (CCDMA_DEV_MODE_PROCESS)
+ *   -ENOMEM  no private memory for metadata
+ *   and, for a pool of its own, ccdma_pool_create()'s errors.
+ * The ownership checker applies to the device when it is enabled at
+ * creation time.
  */
 CCDMA_API int ccdma_dev_create(const struct ccdma_dev_config *cfg,
 			       struct ccdma_dev **out);

@@ -108,8 +108,18 @@ CCDMA_API void ccdma_pool_config_init(struct ccdma_pool_config *cfg);
  * max_bytes (no memory), creates the floor of regions (initial_bytes in
  * whole regions, at least one; sleeping the sharing cost) and starts the
  * grower thread.
- * Returns 0 and *out, or -EINVAL (bad config; the message says which
- * field), -ENOMEM, -ENOSPC, -ERANGE (cannot be placed below addr_limit).
+ * Returns 0 and *out, or (each logged)
+ *   -EINVAL  bad config (the message says which field), or the platform's
+ *            condition variables cannot wait on the monotonic clock
+ *   -ENOMEM  no private memory for metadata, no address space to reserve
+ *   -ENOSPC  too many pools alive (CCDMA_POOL_MAX_POOLS)
+ *   -ERANGE  cannot be placed below addr_limit
+ *   -EAGAIN  no thread-specific key left for the thread-exit hook (which
+ *            gives an exiting thread's cached slots back), or no thread
+ *            for the grower
+ *   another -errno of the platform when the floor's shared memory cannot
+ *            be made (the Linux layer: memfd_create, ftruncate, mmap, e.g.
+ *            -EMFILE or -ENOMEM).
  */
 CCDMA_API int ccdma_pool_create(const struct ccdma_pool_config *cfg,
 				struct ccdma_pool **out);

@@ -547,7 +547,13 @@ int ccdma_dev_create(const struct ccdma_dev_config *cfg, struct ccdma_dev **out)
 		((cfg->flags & CCDMA_DEV_F_TRUSTED) ||
 		 (mode == CCDMA_MODE_DIRECT && !(cfg->flags & CCDMA_DEV_F_SHARED_ONLY)));
 	d->page_shift = (unsigned)__builtin_ctzll(ccdma_os_page_size());
-	ccdma_mutex_init(&d->lock);
+	rc = ccdma_mutex_init(&d->lock);
+	if (rc) {
+		ccdma_err("dev_create(%s): cannot initialise its lock (error %d)",
+			  d->name, -rc);
+		ccdma_os_free(d);
+		return rc;
+	}
 
 	if (cfg->pool) {
 		d->pool = cfg->pool;

@@ -103,6 +103,8 @@ void ccdma_os_sleep_ns(uint64_t ns);
 /* Locks and condition variables (condition waits use the monotonic clock). */
 typedef struct { _Alignas(16) unsigned char opaque[64]; } ccdma_mutex_t;
 typedef struct { _Alignas(16) unsigned char opaque[64]; } ccdma_cond_t;
+/* 0 or -errno (then the object is not initialised).  A condition whose
+ * timed waits cannot use the monotonic clock fails. */
 int ccdma_mutex_init(ccdma_mutex_t *m);
 void ccdma_mutex_destroy(ccdma_mutex_t *m);
 void ccdma_mutex_lock(ccdma_mutex_t *m);
@@ -130,11 +132,16 @@ void ccdma_thread_join(ccdma_thread_t *t);
 
 /*
  * Thread-exit hook: `fn` runs in every thread that called
- * ccdma_os_thread_exit_arm() once, when that thread exits.  Registered once
- * per process (the pool's per-thread caches use it).
+ * ccdma_os_thread_exit_arm() once, when that thread exits.  One `fn` per
+ * process (the pool's per-thread caches use it).
+ * ccdma_os_thread_exit_hook: 0, or -errno when the hook cannot be set up
+ * (-EAGAIN: no thread-specific key left; -ENOMEM); a later call tries
+ * again.  ccdma_os_thread_exit_arm: 0, -EINVAL when no hook is set up, or
+ * -ENOMEM; the thread is not armed then, and must keep nothing that only
+ * `fn` would give back.
  */
-void ccdma_os_thread_exit_hook(void (*fn)(void));
-void ccdma_os_thread_exit_arm(void);
+int ccdma_os_thread_exit_hook(void (*fn)(void));
+int ccdma_os_thread_exit_arm(void);
 
 /* Environment (NULL when unset). */
 const char *ccdma_os_getenv(const char *name);

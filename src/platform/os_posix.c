@@ -118,11 +118,15 @@ void ccdma_mutex_unlock(ccdma_mutex_t *m)
 int ccdma_cond_init(ccdma_cond_t *c)
 {
 	pthread_condattr_t a;
-	int rc;
+	int rc = pthread_condattr_init(&a);
 
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	rc = pthread_cond_init(PC(c), &a);
+	if (rc)
+		return -rc;
+	/* Deadlines are ccdma_os_now_ns() values: a condition that waits on
+	 * another clock would wake early or late, so that is an error. */
+	rc = pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	if (!rc)
+		rc = pthread_cond_init(PC(c), &a);
 	pthread_condattr_destroy(&a);
 	return -rc;
 }
@@ -193,31 +197,41 @@ void ccdma_thread_join(ccdma_thread_t *t)
 }
 
 static pthread_key_t exit_key;
-static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
-static void (*exit_fn)(void);
+static bool exit_key_made;   /* atomic; set once, under the global lock */
+static void (*exit_fn)(void); /* atomic */
 
 static void exit_trampoline(void *v)
 {
+	void (*fn)(void) = __atomic_load_n(&exit_fn, __ATOMIC_ACQUIRE);
+
 	(void)v;
-	if (exit_fn)
-		exit_fn();
+	if (fn)
+		fn();
 }
 
-static void exit_key_make(void)
+int ccdma_os_thread_exit_hook(void (*fn)(void))
 {
-	pthread_key_create(&exit_key, exit_trampoline);
+	int rc = 0;
+
+	/* Not pthread_once: a key that could not be made this time (the
+	 * process is out of keys or memory) is tried again next time. */
+	pthread_mutex_lock(&global_lock);
+	if (!exit_key_made) {
+		rc = pthread_key_create(&exit_key, exit_trampoline);
+		if (!rc)
+			__atomic_store_n(&exit_key_made, true, __ATOMIC_RELEASE);
+	}
+	if (!rc)
+		__atomic_store_n(&exit_fn, fn, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&global_lock);
+	return -rc;
 }
 
-void ccdma_os_thread_exit_hook(void (*fn)(void))
+int ccdma_os_thread_exit_arm(void)
 {
-	pthread_once(&exit_once, exit_key_make);
-	exit_fn = fn;
-}
-
-void ccdma_os_thread_exit_arm(void)
-{
-	pthread_once(&exit_once, exit_key_make);
-	pthread_setspecific(exit_key, (void *)1);
+	if (!__atomic_load_n(&exit_key_made, __ATOMIC_ACQUIRE))
+		return -EINVAL;
+	return -pthread_setspecific(exit_key, (void *)1);
 }
 
 const char *ccdma_os_getenv(const char *name)

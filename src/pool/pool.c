@@ -129,10 +129,62 @@ static void regions_destroy_all(struct ccdma_pool *p)
 			   (unsigned long long)live_bytes);
 }
 
-static void pool_free_struct(struct ccdma_pool *p)
+static void pool_locks_destroy(struct ccdma_pool *p, unsigned ndepots)
 {
 	unsigned ci;
 
+	for (ci = 0; ci < ndepots; ci++)
+		ccdma_mutex_destroy(&p->depot[ci].lock);
+	ccdma_mutex_destroy(&p->page_lock);
+	ccdma_mutex_destroy(&p->lock);
+	ccdma_mutex_destroy(&p->listener_lock);
+	ccdma_cond_destroy(&p->grower_cond);
+	ccdma_cond_destroy(&p->avail_cond);
+}
+
+/* Every lock of the pool, or none: 0 or -errno.  A condition that cannot
+ * wait on the monotonic clock fails here, not in a timed wait later. */
+static int pool_locks_init(struct ccdma_pool *p)
+{
+	unsigned ci;
+	int rc;
+
+	rc = ccdma_mutex_init(&p->lock);
+	if (rc)
+		return rc;
+	rc = ccdma_mutex_init(&p->listener_lock);
+	if (rc)
+		goto lock;
+	rc = ccdma_mutex_init(&p->page_lock);
+	if (rc)
+		goto listener;
+	rc = ccdma_cond_init(&p->grower_cond);
+	if (rc)
+		goto page;
+	rc = ccdma_cond_init(&p->avail_cond);
+	if (rc)
+		goto grower;
+	for (ci = 0; ci < CCDMA_NSMALL; ci++) {
+		rc = ccdma_mutex_init(&p->depot[ci].lock);
+		if (rc) {
+			pool_locks_destroy(p, ci);
+			return rc;
+		}
+	}
+	return 0;
+grower:
+	ccdma_cond_destroy(&p->grower_cond);
+page:
+	ccdma_mutex_destroy(&p->page_lock);
+listener:
+	ccdma_mutex_destroy(&p->listener_lock);
+lock:
+	ccdma_mutex_destroy(&p->lock);
+	return rc;
+}
+
+static void pool_free_struct(struct ccdma_pool *p)
+{
 	ccdma_pa_release_descs(p);
 	if (p->base)
 		ccdma_os_unreserve((void *)p->base, p->resv_size);
@@ -141,13 +193,7 @@ static void pool_free_struct(struct ccdma_pool *p)
 	ccdma_os_free(p->dirty);
 	ccdma_os_free(p->regions);
 	ccdma_os_free(p->chunk_used);
-	for (ci = 0; ci < CCDMA_NSMALL; ci++)
-		ccdma_mutex_destroy(&p->depot[ci].lock);
-	ccdma_mutex_destroy(&p->page_lock);
-	ccdma_mutex_destroy(&p->lock);
-	ccdma_mutex_destroy(&p->listener_lock);
-	ccdma_cond_destroy(&p->grower_cond);
-	ccdma_cond_destroy(&p->avail_cond);
+	pool_locks_destroy(p, CCDMA_NSMALL);
 	ccdma_os_free(p);
 }
 
@@ -185,15 +231,16 @@ int ccdma_pool_create(const struct ccdma_pool_config *cfg,
 	p->nchunks = (uint32_t)(resv >> p->chunk_shift);
 	ngran = resv >> p->gran_shift;
 
-	ccdma_mutex_init(&p->lock);
-	ccdma_mutex_init(&p->listener_lock);
-	ccdma_mutex_init(&p->page_lock);
-	ccdma_cond_init(&p->grower_cond);
-	ccdma_cond_init(&p->avail_cond);
+	rc = pool_locks_init(p);
+	if (rc) {
+		ccdma_err("pool_create(%s): cannot initialise its locks (error %d)",
+			  p->name, -rc);
+		ccdma_os_free(p);
+		return rc;
+	}
 	for (i = 0; i < CCDMA_NSMALL; i++) {
 		struct depot *d = &p->depot[i];
 
-		ccdma_mutex_init(&d->lock);
 		ccdma_class_geometry(granule, (unsigned)i, &d->span_pages,
 				     &d->span_slots, &d->tc_cap);
 		ccdma_div_magic((uint32_t)ccdma_class_bytes((unsigned)i),
@@ -245,8 +292,9 @@ int ccdma_pool_create(const struct ccdma_pool_config *cfg,
 
 	rc = ccdma_registry_add(p);
 	if (rc) {
-		ccdma_err("pool_create(%s): more than %d pools alive", p->name,
-			  CCDMA_POOL_MAX_POOLS);
+		if (rc == -ENOSPC)
+			ccdma_err("pool_create(%s): more than %d pools alive",
+				  p->name, CCDMA_POOL_MAX_POOLS);
 		pool_free_struct(p);
 		return rc;
 	}
@@ -641,6 +689,32 @@ int ccdma_small_refill(struct ccdma_pool *p, struct tcache *tc, unsigned ci)
 	return c->n ? 0 : -ENOMEM;
 }
 
+/* One free slot back into its span (depot lock held). */
+static void depot_put(struct ccdma_pool *p, struct depot *d, struct tc_entry e,
+		      uint64_t *now)
+{
+	struct span *s = span_of(p, (uintptr_t)e.p);
+
+	if (!s || s->state != SPAN_SMALL)
+		return; /* cannot happen: the slot was ours */
+	s->free_idx[s->nfree++] = (uint32_t)(e.m - s->meta);
+	d->nfree++;
+	if (!s->on_list)
+		depot_list_add(d, s);
+	if (s->nfree == s->nslots) {
+		/* Keep one span's worth of free slots in the class; anything
+		 * beyond goes back to the page allocator so other classes and
+		 * large requests can use it. */
+		if (d->nfree - s->nslots >= d->span_slots) {
+			release_span(p, d, s);
+		} else {
+			if (!*now)
+				*now = ccdma_os_now_ns();
+			s->idle_since = *now;
+		}
+	}
+}
+
 void ccdma_small_flush(struct ccdma_pool *p, struct tcache *tc, unsigned ci,
 		       uint32_t keep)
 {
@@ -649,30 +723,28 @@ void ccdma_small_flush(struct ccdma_pool *p, struct tcache *tc, unsigned ci,
 	uint64_t now = 0;
 
 	ccdma_mutex_lock(&d->lock);
-	while (c->n > keep) {
-		struct tc_entry e = c->e[--c->n];
-		struct span *s = span_of(p, (uintptr_t)e.p);
-
-		if (!s || s->state != SPAN_SMALL)
-			continue; /* cannot happen: the slot was ours */
-		s->free_idx[s->nfree++] = (uint32_t)(e.m - s->meta);
-		d->nfree++;
-		if (!s->on_list)
-			depot_list_add(d, s);
-		if (s->nfree == s->nslots) {
-			/* Keep one span's worth of free slots in the class;
-			 * anything beyond goes back to the page allocator so
-			 * other classes and large requests can use it. */
-			if (d->nfree - s->nslots >= d->span_slots) {
-				release_span(p, d, s);
-			} else {
-				if (!now)
-					now = ccdma_os_now_ns();
-				s->idle_since = now;
-			}
-		}
-	}
+	while (c->n > keep)
+		depot_put(p, d, c->e[--c->n], &now);
 	ccdma_mutex_unlock(&d->lock);
+}
+
+/* A free from a thread without a cache: straight to the depot, counted
+ * with what exited threads counted. */
+static void small_free_direct(struct ccdma_pool *p, unsigned ci, void *slot,
+			      struct slot_meta *m)
+{
+	struct depot *d = &p->depot[ci];
+	struct tc_entry e = { slot, m };
+	uint64_t now = 0;
+
+	ccdma_mutex_lock(&d->lock);
+	depot_put(p, d, e, &now);
+	ccdma_mutex_unlock(&d->lock);
+	ccdma_os_global_lock();
+	p->retired[ci].frees++;
+	ccdma_os_global_unlock();
+	if (__atomic_load_n(&p->hungry, __ATOMIC_RELAXED))
+		ccdma_pool_notify_avail(p);
 }
 
 void ccdma_depot_release_idle(struct ccdma_pool *p, uint64_t now,
@@ -1117,8 +1189,9 @@ int ccdma_pool_free(struct ccdma_pool *p, void *addr, size_t dirty_len)
 	ci = s->cls;
 	tc = ccdma_tcache_get(p);
 	if (unlikely(!tc)) {
-		/* No cache for this thread (out of private memory): the slot
-		 * stays unusable rather than corrupting anything. */
+		/* No cache for this thread (out of private memory, or its
+		 * exit could not be hooked). */
+		small_free_direct(p, ci, (void *)slot, m);
 		return 0;
 	}
 	c = &tc->cls[ci];

@@ -23,9 +23,18 @@ static void thread_exit(void);
 int ccdma_registry_add(struct ccdma_pool *p)
 {
 	uint32_t i;
-	int rc = -ENOSPC;
+	int rc;
 
-	ccdma_os_thread_exit_hook(thread_exit);
+	/* Without it, slots cached by a thread that exits would never come
+	 * back: no pool then. */
+	rc = ccdma_os_thread_exit_hook(thread_exit);
+	if (rc) {
+		ccdma_err("pool_create(%s): cannot set up the thread-exit hook that "
+			  "returns an exiting thread's cached slots (error %d)",
+			  p->name, -rc);
+		return rc;
+	}
+	rc = -ENOSPC;
 	ccdma_os_global_lock();
 	for (i = 0; i < CCDMA_POOL_MAX_POOLS; i++) {
 		if (!registry[i]) {
@@ -86,11 +95,23 @@ struct tcache *ccdma_tcache_create(struct ccdma_pool *p)
 	unsigned ci;
 
 	if (!h) {
+		int rc;
+
 		h = ccdma_os_calloc(1, sizeof(*h));
 		if (!h)
 			return NULL;
+		/* A cache only for a thread whose exit gives it back; without
+		 * one, this thread's allocations fail with -ENOMEM and its
+		 * frees go straight to the depot.  Tried again next time. */
+		rc = ccdma_os_thread_exit_arm();
+		if (rc) {
+			ccdma_err("pool %s: no per-thread cache for this thread: "
+				  "cannot arm the thread-exit hook (error %d)",
+				  p->name, -rc);
+			ccdma_os_free(h);
+			return NULL;
+		}
 		tls_heap = h;
-		ccdma_os_thread_exit_arm();
 	}
 	tc = ccdma_os_calloc(1, sizeof(*tc));
 	if (!tc)
