@@ -279,6 +279,9 @@ int bench_blk_main(int argc, char **argv)
 	struct blkjob_proc proc;
 	struct bench_json j;
 
+	/* The engine's messages (and its lookup of ccdma-devsim, the one
+	 * ccdma-blk uses: blkjob_devsim_find) speak for this program. */
+	blkjob_prog = "ccdma-bench blk";
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 

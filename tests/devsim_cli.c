@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ccdma-devsim's command line: --help exits 0 with the usage on stdout;
- * each bad option exits 2 with a message naming the problem; a stale
+ * ccdma-devsim's command line: --help and -h exit 0 with the usage on
+ * stdout; each bad option exits 2 with a message naming the problem; a
+ * peer that stalls in the middle of a message is cut off (and the next
+ * one served); a stale
  * socket file is replaced; SIGINT exits 0, removes the socket and prints
  * the summary; --once exits by itself after the first connection that
  * spoke; --file creates the image at --size.
@@ -128,9 +130,12 @@ int main(int argc, char **argv)
 	CHECK_EQ(reap(spawn((const char *[]){ "--help", NULL })), 0);
 	CHECK(file_has(out_path, "usage: ccdma-devsim"));
 	CHECK(file_has(out_path, "--no-write-zeroes"));
+	CHECK_EQ(reap(spawn((const char *[]){ "-h", NULL })), 0);
+	CHECK(file_has(out_path, "usage: ccdma-devsim"));
 
 	bad("--socket PATH is required", (const char *[]){ "--size", "1m", NULL });
-	bad("needs an argument", (const char *[]){ "--socket", NULL });
+	bad("option '--socket' needs a value", (const char *[]){ "--socket", NULL });
+	bad("unknown option '-x'", (const char *[]){ "-x", NULL });
 	bad("unknown option '--bogus'",
 	    (const char *[]){ "--bogus", "--socket", sock, NULL });
 	bad("--queues", (const char *[]){ "--queues", "0", "--socket", sock, NULL });
@@ -166,6 +171,27 @@ int main(int argc, char **argv)
 	CHECK(file_has(err_path, "ccdma-devsim: listening on "));
 	CHECK(file_has(err_path, sock));
 	CHECK(file_has(err_path, "summary: connections 1 "));
+
+	/* A peer that sends half a header and stalls is cut off (after the
+	 * 5 s receive bound); the next connection is served. */
+	pid = spawn((const char *[]){ "--socket", sock, "--size", "1m", "--quiet",
+				      NULL });
+	CHECK(wait_ready(sock, pid));
+	{
+		struct dc c, c2;
+		uint64_t f = 0;
+
+		REQUIRE(dc_connect(&c, sock) == 0);
+		CHECK(send(c.sock, "\x01\0", 2, MSG_NOSIGNAL) == 2);
+		CHECK(dc_closed(&c, 60000));
+		dc_close(&c);
+		REQUIRE(dc_connect(&c2, sock) == 0);
+		CHECK(dc_get_u64(&c2, CCDMA_VU_GET_FEATURES, &f) == 0);
+		CHECK(f & (1ull << CCDMA_VIRTIO_F_VERSION_1));
+		dc_close(&c2);
+	}
+	kill(pid, SIGTERM);
+	CHECK_EQ(reap(pid), 0);
 
 	/* --once: the readiness probe (no message) does not count; the
 	 * first connection that speaks does.  --quiet prints nothing. */

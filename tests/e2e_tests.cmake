@@ -8,3 +8,10 @@ ccdma_add_backend_test(e2e_private_never_shared)
 ccdma_add_backend_test(e2e_blk_tool)
 # Requests larger than the bounce pool holds at once (issue 12, D1).
 ccdma_add_backend_test(e2e_blk_large)
+# ccdma-blk as a user runs it (issue 12, D1-D5), and the device program
+# lookup it shares with ccdma-bench blk.
+foreach(t blk_tool_limits blk_tool_failure blk_tool_messages blk_tool_find_devsim)
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${t}.c)
+    ccdma_add_backend_test(${t})
+  endif()
+endforeach()

@@ -709,12 +709,12 @@ int main(void)
 	close(s);
 	CHECK_EQ(ccdma_vhost_connect(&cfg, &h), -ECONNREFUSED);
 	unlink(path);
-	/* A regular file is no socket either. */
+	/* A regular file is no socket at all. */
 	snprintf(path, sizeof(path), "%s/plain", dir);
 	s = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 	REQUIRE(s >= 0);
 	close(s);
-	CHECK_EQ(ccdma_vhost_connect(&cfg, &h), -ECONNREFUSED);
+	CHECK_EQ(ccdma_vhost_connect(&cfg, &h), -ENOTSOCK);
 	/* No permission (root is never refused). */
 	if (geteuid() != 0) {
 		chmod(path, 0);
@@ -747,9 +747,10 @@ int main(void)
 	expect_connect_error(dir, S_NO_V1, -EPROTO);
 	expect_connect_error(dir, S_NO_REPLY_FLAG, -EPROTO);
 	expect_connect_error(dir, S_BAD_VERSION, -EPROTO);
-	expect_connect_error(dir, S_CLOSE_MID, -EPROTO);
+	/* Hang-ups are told apart from protocol violations. */
+	expect_connect_error(dir, S_CLOSE_MID, -ECONNRESET);
 	/* The front-end writes to a closed socket: no SIGPIPE. */
-	expect_connect_error(dir, S_CLOSE_AT_OWNER, -EPROTO);
+	expect_connect_error(dir, S_CLOSE_AT_OWNER, -ECONNRESET);
 	expect_connect_error(dir, S_SILENT, -ETIMEDOUT);
 	expect_connect_error(dir, S_QNUM_0, -EPROTO);
 	expect_connect_error(dir, S_QNUM_BIG, -EPROTO);

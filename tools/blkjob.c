@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,20 @@
 #include <unistd.h>
 
 volatile sig_atomic_t blkjob_stop_requested;
+const char *blkjob_prog = "ccdma-blk";
+
+/* One message line on stderr, after the program's name. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", blkjob_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
 
 static uint64_t now_ns(void)
 {
@@ -99,6 +114,22 @@ int blkjob_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+const char *blkjob_size_str(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	int u = -1;
+
+	while (bytes && u < 3 && !(bytes & 1023)) {
+		bytes >>= 10;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%llu bytes", (unsigned long long)bytes);
+	else
+		snprintf(buf, len, "%llu %s", (unsigned long long)bytes, units[u]);
+	return buf;
+}
+
 void blkjob_opts_init(struct blkjob_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -127,30 +158,71 @@ int blkjob_socket_accepts(const char *path)
 	return ok;
 }
 
-static void devsim_path(char *buf, size_t len, const char *path)
+static bool executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	       access(path, X_OK) == 0;
+}
+
+/* `name` in a folder of PATH, into buf. */
+static bool in_path(char *buf, size_t len, const char *name)
+{
+	const char *p = getenv("PATH"), *end;
+
+	for (; p && *p; p = *end ? end + 1 : end) {
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		if (end == p)
+			continue;
+		snprintf(buf, len, "%.*s/%s", (int)(end - p), p, name);
+		if (executable(buf))
+			return true;
+	}
+	return false;
+}
+
+int blkjob_devsim_find(char *buf, size_t len, const char *path)
 {
 	const char *env = getenv("CCDMA_DEVSIM");
+	char exe[PATH_MAX], *slash;
 	ssize_t n;
-	char *slash;
 
-	if (path && *path) {
-		snprintf(buf, len, "%s", path);
-		return;
+	if ((path && *path) || (env && *env)) {
+		const char *p = path && *path ? path : env;
+
+		snprintf(buf, len, "%s", p);
+		if (executable(buf))
+			return 0;
+		say("cannot run the device program %s (%s): %s", p,
+		    path && *path ? "--devsim" : "$CCDMA_DEVSIM",
+		    access(p, F_OK) ? strerror(errno) : "not an executable file");
+		return -1;
 	}
-	if (env && *env) {
-		snprintf(buf, len, "%s", env);
-		return;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = 0;
+			/* An install, or tools/ of the build tree. */
+			snprintf(buf, len, "%s/ccdma-devsim", exe);
+			if (executable(buf))
+				return 0;
+			/* bench/ or tests/ of the build tree. */
+			snprintf(buf, len, "%s/../tools/ccdma-devsim", exe);
+			if (executable(buf))
+				return 0;
+		}
 	}
-	/* Beside this executable (the build tree and an install alike). */
-	n = readlink("/proc/self/exe", buf, len - 1);
-	if (n <= 0) {
-		snprintf(buf, len, "ccdma-devsim");
-		return;
-	}
-	buf[n] = 0;
-	slash = strrchr(buf, '/');
-	if (slash)
-		snprintf(slash + 1, len - (size_t)(slash + 1 - buf), "ccdma-devsim");
+	if (in_path(buf, len, "ccdma-devsim"))
+		return 0;
+	say("cannot find the device program ccdma-devsim: not beside %s, not "
+	    "in the build tree's tools/, not on PATH (set CCDMA_DEVSIM or "
+	    "--devsim, or give --socket)", n > 0 ? exe : "this program");
+	return -1;
 }
 
 int blkjob_spawn_wait(pid_t *pid, const char *sock, char *const argv[])
@@ -161,20 +233,19 @@ int blkjob_spawn_wait(pid_t *pid, const char *sock, char *const argv[])
 	fflush(NULL);
 	*pid = fork();
 	if (*pid < 0) {
-		fprintf(stderr, "fork: %s\n", strerror(errno));
+		say("fork: %s", strerror(errno));
 		*pid = 0;
 		return -1;
 	}
 	if (*pid == 0) {
 		execvp(argv[0], argv);
-		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		say("cannot run %s: %s", argv[0], strerror(errno));
 		_exit(127);
 	}
 	for (i = 0; i < 1000; i++) {
 		if (waitpid(*pid, &status, WNOHANG) == *pid) {
-			fprintf(stderr, "the device process %s exited at start "
-					"(status %d)\n", argv[0],
-				WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			say("the device process %s exited at start (status %d)",
+			    argv[0], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 			*pid = 0;
 			return -1;
 		}
@@ -182,8 +253,8 @@ int blkjob_spawn_wait(pid_t *pid, const char *sock, char *const argv[])
 			return 0;
 		nanosleep(&ts, NULL);
 	}
-	fprintf(stderr, "the device process %s did not listen on %s within 10 s\n",
-		argv[0], sock);
+	say("the device process %s did not listen on %s within 10 s", argv[0],
+	    sock);
 	blkjob_stop_pid(pid);
 	return -1;
 }
@@ -226,7 +297,7 @@ static int make_dir(struct blkjob_proc *d)
 	memset(d, 0, sizeof(*d));
 	snprintf(d->dir, sizeof(d->dir), "/tmp/ccdma-blk-XXXXXX");
 	if (!mkdtemp(d->dir)) {
-		fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
+		say("cannot make a folder for the socket: %s", strerror(errno));
 		d->dir[0] = 0;
 		return -1;
 	}
@@ -241,13 +312,8 @@ int blkjob_devsim_start(struct blkjob_proc *d, const char *path,
 	char *argv[32];
 	int n = 0;
 
-	devsim_path(prog, sizeof(prog), path);
-	if (access(prog, X_OK)) {
-		fprintf(stderr, "cannot run the device process %s: %s "
-				"(set CCDMA_DEVSIM or --devsim, or give --socket)\n",
-			prog, strerror(errno));
+	if (blkjob_devsim_find(prog, sizeof(prog), path))
 		return -1;
-	}
 	if (make_dir(d))
 		return -1;
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)disk_bytes);
@@ -292,8 +358,8 @@ int blkjob_qsd_start(struct blkjob_proc *d, const char *qsd,
 	char *argv[6];
 
 	if (access(qsd, X_OK)) {
-		fprintf(stderr, "cannot run %s: %s (Debian package "
-				"qemu-system-common)\n", qsd, strerror(errno));
+		say("cannot run %s: %s (Debian package qemu-system-common)", qsd,
+		    strerror(errno));
 		return -1;
 	}
 	if (make_dir(d))
@@ -316,10 +382,41 @@ int blkjob_devsim_stop(struct blkjob_proc *d)
 
 /* ---- connection --------------------------------------------------------- */
 
+/* What a connect error means for the user. */
+static const char *connect_hint(int rc, unsigned timeout_ms, char *buf,
+				size_t len)
+{
+	switch (rc) {
+	case -ENOENT:
+		return "no such socket: start the device process, or leave out "
+		       "--socket to start ccdma-devsim";
+	case -ENOTSOCK:
+		return "that file is not a socket";
+	case -ECONNREFUSED:
+		return "nobody is listening on it";
+	case -EACCES:
+		return "no permission to connect to it";
+	case -ECONNRESET:
+		return "the back-end hung up: it closed the connection during "
+		       "the vhost-user handshake";
+	case -EPROTO:
+		return "the back-end broke the vhost-user protocol (the message "
+		       "above says how)";
+	case -ETIMEDOUT:
+		snprintf(buf, len, "the back-end accepted the connection but did "
+			 "not answer within %u s: it may be busy with another "
+			 "client, or stopped", timeout_ms / 1000);
+		return buf;
+	default:
+		return strerror(-rc);
+	}
+}
+
 int blkjob_open(struct blkjob_dev *d, const char *sock, enum ccdma_mode mode,
 		const struct ccdma_vblk_config *vcfg)
 {
 	struct ccdma_vhost_config c;
+	char buf[160];
 	int rc;
 
 	memset(d, 0, sizeof(*d));
@@ -329,24 +426,17 @@ int blkjob_open(struct blkjob_dev *d, const char *sock, enum ccdma_mode mode,
 	c.mode = (int)mode;
 	rc = ccdma_vhost_connect(&c, &d->vhost);
 	if (rc) {
-		const char *hint = "";
-
-		if (rc == -ENOENT)
-			hint = " (no such socket: start the device process, "
-			       "or leave out --socket to spawn ccdma-devsim)";
-		else if (rc == -ECONNREFUSED)
-			hint = " (nobody is listening on it)";
-		else if (rc == -EPROTO)
-			hint = " (the device process broke the vhost-user protocol)";
-		fprintf(stderr, "cannot connect to %s: %s%s\n", sock,
-			strerror(-rc), hint);
+		say("cannot connect to %s: %s", sock,
+		    connect_hint(rc, c.reply_timeout_ms ? c.reply_timeout_ms : 5000,
+				 buf, sizeof(buf)));
 		return rc;
 	}
 	d->dma = ccdma_vhost_dev(d->vhost);
+	ccdma_vhost_get_info(d->vhost, &d->vinfo);
 	rc = ccdma_vblk_create(ccdma_vhost_transport(d->vhost), vcfg, &d->blk);
 	if (rc) {
-		fprintf(stderr, "cannot set up the virtio-blk device at %s: %s\n",
-			sock, strerror(-rc));
+		say("cannot set up the virtio-blk device at %s: %s", sock,
+		    strerror(-rc));
 		ccdma_vhost_close(d->vhost);
 		d->vhost = NULL;
 		return rc;
@@ -432,7 +522,8 @@ struct job {
 	uint64_t issued, issue_limit;   /* blocks issued in this phase */
 	uint64_t lat_hist[HIST_N];
 	uint64_t lat_sum_ns, lat_n, lat_max_ns;
-	bool fatal;
+	bool fatal;         /* issue nothing more */
+	int fatal_err;      /* why (0: the device broke) */
 };
 
 static uint64_t rnd(uint64_t *s)
@@ -622,25 +713,68 @@ static void progress(struct job *j, uint64_t start, uint64_t *last_print,
 	bytes = j->r->bytes_read + j->r->bytes_written;
 	dt = (double)(now - *last_print) / 1e9;
 	ccdma_pool_get_stats(ccdma_dev_pool(j->d->dma), &ps);
-	fprintf(stderr,
-		"[%5.1fs] %s: %.0f IOPS, %.1f MiB/s | bounced to device %.1f MiB, "
-		"from device %.1f MiB | pool %.1f MiB\n",
-		(double)(now - start) / 1e9,
-		j->phase == PH_TIMED ? "run" :
-		j->phase == PH_PREFILL ? "prefill" :
-		j->phase == PH_VERIFY ? "verify" : "warm-up",
-		(double)(ios - *last_ios) / dt,
-		(double)(bytes - *last_bytes) / dt / 1048576.0,
-		(double)ps.bounced_to_device_bytes / 1048576.0,
-		(double)ps.bounced_from_device_bytes / 1048576.0,
-		(double)ps.shared_bytes / 1048576.0);
+	say("[%5.1fs] %s: %.0f IOPS, %.1f MiB/s | bounced to device %.1f MiB, "
+	    "from device %.1f MiB | pool %.1f MiB",
+	    (double)(now - start) / 1e9,
+	    j->phase == PH_TIMED ? "run" :
+	    j->phase == PH_PREFILL ? "prefill" :
+	    j->phase == PH_VERIFY ? "verify" : "warm-up",
+	    (double)(ios - *last_ios) / dt,
+	    (double)(bytes - *last_bytes) / dt / 1048576.0,
+	    (double)ps.bounced_to_device_bytes / 1048576.0,
+	    (double)ps.bounced_from_device_bytes / 1048576.0,
+	    (double)ps.shared_bytes / 1048576.0);
 	*last_print = now;
 	*last_ios = ios;
 	*last_bytes = bytes;
 }
 
+/* Issue the next I/O of the phase: 0 issued, 1 nothing to issue until a
+ * completion, 2 the phase issues nothing more, or the submit's error. */
+static int issue_one(struct job *j, uint64_t end)
+{
+	const struct blkjob_opts *o = j->o;
+	struct slot *s = j->free_slots;
+	enum pick pick = PICK_DONE;
+	uint64_t block = 0;
+	bool is_read = false;
+	int rc;
+
+	if (!blkjob_stop_requested && !(end && now_ns() >= end))
+		pick = next_io(j, &block, &is_read);
+	if (pick == PICK_WAIT)
+		return 1;
+	if (pick == PICK_DONE)
+		return 2;
+	s->block = block;
+	memset(&s->req, 0, sizeof(s->req));
+	s->req.op = is_read ? CCDMA_VBLK_READ : CCDMA_VBLK_WRITE;
+	s->req.sector = block * (o->bs / CCDMA_VBLK_SECTOR);
+	s->req.buf = s->buf;
+	s->req.len = o->bs;
+	s->req.done = on_done;
+	if (!is_read && o->touch && !o->verify)
+		memset(s->buf, (int)(j->issued & 0xff), o->bs);
+	if (!is_read && o->verify) {
+		s->gen = j->gen[block] + 1;
+		fill_pattern(s->buf, o->bs, block * o->bs, s->gen, o->seed);
+	}
+	s->start_ns = now_ns();
+	rc = ccdma_vblk_submit(j->d->blk, o->queue, &s->req);
+	if (rc)
+		return rc;
+	if (o->verify)
+		j->busy[block] = 1;
+	j->free_slots = s->next_free;
+	j->inflight++;
+	j->issued++;
+	return 0;
+}
+
 /* Run one phase until it issues nothing more (or its time is up) and all
- * its requests completed. */
+ * its requests completed.  Returns 0, or the error that cut it short:
+ * -ENODEV (the device broke), -ETIMEDOUT (it stopped answering), a submit
+ * error.  The timed phase's elapsed time is set whichever way it ends. */
 static int run_phase(struct job *j, enum phase ph, double seconds,
 		     uint64_t limit, uint64_t start)
 {
@@ -649,6 +783,7 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 	uint64_t t0 = now_ns(), end = 0, idle_since = 0;
 	uint64_t last_print = t0, last_ios = 0, last_bytes = 0;
 	bool issuing = true;
+	int ret = 0;
 
 	j->phase = ph;
 	j->issued = 0;
@@ -660,57 +795,32 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 		int rc;
 
 		while (issuing && !j->fatal && j->free_slots) {
-			struct slot *s = j->free_slots;
-			uint64_t block;
-			bool is_read;
-			enum pick pick = PICK_DONE;
-
-			if (!blkjob_stop_requested && !(end && now_ns() >= end))
-				pick = next_io(j, &block, &is_read);
-			if (pick == PICK_WAIT)
-				break;
-			if (pick == PICK_DONE) {
+			rc = issue_one(j, end);
+			if (rc == 1)
+				break; /* wait for a completion */
+			if (rc == 2) {
 				issuing = false;
 				break;
 			}
-			s->block = block;
-			memset(&s->req, 0, sizeof(s->req));
-			s->req.op = is_read ? CCDMA_VBLK_READ : CCDMA_VBLK_WRITE;
-			s->req.sector = block * (j->o->bs / CCDMA_VBLK_SECTOR);
-			s->req.buf = s->buf;
-			s->req.len = j->o->bs;
-			s->req.done = on_done;
-			if (!is_read && j->o->touch && !j->o->verify)
-				memset(s->buf, (int)(j->issued & 0xff), j->o->bs);
-			if (!is_read && j->o->verify) {
-				s->gen = j->gen[block] + 1;
-				fill_pattern(s->buf, j->o->bs, block * j->o->bs,
-					     s->gen, j->o->seed);
-			}
-			s->start_ns = now_ns();
-			rc = ccdma_vblk_submit(b, q, &s->req);
 			if (rc == -EAGAIN || rc == -ENOMEM) {
 				if (!j->inflight) {
-					fprintf(stderr, "the device takes no request "
-							"with none in flight (%s)\n",
-						strerror(-rc));
-					return -EIO;
+					say("no request can be posted with none in "
+					    "flight: %s", rc == -ENOMEM ?
+					    "the bounce pool has no memory for "
+					    "even one block" : strerror(-rc));
+					ret = rc;
+					goto out;
 				}
 				break;
 			}
 			if (rc) {
-				fprintf(stderr, "submit failed: %s\n", strerror(-rc));
+				say("submit failed: %s", strerror(-rc));
 				if (!j->r->error)
 					j->r->error = rc;
 				j->fatal = true;
-				issuing = false;
+				j->fatal_err = rc;
 				break;
 			}
-			if (j->o->verify)
-				j->busy[block] = 1;
-			j->free_slots = s->next_free;
-			j->inflight++;
-			j->issued++;
 		}
 		if (j->fatal)
 			issuing = false;
@@ -721,30 +831,34 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 			if (!idle_since)
 				idle_since = now_ns();
 			if (now_ns() - idle_since > 10000000000ull) {
-				fprintf(stderr, "the device completed nothing in 10 s "
-						"with %u request(s) in flight\n",
-					j->inflight);
-				return -ETIMEDOUT;
+				say("the device completed nothing in 10 s with %u "
+				    "request(s) in flight", j->inflight);
+				ret = -ETIMEDOUT;
+				goto out;
 			}
 			continue;
 		}
 		if (rc < 0) {
-			fprintf(stderr, "the device broke (%s)\n", strerror(-rc));
 			/* In-flight requests were completed with -ENODEV. */
-			return -ENODEV;
+			say("the device broke during the run (%s)", strerror(-rc));
+			ret = -ENODEV;
+			goto out;
 		}
 		idle_since = 0;
 		if (ph == PH_TIMED)
 			progress(j, start, &last_print, &last_ios, &last_bytes);
 	}
+	if (j->fatal)
+		ret = j->fatal_err ? j->fatal_err : -ENODEV;
+out:
 	if (ph == PH_TIMED)
 		j->r->elapsed_s = (double)(now_ns() - t0) / 1e9;
-	return j->fatal ? -ENODEV : 0;
+	return ret;
 }
 
 static void free_slots(struct job *j)
 {
-	for (unsigned i = 0; i < j->nslots; i++) {
+	for (unsigned i = 0; j->slots && i < j->nslots; i++) {
 		struct slot *s = &j->slots[i];
 
 		if (!s->buf)
@@ -757,60 +871,94 @@ static void free_slots(struct job *j)
 	free(j->slots);
 }
 
-int blkjob_run(struct blkjob_dev *d, const struct blkjob_opts *o,
-	       struct blkjob_result *r)
+/* Options this device (and, in direct mode, its shared pool) cannot
+ * serve: refused before any I/O with a message that gives the limit.
+ * 0, -EINVAL or -EROFS. */
+static int check_job(const struct blkjob_dev *d, const struct blkjob_opts *o)
 {
-	struct job *j;
-	uint64_t cap = d->info.capacity * CCDMA_VBLK_SECTOR, range, start;
-	struct ccdma_pool_stats before;
-	int rc = 0;
+	uint64_t cap = d->info.capacity * CCDMA_VBLK_SECTOR;
+	uint64_t range = o->size ? o->size : cap;
+	char a[32], b[32], c[32];
 
-	memset(r, 0, sizeof(*r));
 	if (!o->bs || o->bs % CCDMA_VBLK_SECTOR || o->bs % d->info.blk_size) {
-		fprintf(stderr, "--bs %u is not a multiple of the block size %u\n",
-			o->bs, d->info.blk_size);
+		say("--bs %s is not a multiple of the device's block size of %s",
+		    blkjob_size_str(o->bs, a, sizeof(a)),
+		    blkjob_size_str(d->info.blk_size, b, sizeof(b)));
 		return -EINVAL;
 	}
 	if (!o->iodepth || o->iodepth > 4096) {
-		fprintf(stderr, "--iodepth %u: must be 1..4096\n", o->iodepth);
+		say("--iodepth %u: must be 1..4096", o->iodepth);
 		return -EINVAL;
 	}
 	if (o->rwmixread > 100) {
-		fprintf(stderr, "--rwmixread %u: must be 0..100\n", o->rwmixread);
+		say("--rwmixread %u: must be 0..100", o->rwmixread);
 		return -EINVAL;
 	}
-	range = o->size ? o->size : cap;
 	if (range > cap) {
-		fprintf(stderr, "--size %llu is beyond the device's %llu bytes\n",
-			(unsigned long long)range, (unsigned long long)cap);
+		say("--size %s is beyond the device's %s",
+		    blkjob_size_str(range, a, sizeof(a)),
+		    blkjob_size_str(cap, b, sizeof(b)));
 		return -EINVAL;
 	}
 	if (range < o->bs) {
-		fprintf(stderr, "--size %llu is smaller than --bs %u\n",
-			(unsigned long long)range, o->bs);
+		say("--size %s is smaller than --bs %s (the device has %s)",
+		    blkjob_size_str(range, a, sizeof(a)),
+		    blkjob_size_str(o->bs, b, sizeof(b)),
+		    blkjob_size_str(cap, c, sizeof(c)));
 		return -EINVAL;
 	}
 	if (d->info.read_only && job_writes(o->rw)) {
-		fprintf(stderr, "the device is read-only: --rw %s writes\n",
-			blkjob_rw_name(o->rw));
+		say("the device is read-only: --rw %s writes", blkjob_rw_name(o->rw));
 		return -EROFS;
 	}
-	j = calloc(1, sizeof(*j));
-	if (!j)
-		return -ENOMEM;
-	j->d = d;
-	j->o = o;
-	j->r = r;
-	j->rng = o->seed;
-	j->nblocks = range / o->bs;
-	j->nslots = o->iodepth;
-	if (o->verify && j->nslots > j->nblocks)
-		j->nslots = (unsigned)j->nblocks;
-	j->slots = calloc(j->nslots, sizeof(*j->slots));
-	if (!j->slots) {
-		free(j);
-		return -ENOMEM;
+	if (d->info.read_only && o->verify) {
+		say("the device is read-only: --verify writes patterns before it "
+		    "reads them back (leave out --verify to read the disk as it is)");
+		return -EROFS;
 	}
+	if (d->mode == CCDMA_MODE_DIRECT) {
+		/* The buffers are coherent allocations of the device's pool,
+		 * which also holds the rings (one region). */
+		uint64_t pool = d->vinfo.pool_max_bytes;
+		uint64_t spare = d->vinfo.pool_region_bytes;
+		uint64_t slots = o->iodepth;
+
+		if (o->verify && slots > range / o->bs)
+			slots = range / o->bs;
+		if (o->bs > CCDMA_POOL_MAX_ALLOC) {
+			say("--mode direct: --bs %s is more than one coherent "
+			    "buffer can be (%s, the largest shared allocation); "
+			    "use --bs %llum or less, or --mode confidential",
+			    blkjob_size_str(o->bs, a, sizeof(a)),
+			    blkjob_size_str(CCDMA_POOL_MAX_ALLOC, b, sizeof(b)),
+			    (unsigned long long)CCDMA_POOL_MAX_ALLOC >> 20);
+			return -EINVAL;
+		}
+		if (pool && slots * o->bs + spare > pool) {
+			say("--mode direct: --iodepth %llu x --bs %s of coherent "
+			    "buffers do not fit the device's shared pool of %s "
+			    "(less %s for the rings); lower --iodepth or --bs, or "
+			    "use --mode confidential",
+			    (unsigned long long)slots,
+			    blkjob_size_str(o->bs, a, sizeof(a)),
+			    blkjob_size_str(pool, b, sizeof(b)),
+			    blkjob_size_str(spare, c, sizeof(c)));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The job's slots, their buffers and the verification state. */
+static int setup_job(struct job *j)
+{
+	const struct blkjob_opts *o = j->o;
+	struct blkjob_dev *d = j->d;
+	char a[32];
+
+	j->slots = calloc(j->nslots, sizeof(*j->slots));
+	if (!j->slots)
+		return -ENOMEM;
 	for (unsigned i = 0; i < j->nslots; i++) {
 		struct slot *s = &j->slots[i];
 
@@ -823,10 +971,11 @@ int blkjob_run(struct blkjob_dev *d, const struct blkjob_opts *o,
 			s->buf = aligned_alloc(4096, (o->bs + 4095) & ~(size_t)4095);
 		}
 		if (!s->buf) {
-			fprintf(stderr, "no memory for %u buffers of %u bytes\n",
-				j->nslots, o->bs);
-			rc = -ENOMEM;
-			goto out;
+			say("no %s memory for %u buffers of %s",
+			    d->mode == CCDMA_MODE_DIRECT ? "shared (coherent)" :
+							   "private",
+			    j->nslots, blkjob_size_str(o->bs, a, sizeof(a)));
+			return -ENOMEM;
 		}
 		/* Writes without verification send this. */
 		fill_pattern(s->buf, o->bs, i, 0, o->seed);
@@ -837,32 +986,15 @@ int blkjob_run(struct blkjob_dev *d, const struct blkjob_opts *o,
 		j->gen = calloc(j->nblocks, sizeof(*j->gen));
 		j->busy = calloc(j->nblocks, 1);
 		j->expect = malloc(o->bs);
-		if (!j->gen || !j->busy || !j->expect) {
-			rc = -ENOMEM;
-			goto out;
-		}
+		if (!j->gen || !j->busy || !j->expect)
+			return -ENOMEM;
 	}
-	start = now_ns();
-	if (o->verify && job_reads(o->rw)) {
-		rc = run_phase(j, PH_PREFILL, 0, j->nblocks, start);
-		if (rc)
-			goto out;
-	}
-	if (o->warmup_s > 0) {
-		rc = run_phase(j, PH_WARMUP, o->warmup_s, 0, start);
-		if (rc)
-			goto out;
-	}
-	ccdma_pool_get_stats(ccdma_dev_pool(d->dma), &before);
-	rc = run_phase(j, PH_TIMED, o->runtime_s,
-		       o->runtime_s > 0 ? 0 : (range / o->bs), start);
-	ccdma_pool_get_stats(ccdma_dev_pool(d->dma), &r->pool);
-	r->bounced_to_device = r->pool.bounced_to_device_bytes -
-			       before.bounced_to_device_bytes;
-	r->bounced_from_device = r->pool.bounced_from_device_bytes -
-				 before.bounced_from_device_bytes;
-	if (!rc && o->verify && job_writes(o->rw) && !blkjob_stop_requested)
-		rc = run_phase(j, PH_VERIFY, 0, 0, start);
+	return 0;
+}
+
+/* Latency percentiles and rates of the timed phase. */
+static void sum_up(struct job *j, struct blkjob_result *r)
+{
 	if (j->lat_n) {
 		r->lat.mean_us = (double)j->lat_sum_ns / (double)j->lat_n / 1000.0;
 		r->lat.p50_us = hist_percentile(j->lat_hist, j->lat_n, 0.50);
@@ -876,7 +1008,74 @@ int blkjob_run(struct blkjob_dev *d, const struct blkjob_opts *o,
 		r->mib_s = (double)(r->bytes_read + r->bytes_written) /
 			   r->elapsed_s / 1048576.0;
 	}
-out:
+}
+
+/* The phases: prefill (verify of a job that reads), warm-up, timed,
+ * read-back (verify of a job that writes).  0 or what cut them short. */
+static int run_phases(struct job *j)
+{
+	const struct blkjob_opts *o = j->o;
+	struct blkjob_result *r = j->r;
+	struct ccdma_pool *pool = ccdma_dev_pool(j->d->dma);
+	struct ccdma_pool_stats before;
+	uint64_t start = now_ns();
+	int rc;
+
+	r->ran = true;
+	if (o->verify && job_reads(o->rw)) {
+		rc = run_phase(j, PH_PREFILL, 0, j->nblocks, start);
+		if (rc)
+			return rc;
+	}
+	if (o->warmup_s > 0) {
+		rc = run_phase(j, PH_WARMUP, o->warmup_s, 0, start);
+		if (rc)
+			return rc;
+	}
+	ccdma_pool_get_stats(pool, &before);
+	rc = run_phase(j, PH_TIMED, o->runtime_s,
+		       o->runtime_s > 0 ? 0 : j->nblocks, start);
+	ccdma_pool_get_stats(pool, &r->pool);
+	r->bounced_to_device = r->pool.bounced_to_device_bytes -
+			       before.bounced_to_device_bytes;
+	r->bounced_from_device = r->pool.bounced_from_device_bytes -
+				 before.bounced_from_device_bytes;
+	if (rc || blkjob_stop_requested)
+		return rc;
+	if (o->verify && job_writes(o->rw))
+		rc = run_phase(j, PH_VERIFY, 0, 0, start);
+	return rc;
+}
+
+int blkjob_run(struct blkjob_dev *d, const struct blkjob_opts *o,
+	       struct blkjob_result *r)
+{
+	uint64_t cap = d->info.capacity * CCDMA_VBLK_SECTOR;
+	struct job *j;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = check_job(d, o);
+	if (rc)
+		return rc;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->d = d;
+	j->o = o;
+	j->r = r;
+	j->rng = o->seed;
+	j->nblocks = (o->size ? o->size : cap) / o->bs;
+	j->nslots = o->iodepth;
+	if (o->verify && j->nslots > j->nblocks)
+		j->nslots = (unsigned)j->nblocks;
+	rc = setup_job(j);
+	if (!rc) {
+		rc = run_phases(j);
+		sum_up(j, r);
+		r->complete = !rc && !blkjob_stop_requested;
+		r->verify_complete = o->verify && r->complete && !r->failed;
+	}
 	if (j->inflight) {
 		/* The device still owns buffers (it stopped answering): tear
 		 * the driver down first, which completes them with -ENODEV. */

@@ -25,10 +25,17 @@ enum blkjob_rw {
 	BLKJOB_RANDRW,  /* random, reads and writes mixed */
 };
 
+/* The program name that starts every message of the engine
+ * ("ccdma-blk" unless the program sets it). */
+extern const char *blkjob_prog;
+
 int blkjob_parse_rw(const char *s, enum blkjob_rw *out);
 const char *blkjob_rw_name(enum blkjob_rw rw);
 /* "4k", "128K", "1m", "2g", "4096": bytes, or -1 when malformed. */
 int blkjob_parse_size(const char *s, uint64_t *out);
+/* bytes in the largest binary unit that holds it exactly ("64 MiB",
+ * "4 KiB", "1536 bytes"), written into buf; returns buf. */
+const char *blkjob_size_str(uint64_t bytes, char *buf, size_t len);
 
 /* A device process this tool started (ccdma-devsim or qemu-storage-daemon). */
 struct blkjob_proc {
@@ -38,10 +45,19 @@ struct blkjob_proc {
 };
 
 /*
- * Start ccdma-devsim (program `path`, or the one beside this executable
- * when NULL, or $CCDMA_DEVSIM) on a fresh socket with a RAM disk of
- * disk_bytes, and wait until it accepts connections.  0, or -1 after
- * printing why.
+ * Find the ccdma-devsim program to start, the one lookup of ccdma-blk,
+ * `ccdma-bench blk` and the tests: `path` when given; else $CCDMA_DEVSIM;
+ * else the first executable of: beside this program (an install, or the
+ * build tree's tools/), the build tree's tools/ seen from a sibling folder
+ * (bench/, tests/), then `ccdma-devsim` on PATH.  0 and the path in buf, or
+ * -1 after printing where it looked.
+ */
+int blkjob_devsim_find(char *buf, size_t len, const char *path);
+
+/*
+ * Start ccdma-devsim (blkjob_devsim_find(path)) on a fresh socket with a
+ * RAM disk of disk_bytes, and wait until it accepts connections.  0, or
+ * -1 after printing why.
  */
 int blkjob_devsim_start(struct blkjob_proc *d, const char *path,
 			uint64_t disk_bytes, const char *const *extra_args);
@@ -86,11 +102,15 @@ struct blkjob_dev {
 	struct ccdma_vblk *blk;
 	struct ccdma_dev *dma;
 	struct ccdma_vblk_info info;
+	struct ccdma_vhost_info vinfo;
 	enum ccdma_mode mode;
 };
 
 /* Connect to `sock` in `mode` and set up the driver.  Returns 0, or a
- * negative errno after printing a message that names the socket. */
+ * negative errno after printing a message that names the socket and says
+ * what the error means for this connection (no socket, not a socket,
+ * nobody listening, a back-end that hung up, broke the protocol, or
+ * accepted but never answered). */
 int blkjob_open(struct blkjob_dev *d, const char *sock, enum ccdma_mode mode,
 		const struct ccdma_vblk_config *vcfg);
 void blkjob_close(struct blkjob_dev *d);
@@ -131,6 +151,14 @@ struct blkjob_result {
 	/* First failing request status (0: none) and how many failed. */
 	int error;
 	uint64_t failed;
+	/* I/O started (the job was not refused at setup). */
+	bool ran;
+	/* Every phase ran to its end: not stopped by a signal, nor cut
+	 * short by a failed request, a broken or silent device. */
+	bool complete;
+	/* --verify, complete, no request failed: every byte written was
+	 * read back and compared (verify_errors says whether it matched). */
+	bool verify_complete;
 	/* Bytes bounced each way in the timed phase. */
 	uint64_t bounced_to_device, bounced_from_device;
 	struct ccdma_pool_stats pool;       /* after the run */
@@ -143,8 +171,13 @@ extern volatile sig_atomic_t blkjob_stop_requested;
 /*
  * Run the job.  Returns 0 when every request succeeded and every compared
  * byte matched; -EIO when some request failed (r->error says how),
- * -EILSEQ on a verification mismatch, other negative errnos for setup
- * failures (a message says why).
+ * -EILSEQ on a verification mismatch, -ENODEV when the device broke,
+ * -ETIMEDOUT when it stopped answering, another errno when a submit failed
+ * (that error).  A job refused before any I/O (its message says why)
+ * returns -EINVAL (options the device or the pool cannot serve: --bs,
+ * --size, --iodepth, --mode direct limits), -EROFS (writes, or --verify,
+ * on a read-only device) or -ENOMEM.  *r is filled up to the failure in
+ * every case: elapsed time and rates of the timed phase as far as it ran.
  */
 int blkjob_run(struct blkjob_dev *d, const struct blkjob_opts *o,
 	       struct blkjob_result *r);

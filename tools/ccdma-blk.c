@@ -7,8 +7,12 @@
  * object instead.
  *
  * Exit status: 0 success; 1 the run failed (a request failed, the device
- * broke or could not be reached); 2 bad options; 3 verification found
- * bytes that differ from what was written.
+ * broke or could not be reached); 2 bad options, or options this device
+ * cannot serve (refused before any I/O, with the limit); 3 verification
+ * found bytes that differ from what was written.
+ *
+ * Every line on stderr starts with "ccdma-blk: " (the library's own log
+ * lines too), and sizes are printed in binary units ("64 MiB").
  */
 #define _GNU_SOURCE
 
@@ -57,9 +61,12 @@ static void usage(FILE *f)
 		"  --poll-us N          poll for completions this long before sleeping\n"
 		"                       (default 0: sleep at once)\n"
 		"  --json               one JSON object on stdout instead of the summary\n"
-		"  --quiet              no progress line\n"
-		"  --help\n"
-		"SIZE takes k, m, g suffixes (powers of two).\n");
+		"  --quiet              no progress line on stderr\n"
+		"  -h, --help           this text\n"
+		"SIZE takes k, m, g suffixes (powers of two).  In direct mode the buffers\n"
+		"are the device's shared memory: --bs up to 16m, and --iodepth x --bs must\n"
+		"fit its pool.  Exit status: 0 ok, 1 the run failed, 2 bad or unservable\n"
+		"options, 3 verification found differing bytes.\n");
 }
 
 static int bad(const char *opt, const char *val, const char *why)
@@ -115,7 +122,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	c->mode = CCDMA_MODE_CONFIDENTIAL;
 	blkjob_opts_init(&c->job);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 's': c->socket = optarg; break;
 		case 'D': c->devsim = optarg; break;
@@ -186,14 +193,25 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case 'h':
 			usage(stdout);
 			exit(0);
-		default:
-			if (optopt)
-				fprintf(stderr, "ccdma-blk: option -%c needs a value or is "
-						"unknown (try --help)\n", optopt);
-			else
-				fprintf(stderr, "ccdma-blk: unknown option or missing "
-						"value: %s (try --help)\n", argv[optind - 1]);
+		case ':':
+			fprintf(stderr, "ccdma-blk: option %s needs a value (try "
+				"--help)\n", argv[optind - 1]);
 			return 2;
+		default: {
+			const char *arg = argv[optind - 1];
+			const char *eq = strchr(arg, '=');
+
+			if (!strncmp(arg, "--", 2) && eq && optopt)
+				fprintf(stderr, "ccdma-blk: option %.*s takes no "
+					"value (try --help)\n", (int)(eq - arg), arg);
+			else if (!strncmp(arg, "--", 2))
+				fprintf(stderr, "ccdma-blk: unknown option %s (try "
+					"--help)\n", arg);
+			else
+				fprintf(stderr, "ccdma-blk: unknown option -%c (try "
+					"--help)\n", optopt);
+			return 2;
+		}
 		}
 	}
 	if (optind < argc) {
@@ -201,35 +219,61 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			argv[optind]);
 		return 2;
 	}
-	c->job.progress = !c->quiet && !c->json;
+	/* On stderr, so --json output on stdout stays one object. */
+	c->job.progress = !c->quiet;
 	c->queues = c->job.queue + 1;
 	return 0;
+}
+
+/* What the verification established, in words for the summary. */
+static void print_verify(const struct blkjob_opts *o, const struct blkjob_result *r)
+{
+	if (!o->verify)
+		return;
+	printf("  verify: %.1f MiB compared, %llu block(s) differ",
+	       (double)r->verified_bytes / 1048576.0,
+	       (unsigned long long)r->verify_errors);
+	if (r->verify_complete && !r->verify_errors)
+		printf(": every byte matched\n");
+	else if (r->verify_complete)
+		printf("\n");
+	else if (r->failed)
+		printf("; incomplete: %llu request(s) failed, their blocks were "
+		       "not checked\n", (unsigned long long)r->failed);
+	else
+		printf("; incomplete: the run was cut short before every block "
+		       "written was read back\n");
 }
 
 static void print_summary(const struct cli *c, const struct blkjob_dev *d,
 			  const struct blkjob_result *r)
 {
 	const struct blkjob_opts *o = &c->job;
+	double t = r->elapsed_s;
+	char bs[32], cap[32];
 
-	printf("ccdma-blk: %s, bs %u, iodepth %u, %s mode, device %s\n",
-	       blkjob_rw_name(o->rw), o->bs, o->iodepth, ccdma_mode_name(d->mode),
+	printf("ccdma-blk: %s, bs %s, iodepth %u, %s mode, device %s\n",
+	       blkjob_rw_name(o->rw), blkjob_size_str(o->bs, bs, sizeof(bs)),
+	       o->iodepth, ccdma_mode_name(d->mode),
 	       c->socket ? c->socket : "ccdma-devsim (spawned)");
-	printf("  device: %llu sectors (%.1f MiB), block %u, %u queue(s) of %u, "
-	       "seg_max %u, size_max %u%s%s\n",
+	printf("  device: %llu sectors (%s), block %u, %u queue(s), %u in use, "
+	       "of %u; seg_max %u, size_max %u%s%s%s\n",
 	       (unsigned long long)d->info.capacity,
-	       (double)d->info.capacity * 512.0 / 1048576.0, d->info.blk_size,
-	       d->info.num_queues, d->info.queue_size, d->info.seg_max,
-	       d->info.size_max, d->info.event_idx ? ", event-idx" : "",
-	       d->info.indirect ? ", indirect" : "");
-	printf("  time:   %.3f s\n", r->elapsed_s);
+	       blkjob_size_str(d->info.capacity * 512, cap, sizeof(cap)),
+	       d->info.blk_size, d->info.device_queues, d->info.num_queues,
+	       d->info.queue_size, d->info.seg_max, d->info.size_max,
+	       d->info.event_idx ? ", event-idx" : "",
+	       d->info.indirect ? ", indirect" : "",
+	       d->info.read_only ? ", read-only" : "");
+	printf("  time:   %.3f s%s\n", t, r->complete ? "" : " (cut short)");
 	printf("  read:   %llu I/Os, %.1f MiB, %.0f IOPS, %.1f MiB/s\n",
 	       (unsigned long long)r->reads, (double)r->bytes_read / 1048576.0,
-	       r->elapsed_s > 0 ? (double)r->reads / r->elapsed_s : 0.0,
-	       r->elapsed_s > 0 ? (double)r->bytes_read / r->elapsed_s / 1048576.0 : 0.0);
+	       t > 0 ? (double)r->reads / t : 0.0,
+	       t > 0 ? (double)r->bytes_read / t / 1048576.0 : 0.0);
 	printf("  write:  %llu I/Os, %.1f MiB, %.0f IOPS, %.1f MiB/s\n",
 	       (unsigned long long)r->writes, (double)r->bytes_written / 1048576.0,
-	       r->elapsed_s > 0 ? (double)r->writes / r->elapsed_s : 0.0,
-	       r->elapsed_s > 0 ? (double)r->bytes_written / r->elapsed_s / 1048576.0 : 0.0);
+	       t > 0 ? (double)r->writes / t : 0.0,
+	       t > 0 ? (double)r->bytes_written / t / 1048576.0 : 0.0);
 	printf("  total:  %.0f IOPS, %.1f MiB/s\n", r->iops, r->mib_s);
 	printf("  latency (us): mean %.1f, p50 %.1f, p90 %.1f, p99 %.1f, "
 	       "p99.9 %.1f, max %.1f\n", r->lat.mean_us, r->lat.p50_us,
@@ -241,11 +285,7 @@ static void print_summary(const struct cli *c, const struct blkjob_dev *d,
 	       (double)r->pool.shared_bytes / 1048576.0,
 	       (double)r->pool.shared_high_water / 1048576.0,
 	       (unsigned long long)r->pool.regions);
-	if (o->verify)
-		printf("  verify: %.1f MiB compared, %llu block(s) differ%s\n",
-		       (double)r->verified_bytes / 1048576.0,
-		       (unsigned long long)r->verify_errors,
-		       r->verify_errors ? "" : ": every byte matched");
+	print_verify(o, r);
 	if (r->failed)
 		printf("  errors: %llu request(s) failed, first: %s\n",
 		       (unsigned long long)r->failed, strerror(-r->error));
@@ -267,7 +307,10 @@ static void print_json(const struct cli *c, const struct blkjob_dev *d,
 	bench_json_str(&j, "mode", ccdma_mode_name(d->mode));
 	bench_json_str(&j, "device", c->socket ? c->socket : "ccdma-devsim");
 	bench_json_u64(&j, "capacity_sectors", d->info.capacity);
+	bench_json_u64(&j, "device_queues", d->info.device_queues);
+	bench_json_u64(&j, "queues_in_use", d->info.num_queues);
 	bench_json_num(&j, "elapsed_s", r->elapsed_s);
+	bench_json_bool(&j, "complete", r->complete);
 	bench_json_u64(&j, "reads", r->reads);
 	bench_json_u64(&j, "writes", r->writes);
 	bench_json_u64(&j, "bytes_read", r->bytes_read);
@@ -287,9 +330,11 @@ static void print_json(const struct cli *c, const struct blkjob_dev *d,
 	bench_json_u64(&j, "pool_bytes", r->pool.shared_bytes);
 	bench_json_u64(&j, "pool_high_water_bytes", r->pool.shared_high_water);
 	bench_json_bool(&j, "verify", c->job.verify);
+	bench_json_bool(&j, "verify_complete", r->verify_complete);
 	bench_json_u64(&j, "verified_bytes", r->verified_bytes);
 	bench_json_u64(&j, "verify_errors", r->verify_errors);
 	bench_json_u64(&j, "failed_requests", r->failed);
+	bench_json_str(&j, "first_error", r->error ? strerror(-r->error) : "");
 	bench_json_u64(&j, "used_len_clamped", r->drv.used_len_clamped);
 	bench_json_str(&j, "result", rc == 0 ? "ok" : rc == -EILSEQ ? "verify-failed" : "error");
 	bench_json_end(&j);
@@ -302,21 +347,80 @@ static void on_signal(int sig)
 	blkjob_stop_requested = 1;
 }
 
+/* The library's log lines carry the tool's name too. */
+static void log_line(void *arg, enum ccdma_log_level level, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	fprintf(stderr, "ccdma-blk: %s\n", msg);
+}
+
+/* Connect, run the job, print what it did; the exit status. */
+static int run(const struct cli *c, const char *sock)
+{
+	struct ccdma_vblk_config vcfg;
+	struct blkjob_result r;
+	struct blkjob_dev d;
+	int rc, status = 0;
+
+	ccdma_vblk_config_init(&vcfg);
+	vcfg.num_queues = c->queues;
+	vcfg.poll_ns = c->poll_us * 1000u;
+	if (blkjob_open(&d, sock, c->mode, &vcfg))
+		return 1;
+	if (c->job.queue >= d.info.num_queues) {
+		fprintf(stderr, "ccdma-blk: --queue %u: the device has %u queue(s)\n",
+			c->job.queue, d.info.device_queues);
+		blkjob_close(&d);
+		return 2;
+	}
+	rc = blkjob_run(&d, &c->job, &r);
+	/* A job refused before it ran (its message said why) has nothing
+	 * to summarise. */
+	if (r.ran) {
+		if (c->json)
+			print_json(c, &d, &r, rc);
+		else
+			print_summary(c, &d, &r);
+	}
+	if (rc == -EILSEQ) {
+		fprintf(stderr, "ccdma-blk: verification failed: %llu block(s) differ, "
+				"first at byte %llu\n",
+			(unsigned long long)r.verify_errors,
+			(unsigned long long)r.first_bad_offset);
+		status = 3;
+	} else if (!r.ran && (rc == -EINVAL || rc == -EROFS || rc == -ENOMEM)) {
+		status = 2;
+	} else if (rc == -EIO) {
+		fprintf(stderr, "ccdma-blk: the run failed: %llu request(s) failed, "
+				"the first with: %s\n",
+			(unsigned long long)r.failed, strerror(-r.error));
+		status = 1;
+	} else if (rc == -ENODEV) {
+		fprintf(stderr, "ccdma-blk: the run failed: the device broke or "
+				"went away\n");
+		status = 1;
+	} else if (rc) {
+		fprintf(stderr, "ccdma-blk: the run failed: %s\n", strerror(-rc));
+		status = 1;
+	}
+	blkjob_close(&d);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c;
 	struct blkjob_proc ds;
-	struct blkjob_dev d;
-	struct blkjob_result r;
-	struct ccdma_vblk_config vcfg;
 	struct sigaction sa;
 	const char *sock;
 	bool spawned = false;
-	int rc, status = 0;
+	int rc, status;
 
 	rc = parse_args(argc, argv, &c);
 	if (rc)
 		return rc;
+	ccdma_log_set_handler(log_line, NULL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
@@ -332,44 +436,7 @@ int main(int argc, char **argv)
 		spawned = true;
 		sock = ds.sock;
 	}
-	ccdma_vblk_config_init(&vcfg);
-	vcfg.num_queues = c.queues;
-	vcfg.poll_ns = c.poll_us * 1000u;
-	rc = blkjob_open(&d, sock, c.mode, &vcfg);
-	if (rc) {
-		status = 1;
-		goto out;
-	}
-	if (c.job.queue >= d.info.num_queues) {
-		fprintf(stderr, "ccdma-blk: --queue %u: the device has %u queue(s)\n",
-			c.job.queue, d.info.num_queues);
-		blkjob_close(&d);
-		status = 2;
-		goto out;
-	}
-	rc = blkjob_run(&d, &c.job, &r);
-	/* A job refused before it ran (its message said why) has nothing
-	 * to summarise. */
-	if (rc == -EINVAL || rc == -EROFS || rc == -ENOMEM)
-		;
-	else if (c.json)
-		print_json(&c, &d, &r, rc);
-	else
-		print_summary(&c, &d, &r);
-	if (rc == -EILSEQ) {
-		fprintf(stderr, "ccdma-blk: verification failed: %llu block(s) differ, "
-				"first at byte %llu\n",
-			(unsigned long long)r.verify_errors,
-			(unsigned long long)r.first_bad_offset);
-		status = 3;
-	} else if (rc == -EINVAL || rc == -EROFS) {
-		status = 2;
-	} else if (rc) {
-		fprintf(stderr, "ccdma-blk: the run failed: %s\n", strerror(-rc));
-		status = 1;
-	}
-	blkjob_close(&d);
-out:
+	status = run(&c, sock);
 	if (spawned) {
 		int ds_status = blkjob_devsim_stop(&ds);
 

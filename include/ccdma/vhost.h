@@ -95,11 +95,15 @@ CCDMA_API void ccdma_vhost_config_init(struct ccdma_vhost_config *cfg);
 /*
  * Connect and negotiate, create the dma device and send its memory table.
  * Returns 0 and *out, or -EINVAL (bad config, socket path longer than
- * 107 bytes), -ENOENT / -ECONNREFUSED / -EACCES (the socket: nothing
- * there, nobody listening or not a socket, no permission), -EPROTO (the
- * back-end broke the protocol, e.g. no VERSION_1, or hung up during
- * negotiation), -ETIMEDOUT (no reply within reply_timeout_ms), -ENOMEM,
- * or an error of ccdma_dev_create().  Nothing is left open on failure.
+ * 107 bytes), -ENOENT / -ENOTSOCK / -ECONNREFUSED / -EACCES (the socket:
+ * nothing there, a file that is not a stream socket, nobody listening, no
+ * permission), -ECONNRESET (the back-end hung up during negotiation: it
+ * closed the connection, even mid-message), -EPROTO (the back-end broke
+ * the protocol, e.g. a malformed reply or no VERSION_1), -ETIMEDOUT (no
+ * reply within reply_timeout_ms: the back-end accepted the connection, or
+ * kept it in its listen backlog, but did not answer, e.g. because it
+ * serves another front-end or is stopped), -ENOMEM, or an error of
+ * ccdma_dev_create().  Nothing is left open on failure.
  */
 CCDMA_API int ccdma_vhost_connect(const struct ccdma_vhost_config *cfg,
 				  struct ccdma_vhost **out);
@@ -145,6 +149,10 @@ struct ccdma_vhost_info {
 	uint64_t regions_added, regions_removed;
 	/* memory-table messages: SET_MEM_TABLE, ADD_MEM_REG, REM_MEM_REG */
 	uint64_t table_sends;
+	/* The device's pool: its cap on shared bytes (after the memory-table
+	 * cap above) and its growth unit.  A single allocation is at most
+	 * CCDMA_POOL_MAX_ALLOC bytes and needs room within one region. */
+	uint64_t pool_max_bytes, pool_region_bytes;
 };
 /* Snapshot of the negotiation results and counters. */
 CCDMA_API void ccdma_vhost_get_info(struct ccdma_vhost *h,

@@ -118,6 +118,9 @@ struct ccdma_vblk_info {
 	uint64_t max_transfer;
 	uint64_t max_transfer_dwz;
 	unsigned num_queues;      /* queues in use */
+	/* Queues the device has (its num_queues with MQ, else 1): the
+	 * driver uses num_queues of them (ccdma_vblk_config.num_queues). */
+	unsigned device_queues;
 	unsigned queue_size;      /* ring size in use */
 	uint64_t features;        /* negotiated feature bits */
 	bool read_only, flush, discard, write_zeroes;

@@ -24,9 +24,10 @@
 /*
  * Connect a stream socket to the Unix socket at `path` (close-on-exec,
  * blocking; sends time out after `timeout_ms`, 0 = never).  Returns 0 and
- * *fd, or -ENOENT (no such file), -ECONNREFUSED (nobody listening, or not a
- * socket), -EACCES (no permission), -ETIMEDOUT (the listener's backlog
- * stayed full), -EINVAL (path too long or empty), another -errno.
+ * *fd, or -ENOENT (no such file), -ENOTSOCK (a file that is not a stream
+ * socket), -ECONNREFUSED (a socket nobody listens on), -EACCES (no
+ * permission), -ETIMEDOUT (the listener's backlog stayed full), -EINVAL
+ * (path too long or empty), another -errno.
  */
 int ccdma_os_unix_connect(const char *path, unsigned timeout_ms, int *fd);
 

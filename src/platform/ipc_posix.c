@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -31,6 +32,14 @@ static int poll_ms(uint64_t deadline_ns)
 		return 0;
 	left = (deadline_ns - now + 999999) / 1000000;
 	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* False when `path` exists and is not a socket. */
+static bool unix_path_is_socket(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) != 0 || S_ISSOCK(st.st_mode);
 }
 
 int ccdma_os_unix_connect(const char *path, unsigned timeout_ms, int *fd)
@@ -75,7 +84,12 @@ int ccdma_os_unix_connect(const char *path, unsigned timeout_ms, int *fd)
 			break;
 		case ENOTSOCK:
 		case EPROTOTYPE:
-			err = -ECONNREFUSED;
+			err = -ENOTSOCK;
+			break;
+		case ECONNREFUSED:
+			/* Linux says the same for a regular file. */
+			err = unix_path_is_socket(path) ? -ECONNREFUSED
+							: -ENOTSOCK;
 			break;
 		case EPERM:
 			err = -EACCES;

@@ -92,6 +92,7 @@ struct ccdma_vhost {
 	unsigned max_queues;
 	unsigned mem_slots;          /* as the back-end said; 0: none */
 	unsigned table_max;          /* regions the table may hold */
+	uint64_t pool_max, pool_region; /* the pool's config, as capped */
 	struct vh_queue *q;
 
 	struct vh_region table[VH_MAX_REGIONS];
@@ -894,6 +895,7 @@ int ccdma_vhost_connect(const struct ccdma_vhost_config *cfg,
 	if (rc) {
 		ccdma_err("vhost %s: cannot connect: %s (%d)", h->path,
 			  rc == -ENOENT ? "no such socket" :
+			  rc == -ENOTSOCK ? "not a socket" :
 			  rc == -ECONNREFUSED ? "nobody listening" :
 			  rc == -EACCES ? "permission denied" :
 			  rc == -ETIMEDOUT ? "timed out" : "error", rc);
@@ -920,6 +922,8 @@ int ccdma_vhost_connect(const struct ccdma_vhost_config *cfg,
 		       (h->mem_slots < VH_MAX_REGIONS ? h->mem_slots : VH_MAX_REGIONS) :
 		       CCDMA_VU_MAX_TABLE_REGIONS;
 	pool_config(h, cfg, &pc);
+	h->pool_max = pc.max_bytes;
+	h->pool_region = pc.region_size;
 	ccdma_dev_config_init(&dc);
 	dc.name = "vhost";
 	dc.pool_cfg = &pc;
@@ -951,10 +955,10 @@ int ccdma_vhost_connect(const struct ccdma_vhost_config *cfg,
 
 fail:
 	/* The first failure said why (one line); map it to the documented
-	 * connect errors. */
+	 * connect errors: a hang-up is not a protocol violation. */
 	if (rc == -ENODEV) {
 		rc = h->err;
-		if (rc != -ETIMEDOUT && rc != -ENOMEM)
+		if (rc != -ETIMEDOUT && rc != -ENOMEM && rc != -ECONNRESET)
 			rc = -EPROTO;
 	}
 	vhost_free(h);
@@ -1042,5 +1046,7 @@ void ccdma_vhost_get_info(struct ccdma_vhost *h, struct ccdma_vhost_info *info)
 	info->regions_added = h->regions_added;
 	info->regions_removed = h->regions_removed;
 	info->table_sends = h->table_sends;
+	info->pool_max_bytes = h->pool_max;
+	info->pool_region_bytes = h->pool_region;
 	ccdma_mutex_unlock(&h->lock);
 }

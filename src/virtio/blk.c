@@ -422,6 +422,7 @@ int ccdma_vblk_create(const struct ccdma_virtio_transport *t,
 			qsize = m;
 	}
 	b->info.num_queues = nq;
+	b->info.device_queues = nq_dev;
 	b->info.queue_size = qsize;
 	size_limits(b);
 

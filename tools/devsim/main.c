@@ -123,7 +123,7 @@ static void usage(FILE *f)
 "  --once               exit when the first connection that sent a message\n"
 "                       closes (default: serve until SIGTERM / SIGINT)\n"
 "  --quiet              no informational messages, no summary\n"
-"  --help               this text\n", f);
+"  -h, --help           this text\n", f);
 }
 
 static int bad_option(const char *opt, const char *arg, const char *want)
@@ -224,7 +224,7 @@ static int parse_options(struct ds_opts *o, int argc, char **argv)
 	o->size_max = 65536;
 	o->blk_size = 512;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
 		const char *a = optarg;
 
 		switch (c) {
@@ -279,16 +279,22 @@ static int parse_options(struct ds_opts *o, int argc, char **argv)
 		case O_NO_WRITE_ZEROES: o->no_write_zeroes = true; break;
 		case O_ONCE: o->once = true; break;
 		case O_QUIET: o->quiet = true; break;
+		case 'h':
 		case O_HELP:
 			usage(stdout);
 			return 1;
+		case ':':
+			fprintf(stderr, "ccdma-devsim: option '%s' needs a value\n",
+				argv[optind - 1]);
+			fputs("Try 'ccdma-devsim --help'.\n", stderr);
+			return 2;
 		default:
-			if (optopt)
-				fprintf(stderr, "ccdma-devsim: option '%s' needs "
-					"an argument\n", argv[optind - 1]);
-			else
+			if (!strncmp(argv[optind - 1], "--", 2))
 				fprintf(stderr, "ccdma-devsim: unknown option "
 					"'%s'\n", argv[optind - 1]);
+			else
+				fprintf(stderr, "ccdma-devsim: unknown option "
+					"'-%c'\n", optopt);
 			fputs("Try 'ccdma-devsim --help'.\n", stderr);
 			return 2;
 		}
@@ -360,8 +366,15 @@ static void conn_open(struct ds_dev *d, int lfd)
 			ds_err("accept: %s", strerror(errno));
 		return;
 	}
-	/* A peer that stalls in the middle of a message is cut off. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* A peer that stalls in the middle of a message is cut off; without
+	 * that bound one peer could hold the device for ever, so a
+	 * connection whose reads cannot be bounded is refused. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
+		ds_err("connection refused: cannot bound its reads (SO_RCVTIMEO: "
+		       "%s)", strerror(errno));
+		close(fd);
+		return;
+	}
 	memset(&d->conn, 0, sizeof(d->conn));
 	d->conn.fd = fd;
 	for (i = 0; i < DS_MAX_QUEUES; i++)
