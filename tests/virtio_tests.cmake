@@ -4,6 +4,8 @@ ccdma_add_test(virtio_blk_rw)
 ccdma_add_test(virtio_blk_ops)
 ccdma_add_test(virtio_blk_async LABEL concurrency)
 ccdma_add_test(virtio_blk_features LABEL concurrency)
-ccdma_add_test(virtio_blk_hostile LABEL concurrency)
+ccdma_add_test(virtio_blk_hostile LABEL concurrency CASES
+  id-range id-not-inflight double len-big bad-status idx-jump no-status len-short
+  disconnect destroy-inflight)
 ccdma_add_test(virtio_blk_config)
 ccdma_add_test(virtio_used_bounds)
