@@ -4,8 +4,9 @@
  *
  * With the checker on when the device is created, a map unloaded while
  * part of a PREREAD window was never POSTREAD is reported once
- * (CCDMA_DBG_MISSING_POSTREAD) with the unload's file:line, the PREREAD's
- * file:line, the first segment's DMA address and the pending bytes: no
+ * (CCDMA_DBG_MISSING_POSTREAD) with the unload's file:line, the load's
+ * (map_file), the PREREAD's (sync_file), the first segment's DMA address
+ * and the pending bytes, in a whole message: no
  * POSTREAD at all, a POSTREAD of the first or the last part only, a
  * POSTREAD with a hole (the whole window stays pending, as documented), a
  * second PREREAD after a complete cycle, PREREAD|PREWRITE, and memory that
@@ -26,6 +27,7 @@ static ccdma_bus_dma_tag_t t;
 static ccdma_bus_dmamap_t m;
 static unsigned char *buf, devdata[LEN];
 static const char *tf;
+static int lload; /* the line of the last load */
 
 #define PREREAD CCDMA_BUS_DMASYNC_PREREAD
 #define PREWRITE CCDMA_BUS_DMASYNC_PREWRITE
@@ -35,6 +37,7 @@ static const char *tf;
 /* Load buf (LEN bytes); the first segment's DMA address. */
 static ccdma_addr_t load(void)
 {
+	lload = __LINE__ + 1;
 	REQUIRE(ccdma_bus_dmamap_load(t, m, buf, LEN, NULL, CCDMA_BUS_DMA_NOWAIT) == 0);
 	return m->dm_segs[0].ds_addr;
 }
@@ -59,12 +62,18 @@ static void expect_report(int line, uint64_t before, int lun, int lpre,
 
 	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_MISSING_POSTREAD) - before, 1);
 	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_NKINDS) - before, 1);
-	CHK_REPORT(CCDMA_DBG_MISSING_POSTREAD, tf, lun, tf, lpre);
+	CHK_REPORT(CCDMA_DBG_MISSING_POSTREAD, tf, lun, tf, lload);
 	if (chk_last_report(CCDMA_DBG_MISSING_POSTREAD, &r)) {
 		CHECK_EQ(r.addr, addr);
 		CHECK_EQ(r.size, pending);
+		CHECK(chk_ends_with(r.sync_file, tf));
+		CHECK_EQ(r.sync_line, lpre);
+		snprintf(win, sizeof(win), "PREREAD at %s:%d)", tf, lpre);
+		CHECK(strstr(r.msg, win) != NULL);
 		snprintf(win, sizeof(win), "bytes %zu..%zu", lo, hi);
 		CHECK(strstr(r.msg, win) != NULL);
+		/* Whole, not cut in mid-word. */
+		CHECK(chk_ends_with(r.msg, "never reached the buffer"));
 		if (test_failures != b)
 			fprintf(stderr, "  (report: %s)\n", r.msg);
 	}
@@ -146,6 +155,7 @@ static void missing(void)
 	 * (it breaks wherever the memory is bounced), and is reported. */
 	n = ccdma_debug_count(CCDMA_DBG_NKINDS);
 	REQUIRE(ccdma_pool_alloc(ccdma_dev_pool(d), LEN, 0, &sh) == 0);
+	lload = __LINE__ + 1;
 	REQUIRE(ccdma_bus_dmamap_load(t, m, sh, LEN, NULL, CCDMA_BUS_DMA_NOWAIT) == 0);
 	CHECK_EQ(bdm_bounced_segs(m), 0);
 	a = m->dm_segs[0].ds_addr;

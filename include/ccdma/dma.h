@@ -539,8 +539,44 @@ CCDMA_API uint64_t ccdma_dev_faults(struct ccdma_dev *dev);
  * Enabled by CCDMA_DEBUG=1 (CCDMA_DEBUG=abort: abort on the first report)
  * or ccdma_debug_set(); applies to devices created while it is on.  Off,
  * it costs one predictable branch per call.  On, every mapping is tracked
- * in a hash by DMA address and each misuse below is reported with the
- * caller's file:line (and the map's), logged, counted and kept.
+ * in a hash by DMA address and each misuse below is logged, counted and
+ * kept as a struct ccdma_debug_report.  What each kind reports ("call":
+ * file:line of the library call that misbehaved; "map": where the mapping
+ * was made, for busdma where the map was loaded; addr and size: the
+ * mapping's DMA address and length unless said otherwise):
+ *
+ *   kind                 file:line     map_file:map_line   else
+ *   unmap-unknown        the unmap     NULL                addr, size: as
+ *                                                          the unmap named
+ *                                                          them (chunk list:
+ *                                                          addr 0)
+ *   double-unmap         the unmap     the map             size: as named
+ *   unmap-size, unmap-direction, unchecked-map-error
+ *                        the unmap     the map
+ *   sync-direction       the sync      the map
+ *   sync-outside         the sync      the map, or NULL    no mapping holds
+ *                                      when no mapping     the window: addr,
+ *                                      holds the window    size: the window
+ *   overlap              the new map   the live mapping it overlaps (addr,
+ *                                      size: that one's)
+ *   leak                 NULL          the map
+ *   cpu-access,          NULL (the     the map             fault_addr: the
+ *   unsynced-read        access is no                      byte touched;
+ *                        library call)                     fault_pc: the
+ *                                                          instruction
+ *   missing-postread     the unload    the load            sync_file:
+ *                                                          sync_line: the
+ *                                                          last PREREAD;
+ *                                                          addr: the first
+ *                                                          segment; size:
+ *                                                          the bytes never
+ *                                                          POSTREAD
+ *
+ * Fields a kind does not set are NULL or 0.  fault_pc is 0 on a platform
+ * whose signal frame the library cannot read (the Linux layer reads it on
+ * x86-64, i386, aarch64, ppc64, s390x and riscv64); msg then says "by an
+ * instruction unknown on this platform", and otherwise "by the instruction
+ * at 0x... (object+0x...)", the offset in the object for addr2line.
  */
 enum ccdma_debug_kind {
 	CCDMA_DBG_UNMAP_UNKNOWN = 0, /* unmap of an address never mapped */
@@ -570,15 +606,26 @@ enum {
 	CCDMA_DEBUG_PROTECT = 1u << 2,
 };
 
+/* Room for the longest report message, NUL included. */
+#define CCDMA_DEBUG_MSG_MAX 640
+
 struct ccdma_debug_report {
 	enum ccdma_debug_kind kind;
-	const char *file;       /* the misbehaving call (may be NULL) */
+	const char *file;       /* see the table above; NULL: none */
 	int line;
-	const char *map_file;   /* where the mapping was made (may be NULL) */
+	const char *map_file;
 	int map_line;
+	const char *sync_file;  /* missing-postread only */
+	int sync_line;
 	ccdma_addr_t addr;
 	uint64_t size;
-	char msg[192];          /* the logged line */
+	uintptr_t fault_addr;   /* cpu-access and unsynced-read only */
+	uintptr_t fault_pc;
+	/* The report as one line, always whole: "kind at FILE:LINE (mapped
+	 * at FILE:LINE, PREREAD at FILE:LINE): what happened" with the sites
+	 * the kind has ("loaded at" for a busdma map), file names without
+	 * directories (a name over 64 bytes keeps its last 61 after "..."). */
+	char msg[CCDMA_DEBUG_MSG_MAX];
 };
 
 /* Set the checker flags (CCDMA_DEBUG_*); 0 turns it off for devices

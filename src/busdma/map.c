@@ -698,9 +698,9 @@ static void report_pending_read(struct ccdma_dev *d, struct ccdma_bus_dmamap *m,
 		hi = m->_dm_rd[i][1] > hi ? m->_dm_rd[i][1] : hi;
 		bytes += m->_dm_rd[i][1] - m->_dm_rd[i][0];
 	}
-	ccdma_chk_report(CCDMA_DBG_MISSING_POSTREAD, file, line, "PREREAD at",
-			 m->_dm_rd_file, m->_dm_rd_line,
-			 m->dm_nsegs ? m->dm_segs[0].ds_addr : 0, bytes,
+	ccdma_chk_report(CCDMA_DBG_MISSING_POSTREAD, file, line, "loaded at",
+			 m->_dm_load_file, m->_dm_load_line, m->_dm_rd_file,
+			 m->_dm_rd_line, m->dm_nsegs ? m->dm_segs[0].ds_addr : 0, bytes,
 			 "dev %s: bus_dmamap_unload: bytes %zu..%zu (%zu of them) "
 			 "were synced PREREAD but never POSTREAD, so the device's "
 			 "data never reached the buffer", d->name, lo, hi, bytes);

@@ -172,7 +172,8 @@ int ccdma_bus_dmamap_sync_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
 		    (off >= m->dm_mapsize || len > m->dm_mapsize - off))
 			ccdma_chk_report(CCDMA_DBG_SYNC_OUTSIDE, file, line,
 					 "loaded at", m->_dm_load_file, m->_dm_load_line,
-					 m->dm_nsegs ? m->dm_segs[0].ds_addr : 0, len,
+					 NULL, 0, m->dm_nsegs ? m->dm_segs[0].ds_addr : 0,
+					 m->dm_mapsize,
 					 "dev %s: bus_dmamap_sync window %zu+%zu outside "
 					 "the %zu-byte transfer", t->dev->name, off, len,
 					 m->dm_mapsize);

@@ -60,15 +60,18 @@ struct prot_ent {
 	size_t len;
 	unsigned dir;
 	ccdma_addr_t dma;
+	size_t maplen;     /* the mapping's length */
 	const char *file;
 	int line;
 };
 
 struct fault_event {
 	uintptr_t addr;
+	uintptr_t pc;      /* the faulting instruction (0: unknown) */
 	int write;
 	unsigned dir;
 	ccdma_addr_t dma;
+	size_t len;
 	const char *file;
 	int line;
 	int ready;
@@ -164,110 +167,149 @@ bool ccdma_chk_enabled_for_new_device(void)
 
 /* ---- reports ---------------------------------------------------------- */
 
-static void keep_report(enum ccdma_debug_kind k, const char *file, int line,
-			const char *mfile, int mline, ccdma_addr_t addr,
-			uint64_t size, const char *msg)
-{
-	struct ccdma_debug_report *r = &chk.reports[chk.nreports % KEEP_REPORTS];
-	size_t i;
+/*
+ * The kept message, "kind[ at F:L][ (LABEL M:ML[, PREREAD at S:SL])]: body"
+ * with file names without their directories, is whole by construction:
+ * each part has a bound and CCDMA_DEBUG_MSG_MAX holds them all.  Bodies
+ * are formatted into BODY_MAX bytes; every format below stays under it
+ * with a 31-byte device name and 20-digit numbers (dma_chk_report_fields
+ * checks each kind).  A file name longer than NAME_KEPT bytes keeps its
+ * last bytes after "...".
+ */
+#define BODY_MAX 320
+#define NAME_KEPT 64
+#define KIND_MAX 19     /* "unchecked-map-error" */
+#define LINE_MAX 11     /* ":" and up to 10 digits (lines are positive) */
+#define LABEL_MAX 9     /* "mapped at", "loaded at" */
+_Static_assert(KIND_MAX +
+	       (4 + NAME_KEPT + LINE_MAX) +                 /* " at F:L" */
+	       (2 + LABEL_MAX + 1 + NAME_KEPT + LINE_MAX) + /* " (LABEL M:L" */
+	       (13 + NAME_KEPT + LINE_MAX) + 1 +            /* ", PREREAD at S:L)" */
+	       2 + (BODY_MAX - 1) + 1 <= CCDMA_DEBUG_MSG_MAX,
+	       "a kept report message always fits");
 
-	r->kind = k;
-	r->file = file;
-	r->line = line;
-	r->map_file = mfile;
-	r->map_line = mline;
-	r->addr = addr;
-	r->size = size;
-	for (i = 0; msg[i] && i < sizeof(r->msg) - 1; i++)
-		r->msg[i] = msg[i];
-	r->msg[i] = 0;
+static void keep_report(const struct ccdma_debug_report *r)
+{
+	chk.reports[chk.nreports % KEEP_REPORTS] = *r;
 	chk.nreports++;
 }
 
-/* The last component of a path. */
-static const char *base_name(const char *f)
+/* The last component of a path, at most NAME_KEPT bytes ("..." and the
+ * end of a longer one) when `brief`. */
+static const char *site_name(const char *f, bool brief, char buf[NAME_KEPT + 1])
 {
 	const char *b = f;
+	size_t n;
 
+	if (!brief)
+		return f;
 	for (; *f; f++)
 		if (*f == '/' || *f == '\\')
 			b = f + 1;
-	return b;
+	n = (size_t)(f - b);
+	if (n <= NAME_KEPT)
+		return b;
+	ccdma_snprintf(buf, NAME_KEPT + 1, "...%s", b + n - (NAME_KEPT - 3));
+	return buf;
 }
 
-/*
- * "kind at file:line (mapped at file:line): body" (another label than
- * "mapped at" for the second site where a layer above says so).  The call sites come
- * first so that they survive when the kept copy (192 bytes) is cut; the
- * kept copy names files without their directories, the logged line in
- * full.
- */
-static void compose(char *out, size_t n, enum ccdma_debug_kind k,
-		    const char *file, int line, const char *mlabel,
-		    const char *mfile, int mline, const char *body, bool brief)
+/* The report's line: its kind, its sites (briefly: base names) and body. */
+static void compose(char *out, size_t n, const struct ccdma_debug_report *r,
+		    const char *mlabel, const char *body, bool brief)
 {
-	char at[160] = "", mapped[160] = "";
+	char nb[3][NAME_KEPT + 1];
+	char at[4 + NAME_KEPT + LINE_MAX + 1] = "";
+	char mapped[2 + LABEL_MAX + 1 + NAME_KEPT + LINE_MAX + 1] = "";
+	char synced[13 + NAME_KEPT + LINE_MAX + 1] = "";
+	const char *f = r->file, *mf = r->map_file, *sf = r->sync_file;
 
-	if (file)
+	if (f)
 		ccdma_snprintf(at, sizeof(at), " at %s:%d",
-			       brief ? base_name(file) : file, line);
-	if (mfile)
-		ccdma_snprintf(mapped, sizeof(mapped), " (%s %s:%d)", mlabel,
-			       brief ? base_name(mfile) : mfile, mline);
-	ccdma_snprintf(out, n, "%s%s%s: %s", kind_names[k], at, mapped, body);
+			       site_name(f, brief, nb[0]), r->line);
+	if (mf)
+		ccdma_snprintf(mapped, sizeof(mapped), " (%s %s:%d", mlabel,
+			       site_name(mf, brief, nb[1]), r->map_line);
+	if (sf)
+		ccdma_snprintf(synced, sizeof(synced), "%sPREREAD at %s:%d",
+			       mf ? ", " : " (", site_name(sf, brief, nb[2]),
+			       r->sync_line);
+	ccdma_snprintf(out, n, "%s%s%s%s%s: %s", kind_names[r->kind], at, mapped,
+		       synced, mf || sf ? ")" : "", body);
 }
 
-/* Keep, count and log one report (under chk.lock, or from the drain). */
-static void emit_report(enum ccdma_debug_kind k, const char *file, int line,
-			const char *mlabel, const char *mfile, int mline, ccdma_addr_t addr,
-			uint64_t size, const char *body)
+/* Keep, count and log one report (under chk.lock, or from the drain);
+ * r->msg is filled here. */
+static void emit_report(struct ccdma_debug_report *r, const char *mlabel,
+			const char *body)
 {
-	char msg[400], kept[sizeof(chk.reports[0].msg)];
+	char line[1024];
 
-	compose(msg, sizeof(msg), k, file, line, mlabel, mfile, mline, body, false);
-	compose(kept, sizeof(kept), k, file, line, mlabel, mfile, mline, body, true);
-	keep_report(k, file, line, mfile, mline, addr, size, kept);
-	ccdma_err("dma-debug: %s", msg);
+	compose(line, sizeof(line), r, mlabel, body, false);
+	compose(r->msg, sizeof(r->msg), r, mlabel, body, true);
+	keep_report(r);
+	ccdma_err("dma-debug: %s", line);
 }
 
-static void vreport(enum ccdma_debug_kind k, const char *file, int line,
-		    const char *mlabel, const char *mfile, int mline, ccdma_addr_t addr,
-		    uint64_t size, const char *fmt, va_list ap)
+static void vreport(struct ccdma_debug_report *r, const char *mlabel,
+		    const char *fmt, va_list ap)
 {
-	char body[256];
+	char body[BODY_MAX];
 
 	ccdma_os_vsnprintf(body, sizeof(body), fmt, ap);
-	__atomic_add_fetch(&chk.counts[k], 1, __ATOMIC_RELAXED);
-	emit_report(k, file, line, mlabel, mfile, mline, addr, size, body);
+	__atomic_add_fetch(&chk.counts[r->kind], 1, __ATOMIC_RELAXED);
+	emit_report(r, mlabel, body);
 	if (__atomic_load_n(&chk.flags, __ATOMIC_RELAXED) & CCDMA_DEBUG_ABORT) {
 		ccdma_err("dma-debug: aborting on the first report (CCDMA_DEBUG=abort)");
 		ccdma_os_abort();
 	}
 }
 
-/* Under chk.lock.  `m` (may be NULL) is the mapping concerned. */
-__attribute__((format(printf, 5, 6)))
+/* Under chk.lock.  `m` (may be NULL) is the mapping concerned: its site,
+ * DMA address and length; without one, addr and size are what the call
+ * named. */
+__attribute__((format(printf, 7, 8)))
 static void report(enum ccdma_debug_kind k, const char *file, int line,
-		   const struct rec *m, const char *fmt, ...)
+		   const struct rec *m, ccdma_addr_t addr, uint64_t size,
+		   const char *fmt, ...)
 {
+	struct ccdma_debug_report r = {
+		.kind = k,
+		.file = file,
+		.line = line,
+		.map_file = m ? m->file : NULL,
+		.map_line = m ? m->line : 0,
+		.addr = m ? m->dma : addr,
+		.size = m ? m->len : size,
+	};
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(k, file, line, "mapped at", m ? m->file : NULL, m ? m->line : 0,
-		m ? m->dma : 0, m ? m->len : 0, fmt, ap);
+	vreport(&r, "mapped at", fmt, ap);
 	va_end(ap);
 }
 
 void ccdma_chk_report(enum ccdma_debug_kind k, const char *file, int line,
 		      const char *mlabel, const char *mfile, int mline,
-		      ccdma_addr_t addr, uint64_t size, const char *fmt, ...)
+		      const char *sfile, int sline, ccdma_addr_t addr,
+		      uint64_t size, const char *fmt, ...)
 {
+	struct ccdma_debug_report r = {
+		.kind = k,
+		.file = file,
+		.line = line,
+		.map_file = mfile,
+		.map_line = mline,
+		.sync_file = sfile,
+		.sync_line = sline,
+		.addr = addr,
+		.size = size,
+	};
 	va_list ap;
 
 	chk_init();
 	ccdma_mutex_lock(&chk.lock);
 	va_start(ap, fmt);
-	vreport(k, file, line, mlabel, mfile, mline, addr, size, fmt, ap);
+	vreport(&r, mlabel, fmt, ap);
 	va_end(ap);
 	ccdma_mutex_unlock(&chk.lock);
 }
@@ -279,22 +321,43 @@ static void drain_events(void)
 
 	while (chk.ev_tail != head) {
 		struct fault_event *e = &chk.ev[chk.ev_tail % EVENTS_MAX];
+		struct ccdma_debug_report r;
+		char body[BODY_MAX], code[CCDMA_OS_CODE_NAME_MAX];
+		char by[40 + CCDMA_OS_CODE_NAME_MAX];
 		enum ccdma_debug_kind k;
-		char body[192];
 
 		if (!__atomic_load_n(&e->ready, __ATOMIC_ACQUIRE))
 			break;
 		k = (e->dir != CCDMA_TO_DEVICE && e->write == 0) ?
 			CCDMA_DBG_UNSYNCED_READ : CCDMA_DBG_CPU_ACCESS;
+		if (e->pc) {
+			ccdma_os_describe_code((void *)e->pc, code, sizeof(code));
+			ccdma_snprintf(by, sizeof(by), "the instruction at %p%s%s%s",
+				       (void *)e->pc, code[0] ? " (" : "", code,
+				       code[0] ? ")" : "");
+		} else {
+			ccdma_snprintf(by, sizeof(by), "an instruction unknown on "
+				       "this platform");
+		}
 		ccdma_snprintf(body, sizeof(body),
-			      "CPU %s at %p while the device owns the %s buffer%s",
+			      "CPU %s of %p by %s while the device owns the %s "
+			      "buffer%s",
 			      e->write == 1 ? "write" : e->write == 0 ? "read" :
-			      "access", (void *)e->addr, ccdma_dir_name(e->dir),
+			      "access", (void *)e->addr, by,
+			      ccdma_dir_name(e->dir),
 			      k != CCDMA_DBG_UNSYNCED_READ ? "" :
 			      e->dir == CCDMA_FROM_DEVICE ?
 			      "; sync_for_cpu first: the bytes read are poison (0xa5)" :
 			      "; sync_for_cpu first: the bytes read are stale");
-		emit_report(k, NULL, 0, "mapped at", e->file, e->line, e->dma, 0, body);
+		ccdma_memset(&r, 0, sizeof(r));
+		r.kind = k;
+		r.map_file = e->file;
+		r.map_line = e->line;
+		r.addr = e->dma;
+		r.size = e->len;
+		r.fault_addr = e->addr;
+		r.fault_pc = e->pc;
+		emit_report(&r, "mapped at", body);
 		__atomic_store_n(&e->ready, 0, __ATOMIC_RELAXED);
 		chk.ev_tail++;
 	}
@@ -353,7 +416,7 @@ static bool ranges_overlap(uintptr_t a, size_t al, uintptr_t b, size_t bl)
 	return a < b + bl && b < a + al;
 }
 
-static bool on_fault(void *addr, int write)
+static bool on_fault(void *addr, int write, void *pc)
 {
 	uintptr_t a = (uintptr_t)addr;
 	unsigned i;
@@ -375,9 +438,11 @@ static bool on_fault(void *addr, int write)
 		slot = __atomic_fetch_add(&chk.ev_head, 1, __ATOMIC_ACQ_REL);
 		e = &chk.ev[slot % EVENTS_MAX];
 		e->addr = a;
+		e->pc = (uintptr_t)pc;
 		e->write = write;
 		e->dir = p->dir;
 		e->dma = p->dma;
+		e->len = p->maplen;
 		e->file = p->file;
 		e->line = p->line;
 		__atomic_store_n(&e->ready, 1, __ATOMIC_RELEASE);
@@ -455,6 +520,7 @@ static void protect(struct rec *m, size_t poison_off, size_t poison_len)
 	chk.prot[free_i].len = hi - lo;
 	chk.prot[free_i].dir = m->dir;
 	chk.prot[free_i].dma = m->dma;
+	chk.prot[free_i].maplen = m->len;
 	chk.prot[free_i].file = m->file;
 	chk.prot[free_i].line = m->line;
 	__atomic_store_n(&chk.prot[free_i].state, PROT_BUSY, __ATOMIC_RELEASE);
@@ -560,7 +626,7 @@ static void check_overlap(uintptr_t a, size_t len, unsigned dir,
 
 	for (m = chk.live; m; m = m->lnext) {
 		if (overlaps(m, a, len, dir)) {
-			report(CCDMA_DBG_OVERLAP, file, line, m,
+			report(CCDMA_DBG_OVERLAP, file, line, m, 0, 0,
 			       "mapping %p+%zu %s overlaps a live %s mapping of the "
 			       "same memory", (void *)a, len, ccdma_dir_name(dir),
 			       ccdma_dir_name(m->dir));
@@ -673,13 +739,14 @@ int ccdma_chk_unmap(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 		const struct grave *g = find_grave(d, k, dma, key);
 
 		if (g) {
-			struct rec gm = { .file = g->file, .line = g->line, .dma = g->dma };
+			struct rec gm = { .file = g->file, .line = g->line,
+					  .dma = g->dma, .len = len };
 
-			report(CCDMA_DBG_DOUBLE_UNMAP, file, line, &gm,
+			report(CCDMA_DBG_DOUBLE_UNMAP, file, line, &gm, 0, 0,
 			       "%s of %s: already unmapped", what,
 			       target(t, sizeof(t), k, dma, key));
 		} else {
-			report(CCDMA_DBG_UNMAP_UNKNOWN, file, line, NULL,
+			report(CCDMA_DBG_UNMAP_UNKNOWN, file, line, NULL, dma, len,
 			       "%s of %s (%zu bytes): no such mapping on device %s",
 			       what, target(t, sizeof(t), k, dma, key), len,
 			       d->name);
@@ -689,15 +756,15 @@ int ccdma_chk_unmap(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 	}
 	target(t, sizeof(t), k, m->dma, key);
 	if (m->len != len)
-		report(CCDMA_DBG_UNMAP_SIZE, file, line, m,
+		report(CCDMA_DBG_UNMAP_SIZE, file, line, m, 0, 0,
 		       "%s of %s with size %zu; it was mapped with %zu", what, t,
 		       len, m->len);
 	if (m->dir != dir)
-		report(CCDMA_DBG_UNMAP_DIR, file, line, m,
+		report(CCDMA_DBG_UNMAP_DIR, file, line, m, 0, 0,
 		       "%s of %s with direction %s; it was mapped %s", what, t,
 		       ccdma_dir_name(dir), ccdma_dir_name(m->dir));
 	if (!m->checked)
-		report(CCDMA_DBG_UNCHECKED, file, line, m,
+		report(CCDMA_DBG_UNCHECKED, file, line, m, 0, 0,
 		       "%s of %s: the result of the map was never checked "
 		       "with ccdma_mapping_error()", what, t);
 	rec_remove(m);
@@ -738,7 +805,7 @@ int ccdma_chk_sync(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 	drain_events();
 	m = find_window(d, k, dma, key, &off, len);
 	if (!m) {
-		report(CCDMA_DBG_SYNC_OUTSIDE, file, line, NULL,
+		report(CCDMA_DBG_SYNC_OUTSIDE, file, line, NULL, dma + off, len,
 		       "%s of %s+%zu (%zu bytes): no mapping of device %s holds "
 		       "it", what, target(t, sizeof(t), k, dma, key), off, len,
 		       d->name);
@@ -747,14 +814,14 @@ int ccdma_chk_sync(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 	}
 	target(t, sizeof(t), k, m->dma, key);
 	if (off > m->len || len > m->len - off) {
-		report(CCDMA_DBG_SYNC_OUTSIDE, file, line, m,
+		report(CCDMA_DBG_SYNC_OUTSIDE, file, line, m, 0, 0,
 		       "%s of %zu bytes at offset %zu of %s: outside the %zu "
 		       "mapped bytes", what, len, off, t, m->len);
 		ccdma_mutex_unlock(&chk.lock);
 		return -EINVAL;
 	}
 	if (m->dir != dir && m->dir != CCDMA_BIDIRECTIONAL)
-		report(CCDMA_DBG_SYNC_DIR, file, line, m,
+		report(CCDMA_DBG_SYNC_DIR, file, line, m, 0, 0,
 		       "%s of %s with direction %s; it was mapped %s", what, t,
 		       ccdma_dir_name(dir), ccdma_dir_name(m->dir));
 	/* The library is about to copy between the buffer and the bounce:
@@ -789,7 +856,7 @@ unsigned ccdma_chk_dev_destroy(struct ccdma_dev *d)
 		if (m->dev != d)
 			continue;
 		n++;
-		report(CCDMA_DBG_LEAK, NULL, 0, m,
+		report(CCDMA_DBG_LEAK, NULL, 0, m, 0, 0,
 		       "device %s destroyed with a live %s of %zu bytes at %#llx",
 		       d->name, m->kind == CHK_COHERENT ? "coherent allocation" :
 		       m->kind == CHK_LIST ? "chunk-list mapping" : "mapping",

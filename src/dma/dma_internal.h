@@ -262,12 +262,15 @@ __attribute__((cold)) int ccdma_chk_sync(struct ccdma_dev *d, enum chk_kind k, c
 __attribute__((cold)) void ccdma_chk_handover(struct ccdma_dev *d, enum chk_kind k, ccdma_addr_t dma,
 			const void *key, size_t off, size_t len);
 /* A report from a layer above (busdma), with its own call sites: the
- * misbehaving call at file:line, and a second site labelled `mlabel`
- * ("PREREAD at", "loaded at"). */
-__attribute__((cold, format(printf, 9, 10)))
+ * misbehaving call at file:line, the mapping's at mfile:mline (labelled
+ * `mlabel`: "loaded at"), and for a missing POSTREAD the PREREAD at
+ * sfile:sline (NULL: none).  addr and size as struct ccdma_debug_report
+ * says for the kind. */
+__attribute__((cold, format(printf, 11, 12)))
 void ccdma_chk_report(enum ccdma_debug_kind k, const char *file, int line,
 		      const char *mlabel, const char *mfile, int mline,
-		      ccdma_addr_t addr, uint64_t size, const char *fmt, ...);
+		      const char *sfile, int sline, ccdma_addr_t addr,
+		      uint64_t size, const char *fmt, ...);
 /* Report and reclaim every mapping still live; returns how many. */
 unsigned ccdma_chk_dev_destroy(struct ccdma_dev *d);
 

@@ -3,8 +3,10 @@
  * Placement of reservations below an address limit, page protection and
  * the fault hook used by the ownership checker (Linux).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -75,10 +77,36 @@ static int fault_is_write(void *uc)
 #endif
 }
 
+/* The faulting instruction from the signal frame; NULL on an architecture
+ * this file does not know. */
+static void *fault_pc(void *uc)
+{
+	const ucontext_t *u = uc;
+
+#if defined(__x86_64__)
+	return (void *)u->uc_mcontext.gregs[REG_RIP];
+#elif defined(__i386__)
+	return (void *)u->uc_mcontext.gregs[REG_EIP];
+#elif defined(__aarch64__)
+	return (void *)u->uc_mcontext.pc;
+#elif defined(__powerpc64__)
+	return (void *)u->uc_mcontext.gp_regs[32]; /* PT_NIP */
+#elif defined(__s390x__)
+	/* The kernel rewinds the PSW of a (suppressing) protection
+	 * exception to the instruction itself. */
+	return (void *)u->uc_mcontext.psw.addr;
+#elif defined(__riscv) && __riscv_xlen == 64
+	return (void *)u->uc_mcontext.__gregs[REG_PC];
+#else
+	(void)u;
+	return NULL;
+#endif
+}
+
 static void segv_handler(int sig, siginfo_t *si, void *uc)
 {
 	if (fault_fn && si->si_code == SEGV_ACCERR &&
-	    fault_fn(si->si_addr, fault_is_write(uc)))
+	    fault_fn(si->si_addr, fault_is_write(uc), fault_pc(uc)))
 		return;
 	/* Not ours: hand it to whatever was there before. */
 	if ((old_segv.sa_flags & SA_SIGINFO) && old_segv.sa_sigaction) {
@@ -113,6 +141,29 @@ int ccdma_os_fault_handler_install(ccdma_fault_fn fn)
 	}
 	ccdma_os_global_unlock();
 	return rc;
+}
+
+void ccdma_os_describe_code(const void *pc, char *buf, size_t len)
+{
+	const char *name, *p;
+	Dl_info di;
+
+	if (!len)
+		return;
+	buf[0] = 0;
+	if (!pc || !dladdr(pc, &di) || !di.dli_fname || !di.dli_fbase)
+		return;
+	name = di.dli_fname;
+	for (p = name; *p; p++)
+		if (*p == '/')
+			name = p + 1;
+	if (!*name)
+		name = "?";
+	/* Keep the offset whole: cut a long name from its start. */
+	if (strlen(name) > 48)
+		name += strlen(name) - 48;
+	snprintf(buf, len, "%s+%#lx", name,
+		 (unsigned long)((uintptr_t)pc - (uintptr_t)di.dli_fbase));
 }
 
 void ccdma_os_write_err_raw(const char *s, size_t len)

@@ -68,14 +68,24 @@ enum { CCDMA_PROT_NONE = 0, CCDMA_PROT_READ = 1, CCDMA_PROT_RW = 3 };
 int ccdma_os_protect(void *addr, size_t len, int prot);
 /*
  * Install (once) a handler for memory-protection faults.  `fn` gets the
- * faulting address and whether the access was a write (1), a read (0) or
- * unknown (-1) on this architecture; it runs in signal context and must be
- * async-signal-safe.  It returns true when it made the access possible
- * (the access is retried); otherwise the fault goes to the disposition
- * that was there before.  Returns 0 or -errno.
+ * faulting address, whether the access was a write (1), a read (0) or
+ * unknown (-1) on this architecture, and the address of the faulting
+ * instruction (NULL where the platform cannot tell); it runs in signal
+ * context and must be async-signal-safe.  It returns true when it made
+ * the access possible (the access is retried); otherwise the fault goes
+ * to the disposition that was there before.  Returns 0 or -errno.
  */
-typedef bool (*ccdma_fault_fn)(void *addr, int write);
+typedef bool (*ccdma_fault_fn)(void *addr, int write, void *pc);
 int ccdma_os_fault_handler_install(ccdma_fault_fn fn);
+/*
+ * Name the code at `pc` for a report (not in signal context): the file
+ * name of the object that holds it, without directories, and the offset
+ * from where that object was loaded, "object+0x1a2b" (what addr2line
+ * takes for a position-independent object), always NUL-terminated in
+ * `len` bytes; "" when it cannot tell.
+ */
+#define CCDMA_OS_CODE_NAME_MAX 80
+void ccdma_os_describe_code(const void *pc, char *buf, size_t len);
 /* Write a line to the error stream from signal context. */
 void ccdma_os_write_err_raw(const char *s, size_t len);
 /* End the process at once (checker abort mode). */
