@@ -21,7 +21,9 @@
  *            CCDMA_POOL_MAX_ALLOC, alignment not a power of two, mask not
  *            2^n-1, an address that is not a live allocation of this pool)
  *   -ENOMEM  no memory now (NOWAIT), or none within the WAIT bound, or the
- *            pool is at its cap
+ *            pool is at its cap; for a small request also when the calling
+ *            thread cannot have a slot cache (no private memory for it, or
+ *            its exit cannot be hooked to give the cache back: logged)
  *   -ENOSPC  too many pools alive at once (CCDMA_POOL_MAX_POOLS)
  */
 #ifndef CCDMA_POOL_H
