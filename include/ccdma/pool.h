@@ -113,12 +113,13 @@ CCDMA_API void ccdma_pool_config_init(struct ccdma_pool_config *cfg);
  * Returns 0 and *out, or (each logged)
  *   -EINVAL  bad config (the message says which field), or the platform's
  *            condition variables cannot wait on the monotonic clock
- *   -ENOMEM  no private memory for metadata, no address space to reserve
+ *   -ENOMEM  no private memory for metadata or a lock, no address space
+ *            to reserve
  *   -ENOSPC  too many pools alive (CCDMA_POOL_MAX_POOLS)
  *   -ERANGE  cannot be placed below addr_limit
  *   -EAGAIN  no thread-specific key left for the thread-exit hook (which
- *            gives an exiting thread's cached slots back), or no thread
- *            for the grower
+ *            gives an exiting thread's cached slots back), no resources
+ *            for a lock, or no thread for the grower
  *   another -errno of the platform when the floor's shared memory cannot
  *            be made (the Linux layer: memfd_create, ftruncate, mmap, e.g.
  *            -EMFILE or -ENOMEM).
