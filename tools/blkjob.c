@@ -582,10 +582,10 @@ static void check_block(struct job *j, struct slot *s)
 		if (!j->r->verify_errors)
 			j->r->first_bad_offset = off + i;
 		if (j->r->verify_errors < 5)
-			fprintf(stderr, "verify: byte at offset %llu is %#04x, "
-					"expected %#04x (block %llu, generation %u)\n",
-				(unsigned long long)(off + i), got[i], want[i],
-				(unsigned long long)s->block, j->gen[s->block]);
+			say("verify: byte at offset %llu is %#04x, expected "
+			    "%#04x (block %llu, generation %u)",
+			    (unsigned long long)(off + i), got[i], want[i],
+			    (unsigned long long)s->block, j->gen[s->block]);
 		break;
 	}
 	j->r->verify_errors++;
