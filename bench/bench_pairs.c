@@ -72,7 +72,8 @@ int bench_pairs_main(int argc, char **argv)
 	uint64_t t0, dt;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
+	/* Options come in pairs: a name, then its value. */
+	for (int i = 1; i < argc; i += 2) {
 		unsigned long *v = NULL;
 
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -89,7 +90,6 @@ int bench_pairs_main(int argc, char **argv)
 			pairs_usage(stderr);
 			return 2;
 		}
-		i++;
 	}
 	ccdma_share_cost_set_ns(0);
 	ccdma_pool_config_init(&cfg);
