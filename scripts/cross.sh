@@ -14,6 +14,8 @@
 #                   (default: "aarch64 ppc64le"; qemu-s390x and
 #                   qemu-riscv64 ignore the page size option)
 #   JOBS            parallel build and test jobs (default: nproc)
+#   CCACHE          1: compile through ccache; 0: never; default: when
+#                   installed (scripts/ensure-tools.sh)
 # Warnings are errors when CI is set (as in CI) or WERROR=1.  As root on
 # Debian, missing cross compilers and qemu-user are installed.
 set -euo pipefail
@@ -28,6 +30,7 @@ jobs=${JOBS:-$(nproc)}
 werror=OFF
 if [ -n "${CI:-}" ] || [ "${WERROR:-0}" = 1 ]; then werror=ON; fi
 cross_ensure_tools 1 "${targets[@]}"
+launcher=$(ccache_launcher)
 
 summary=()
 status=0
@@ -36,7 +39,8 @@ for t in "${targets[@]}"; do
   start=$(date +%s)
   echo "== $t: build ($build)"
   cmake -S . -B "$build" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchains/$t.cmake" \
-        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCCDMA_WERROR=$werror >/dev/null
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCCDMA_WERROR=$werror \
+        -DCMAKE_C_COMPILER_LAUNCHER="$launcher" >/dev/null
   if ! cmake --build "$build" -j"$jobs" >"$build/build.log" 2>&1; then
     grep -E 'error|warning' "$build/build.log" | head -50 || tail -50 "$build/build.log"
     echo "== $t: build failed (log: $build/build.log)"

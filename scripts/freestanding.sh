@@ -22,6 +22,7 @@ for t in "${targets[@]}"; do
   [ "$t" = x86_64 ] || cross+=("$t")
 done
 [ ${#cross[@]} -eq 0 ] || cross_ensure_tools 0 "${cross[@]}"
+launcher=$(ccache_launcher)
 
 # Names the embedder supplies (os.h), and the compiler runtime: the GOT of
 # position-independent code, TLS for -fPIC, aarch64's out-of-line atomics.
@@ -40,7 +41,8 @@ for t in "${targets[@]}"; do
   fi
   echo "== freestanding core: $t ($build)"
   cmake -S . -B "$build" "${args[@]}" -DCCDMA_FREESTANDING_CHECK=ON -DCCDMA_WERROR=ON \
-        -DCCDMA_BUILD_TESTS=OFF -DCCDMA_BUILD_BENCH=OFF -DCCDMA_BUILD_TOOLS=OFF >/dev/null
+        -DCCDMA_BUILD_TESTS=OFF -DCCDMA_BUILD_BENCH=OFF -DCCDMA_BUILD_TOOLS=OFF \
+        -DCMAKE_C_COMPILER_LAUNCHER="$launcher" >/dev/null
   if ! cmake --build "$build" --target ccdma_freestanding -j"${JOBS:-$(nproc)}" \
        >"$build/build.log" 2>&1; then
     grep -E 'error|warning' "$build/build.log" | head -40 || tail -40 "$build/build.log"
