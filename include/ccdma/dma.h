@@ -572,7 +572,8 @@ CCDMA_API uint64_t ccdma_dev_faults(struct ccdma_dev *dev);
  *                                                          the bytes never
  *                                                          POSTREAD
  *
- * Fields a kind does not set are NULL or 0.  fault_pc is 0 on a platform
+ * Fields a kind does not set are NULL or 0.  fault_addr is what the fault
+ * reports: on s390x the hardware gives only the 4 KiB frame of the byte.  fault_pc is 0 on a platform
  * whose signal frame the library cannot read (the Linux layer reads it on
  * x86-64, i386, aarch64, ppc64, s390x and riscv64); msg then says "by an
  * instruction unknown on this platform", and otherwise "by the instruction
