@@ -821,8 +821,16 @@ static void pool_config(struct ccdma_vhost *h, const struct ccdma_vhost_config *
 				   pc->region_size);
 		pc->max_bytes = cap;
 	}
-	if (pc->initial_bytes > pc->max_bytes)
+	if (pc->initial_bytes > pc->max_bytes || !h->mem_slots) {
+		/* Without memory slots every change of the table is a
+		 * SET_MEM_TABLE, which makes the back-end unmap and map every
+		 * region again: requests it has in flight lose their memory
+		 * (qemu-storage-daemon 7.2 crashed on a table change during a
+		 * 24 MiB request).  So such a pool is made whole at connect,
+		 * and its floor keeps it whole: the table is sent before the
+		 * first request and never changes under I/O. */
 		pc->initial_bytes = pc->max_bytes;
+	}
 	if (pc->high_watermark > pc->max_bytes)
 		pc->high_watermark = pc->max_bytes;
 	if (pc->low_watermark > pc->high_watermark)
