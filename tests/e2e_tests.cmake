@@ -6,6 +6,8 @@ ccdma_add_backend_test(e2e_qsd_null)
 ccdma_add_backend_test(e2e_devsim)
 ccdma_add_backend_test(e2e_private_never_shared)
 ccdma_add_backend_test(e2e_blk_tool)
+# A device process never outlives the program that started it.
+ccdma_add_backend_test(e2e_devsim_orphan)
 # Requests larger than the bounce pool holds at once (issue 12, D1).
 ccdma_add_backend_test(e2e_blk_large)
 # ccdma-blk as a user runs it (issue 12, D1-D5), and the device program

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -229,8 +230,10 @@ int blkjob_spawn_wait(pid_t *pid, const char *sock, char *const argv[])
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	int i, status;
+	pid_t parent;
 
 	fflush(NULL);
+	parent = getpid();
 	*pid = fork();
 	if (*pid < 0) {
 		say("fork: %s", strerror(errno));
@@ -238,6 +241,11 @@ int blkjob_spawn_wait(pid_t *pid, const char *sock, char *const argv[])
 		return -1;
 	}
 	if (*pid == 0) {
+		/* The device process goes when its starter does, however that
+		 * ends (a failed test's exit, a crash): a device left behind
+		 * would keep its socket and whoever waits on its output. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(127);
 		execvp(argv[0], argv);
 		say("cannot run %s: %s", argv[0], strerror(errno));
 		_exit(127);
