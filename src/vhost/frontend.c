@@ -891,7 +891,13 @@ int ccdma_vhost_connect(const struct ccdma_vhost_config *cfg,
 		return -EINVAL;
 	}
 	ccdma_memcpy(h->path, cfg->socket_path, plen + 1);
-	ccdma_mutex_init(&h->lock);
+	if (ccdma_mutex_init(&h->lock)) {
+		/* glibc never fails it; another platform layer may lack
+		 * memory for it. */
+		ccdma_err("vhost %s: cannot make the connection's lock", h->path);
+		ccdma_os_free(h);
+		return -ENOMEM;
+	}
 	h->sock = -1;
 	h->flags = cfg->flags;
 	h->timeout_ms = cfg->reply_timeout_ms ? cfg->reply_timeout_ms :
