@@ -12,9 +12,13 @@
  */
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+
+#include <ccdma/virtio_blk.h>
 
 #include "vhost_util.h" /* and backend_util.h */
 
@@ -41,6 +45,8 @@ enum scen {
 	S_CONFIG_REFUSE,  /* GET_CONFIG reply of size 0 (libvhost-user: error) */
 	S_HANGUP,         /* closes once queue 0 is enabled */
 	S_NO_PF,          /* no protocol-features bit: the oldest back-end */
+	S_CONFIG_FD,      /* a descriptor rides on the GET_CONFIG reply */
+	S_BLK,            /* a virtio-blk config; requests never complete */
 };
 
 #define MAX_LOG 256
@@ -59,6 +65,7 @@ struct fake {
 	unsigned nregions;
 	int kick_fd, call_fd;
 	unsigned kicks;
+	int spare_fd;     /* S_CONFIG_FD: made before the fd table fills */
 };
 
 #define OFFERED_PF                                                           \
@@ -285,7 +292,15 @@ static int handle(struct fake *f, struct ccdma_vu_hdr *h, uint8_t *p, int *fds,
 			c.offset += 4;
 		if (f->s == S_CONFIG_REFUSE)
 			size = 0;
-		return reply(f, h->request, rf, &c, size, -1);
+		if (f->s == S_BLK) {
+			/* 1 MiB; nothing else offered needs config. */
+			uint64_t cap = 2048;
+
+			memset(c.payload, 0, sizeof(c.payload));
+			memcpy(c.payload, &cap, 8); /* little-endian hosts */
+		}
+		return reply(f, h->request, rf, &c, size,
+			     f->s == S_CONFIG_FD ? f->spare_fd : -1);
 	}
 	case CCDMA_VU_SET_VRING_KICK:
 		if (nfds == 1 && f->kick_fd < 0) {
@@ -378,6 +393,7 @@ static void fake_start(struct fake *f, const char *dir, enum scen s)
 	memset(f, 0, sizeof(*f));
 	f->s = s;
 	f->conn = f->kick_fd = f->call_fd = -1;
+	f->spare_fd = s == S_CONFIG_FD ? eventfd(0, EFD_CLOEXEC) : -1;
 	snprintf(f->path, sizeof(f->path), "%s/fake.sock", dir);
 	unlink(f->path);
 	f->lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -393,6 +409,8 @@ static void fake_start(struct fake *f, const char *dir, enum scen s)
 static void fake_stop(struct fake *f)
 {
 	pthread_join(f->th, NULL);
+	if (f->spare_fd >= 0)
+		close(f->spare_fd);
 	close(f->lsock);
 	unlink(f->path);
 }
@@ -662,6 +680,245 @@ static void hangup_scenario(const char *dir)
 	CHECK_EQ(fd_count(), fds0);
 }
 
+/* Highest descriptor number open now. */
+static int max_fd(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int m = -1;
+
+	REQUIRE(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && atoi(e->d_name) > m)
+			m = atoi(e->d_name);
+	closedir(d);
+	return m;
+}
+
+/* Log lines go to `logged` while `on`. */
+static void capture_log(bool on)
+{
+	if (on) {
+		logged[0] = 0;
+		ccdma_log_set_handler(keep_log, NULL);
+	} else if (!getenv("CCDMA_TEST_VERBOSE")) {
+		ccdma_log_set_handler(quiet_log, NULL);
+	} else {
+		ccdma_log_set_handler(NULL, NULL);
+	}
+}
+
+/*
+ * The back-end attaches a descriptor to a reply while this process has no
+ * free descriptor slot: the kernel drops it (MSG_CTRUNC).  The front-end
+ * must break the device saying so, and close nothing it did not receive
+ * (it used to close fds[0] of an uninitialised array: stdin in practice).
+ */
+static void fd_table_full_scenario(const char *dir)
+{
+	const struct ccdma_virtio_transport *t;
+	struct rlimit old, lim;
+	struct ccdma_vhost *h;
+	struct fake f;
+	uint8_t buf[8];
+	int fill[512], nfill = 0, fds0, rc, i, stdin_was = -1;
+
+	if (fcntl(0, F_GETFD) < 0) {
+		stdin_was = open("/dev/null", O_RDONLY); /* becomes fd 0 */
+		REQUIRE(stdin_was == 0);
+	}
+	fds0 = fd_count();
+	fake_start(&f, dir, S_CONFIG_FD);
+	REQUIRE(f.spare_fd >= 0);
+	h = fake_connect(&f, &rc, 2000);
+	REQUIRE(rc == 0 && h);
+	t = ccdma_vhost_transport(h);
+
+	/* Fill every slot below a lowered limit. */
+	REQUIRE(getrlimit(RLIMIT_NOFILE, &old) == 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)max_fd() + 1 + 32;
+	REQUIRE(lim.rlim_cur <= old.rlim_cur);
+	REQUIRE(setrlimit(RLIMIT_NOFILE, &lim) == 0);
+	while (nfill < 512) {
+		int d = dup(0);
+
+		if (d < 0)
+			break;
+		fill[nfill++] = d;
+	}
+	REQUIRE(nfill < 512 && errno == EMFILE);
+
+	capture_log(true);
+	rc = t->ops->get_config(t->ctx, 0, buf, 8);
+	capture_log(false);
+	/* Every descriptor is still open: none was closed by mistake. */
+	CHECK(fcntl(0, F_GETFD) >= 0);
+	for (i = 0; i < nfill; i++)
+		CHECK(fcntl(fill[i], F_GETFD) >= 0);
+	for (i = 0; i < nfill; i++)
+		close(fill[i]);
+	REQUIRE(setrlimit(RLIMIT_NOFILE, &old) == 0);
+
+	CHECK_EQ(rc, -ENODEV);
+	CHECK(ccdma_vhost_broken(h));
+	if (!strstr(logged, "could not receive"))
+		fprintf(stderr, "fd table full: log was:\n%s", logged);
+	CHECK(strstr(logged, "header of the reply to GET_CONFIG carried file "
+		     "descriptor(s) this process could not receive") != NULL);
+	CHECK(strstr(logged, "device broken") != NULL);
+	ccdma_vhost_close(h);
+	fake_stop(&f);
+	CHECK_EQ(fd_count(), fds0);
+	if (stdin_was == 0)
+		close(0);
+}
+
+static struct ccdma_vblk *blk_create(struct fake *f, struct ccdma_vhost **h,
+				     uint32_t sync_timeout_ms, int *rc)
+{
+	struct ccdma_vblk_config bc;
+	struct ccdma_vblk *b = NULL;
+
+	*h = fake_connect(f, rc, 2000);
+	REQUIRE(*rc == 0 && *h);
+	ccdma_vblk_config_init(&bc);
+	bc.sync_timeout_ms = sync_timeout_ms;
+	*rc = ccdma_vblk_create(ccdma_vhost_transport(*h), &bc, &b);
+	return b;
+}
+
+static uint64_t in_use(struct ccdma_vhost *h)
+{
+	struct ccdma_pool_stats st;
+
+	REQUIRE(ccdma_pool_get_stats(ccdma_dev_pool(ccdma_vhost_dev(h)), &st) == 0);
+	return st.in_use_bytes;
+}
+
+/* An empty GET_CONFIG reply (the back-end refuses) is an unusable config
+ * for ccdma_vblk_create: -ENOTSUP, as documented (it returned -EIO). */
+static void create_config_refused(const char *dir)
+{
+	struct ccdma_vhost *h;
+	struct ccdma_vblk *b;
+	struct fake f;
+	int fds0 = fd_count(), rc;
+
+	fake_start(&f, dir, S_CONFIG_REFUSE);
+	b = blk_create(&f, &h, 0, &rc);
+	CHECK_EQ(rc, -ENOTSUP);
+	CHECK(b == NULL);
+	ccdma_vblk_destroy(b);
+	ccdma_vhost_close(h);
+	fake_stop(&f);
+	CHECK_EQ(fd_count(), fds0);
+}
+
+static void on_alarm(int sig)
+{
+	static const char m[] = "vhost_errors: a synchronous helper never "
+				"returned\n";
+
+	(void)sig;
+	if (write(2, m, sizeof(m) - 1) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+/*
+ * A device that stays connected (it answers every message and signals
+ * every kick) but never completes a request: a synchronous read gives up
+ * after sync_timeout_ms with -ETIMEDOUT, the device is broken, the bounce
+ * memory is back in the pool, later calls fail at once.  (It used to wait
+ * for ever.)
+ */
+static void sync_stall_scenario(const char *dir)
+{
+	struct ccdma_vhost *h;
+	struct ccdma_vblk *b;
+	struct fake f;
+	uint8_t buf[4096];
+	uint64_t before, t0;
+	int fds0 = fd_count(), rc;
+
+	fake_start(&f, dir, S_BLK);
+	b = blk_create(&f, &h, 200, &rc);
+	REQUIRE(rc == 0 && b);
+	before = in_use(h);
+	signal(SIGALRM, on_alarm);
+	alarm(120);
+	capture_log(true);
+	t0 = test_now_ns();
+	rc = ccdma_vblk_read(b, 0, buf, sizeof(buf));
+	capture_log(false);
+	alarm(0);
+	CHECK_EQ(rc, -ETIMEDOUT);
+	CHECK(test_now_ns() - t0 >= 200000000ull);
+	CHECK(strstr(logged, "the device completed nothing in 200 ms") != NULL);
+	CHECK(strstr(logged, "device stalled: device marked broken") != NULL);
+	CHECK(ccdma_vblk_broken(b));
+	CHECK(ccdma_vhost_broken(h));
+	CHECK_EQ(ccdma_vblk_inflight(b, 0), 0);
+	CHECK_EQ(in_use(h), before);
+	CHECK_EQ(ccdma_vblk_read(b, 0, buf, sizeof(buf)), -ENODEV);
+	CHECK_EQ(ccdma_vblk_flush(b), -ENODEV);
+	ccdma_vblk_destroy(b);
+	ccdma_vhost_close(h);
+	fake_stop(&f);
+	CHECK_EQ(fd_count(), fds0);
+}
+
+static void count_done(struct ccdma_vblk_req *r)
+{
+	(*(unsigned *)r->user)++;
+}
+
+/*
+ * ccdma_vblk_destroy with a request in flight stops the ring first
+ * (GET_VRING_BASE on queue 0) and leaves the device unbroken; the request
+ * completes with -ENODEV.  (Without queue_stop the device was broken and
+ * the ring scrubbed while the back-end could still read it.)
+ */
+static void destroy_stops_ring(const char *dir)
+{
+	struct ccdma_vblk_req r;
+	struct ccdma_vhost *h;
+	struct ccdma_vblk *b;
+	struct fake f;
+	uint8_t buf[4096];
+	unsigned done = 0, k, n = 0, at = 0;
+	int fds0 = fd_count(), rc;
+
+	fake_start(&f, dir, S_BLK);
+	b = blk_create(&f, &h, 0, &rc);
+	REQUIRE(rc == 0 && b);
+	memset(&r, 0, sizeof(r));
+	r.op = CCDMA_VBLK_READ;
+	r.buf = buf;
+	r.len = sizeof(buf);
+	r.done = count_done;
+	r.user = &done;
+	CHECK_EQ(ccdma_vblk_submit(b, 0, &r), 0);
+	CHECK_EQ(ccdma_vblk_inflight(b, 0), 1);
+	ccdma_vblk_destroy(b);
+	CHECK_EQ(done, 1);
+	CHECK_EQ(r.status, -ENODEV);
+	CHECK(!ccdma_vhost_broken(h));
+	ccdma_vhost_close(h);
+	fake_stop(&f);
+	CHECK_EQ(fd_count(), fds0);
+	/* Stopped once (close does not stop it again), after the kick. */
+	for (k = 0; k < f.n; k++)
+		if (f.req[k] == CCDMA_VU_GET_VRING_BASE) {
+			n++;
+			at = k;
+		}
+	CHECK_EQ(n, 1);
+	CHECK_EQ(f.kicks, 1);
+	CHECK(at > find(&f, CCDMA_VU_SET_VRING_KICK, 0));
+}
+
 int main(void)
 {
 	struct ccdma_vhost_config cfg;
@@ -766,6 +1023,12 @@ int main(void)
 	config_scenario(dir, S_CONFIG_REFUSE, -EIO, false);
 	hangup_scenario(dir);
 	no_pf_scenario(dir);
+	fd_table_full_scenario(dir);
+
+	/* The virtio-blk driver over a back-end that answers but fails. */
+	create_config_refused(dir);
+	sync_stall_scenario(dir);
+	destroy_stops_ring(dir);
 
 	CHECK_EQ(fd_count(), fds0);
 	rmdir(dir);

@@ -53,14 +53,18 @@ struct ccdma_virtio_transport_ops {
 	 * offered), -ENODEV.  Called once, before any queue is set up. */
 	int (*set_features)(void *ctx, uint64_t features);
 	/* Read `len` bytes of config space at `offset` into buf (private
-	 * memory).  0, -EOPNOTSUPP (no config access), -EIO/-ENODEV. */
+	 * memory).  0, -EOPNOTSUPP (no config access), -EIO (the device
+	 * refused this read; it stays usable), -EINVAL (a window the
+	 * transport cannot carry), -ENODEV. */
 	int (*get_config)(void *ctx, uint32_t offset, void *buf, uint32_t len);
 	/* Number of queues the device offers (>= 1). */
 	unsigned (*max_queues)(void *ctx);
 	/* Largest queue size the device takes for queue q (a power of two). */
 	unsigned (*max_queue_size)(void *ctx, unsigned q);
 	/* Tell the device where queue q is and start it (the device begins
-	 * at avail/used index 0).  0 or negative errno. */
+	 * at avail/used index 0).  0, -EINVAL, -EBUSY (already started),
+	 * -ENOMEM, -EMFILE / -ENFILE (no descriptor for its notifications),
+	 * -ENODEV. */
 	int (*queue_start)(void *ctx, unsigned q, const struct ccdma_vq_layout *l);
 	/* Kick queue q (new available buffers).  0 or -ENODEV. */
 	int (*notify)(void *ctx, unsigned q);
@@ -74,6 +78,14 @@ struct ccdma_virtio_transport_ops {
 	void (*fail)(void *ctx, const char *why);
 	/* True once the device is broken or gone. */
 	bool (*broken)(void *ctx);
+	/* Optional (NULL: the transport has none).  Stop started queue q
+	 * without breaking the device: when this returns 0 the device has
+	 * stopped the ring and will not read or write it, nor any buffer it
+	 * names, again, so the driver may scrub and reuse that memory.  The
+	 * queue cannot be started again; notify() and wait() on it return
+	 * -EINVAL.  0, -EINVAL (q not started), -ENODEV (the device is
+	 * broken, or did not answer: it is broken then). */
+	int (*queue_stop)(void *ctx, unsigned q);
 };
 
 struct ccdma_virtio_transport {

@@ -22,7 +22,13 @@
  * it posted (id in range and in flight, length clamped to what was
  * posted), and a second completion, a bad status byte or a corrupted ring
  * breaks the device: in-flight requests complete with -ENODEV and every
- * later call fails with -ENODEV.
+ * later call fails with -ENODEV.  The queue on whose call the fault is
+ * seen completes its requests in that call (a poll or wait then returns
+ * -ENODEV); the others at their next poll, wait or destroy.  A fault seen
+ * by submit (the kick fails) is the exception: submit runs no callbacks,
+ * so the request it posted (returning 0) and the queue's others complete
+ * with -ENODEV at the next poll or wait on that queue, which returns
+ * -ENODEV without blocking.
  *
  * Request status (req->status, and what the synchronous helpers return):
  *   0            done
@@ -102,7 +108,18 @@ struct ccdma_vblk_config {
 	 * core is then noticed at once instead of after a wake-up.
 	 * 0 (the default): block at once. */
 	uint32_t poll_ns;
+	/* The synchronous helpers (ccdma_vblk_read, ...) give up when the
+	 * device completes nothing on queue 0 for this long while they wait:
+	 * the device is then treated as stalled (broken: its in-flight
+	 * requests complete with -ENODEV, their mappings undone) and the
+	 * helper returns -ETIMEDOUT.  The clock restarts at every
+	 * completion, so a long request split into many parts is not cut
+	 * short.  0: CCDMA_VBLK_SYNC_TIMEOUT_DEFAULT_MS (30 s, as Linux's
+	 * block layer); CCDMA_VBLK_NO_TIMEOUT: wait for ever. */
+	uint32_t sync_timeout_ms;
 };
+#define CCDMA_VBLK_SYNC_TIMEOUT_DEFAULT_MS 30000u
+#define CCDMA_VBLK_NO_TIMEOUT UINT32_MAX
 CCDMA_API void ccdma_vblk_config_init(struct ccdma_vblk_config *cfg);
 
 /* What the driver negotiated and read from config space (validated). */
@@ -133,13 +150,23 @@ struct ccdma_vblk_info {
  * required; never ACCESS_PLATFORM), read and validate config, create and
  * start the queues.  The transport must outlive the driver.  Returns 0,
  * -EINVAL (bad config; logged), -ENOTSUP (the device lacks VERSION_1, or
- * its config is unusable; logged), -ENOMEM, -ENODEV.
+ * its config is unusable or refused, e.g. an empty GET_CONFIG reply;
+ * logged), -ENOMEM (no memory, or no other resource such as a descriptor
+ * for a queue's eventfds; logged), -ENODEV (the device is broken, gone,
+ * or failed in a way the transport could not name; logged).  No other
+ * value.
  */
 CCDMA_API int ccdma_vblk_create(const struct ccdma_virtio_transport *t,
 				const struct ccdma_vblk_config *cfg,
 				struct ccdma_vblk **out);
-/* Stop using the device and free everything.  In-flight requests complete
- * with -ENODEV first (their callbacks run).  NULL is a no-op. */
+/* Stop using the device and free everything.  With requests in flight,
+ * each busy queue is first stopped through the transport's queue_stop
+ * (vhost: GET_VRING_BASE; the device is not broken), so that the device
+ * no longer reads or writes the rings and buffers that are scrubbed and
+ * freed; when the transport has no queue_stop or it fails, the device is
+ * broken (disconnected) instead.  What the device completed before it
+ * stopped completes as usual; the other in-flight requests complete with
+ * -ENODEV (their callbacks run).  NULL is a no-op. */
 CCDMA_API void ccdma_vblk_destroy(struct ccdma_vblk *b);
 CCDMA_API void ccdma_vblk_get_info(struct ccdma_vblk *b,
 				   struct ccdma_vblk_info *info);
@@ -210,7 +237,22 @@ CCDMA_API int ccdma_vblk_wait(struct ccdma_vblk *b, unsigned q,
 CCDMA_API unsigned ccdma_vblk_inflight(struct ccdma_vblk *b, unsigned q);
 
 /* Synchronous helpers on queue 0: return the request's status.  Any
- * length (a multiple of 512): one request, split by the driver. */
+ * length (a multiple of 512): one request, split by the driver.  Returns
+ * 0, -EINVAL (b NULL, or the request is bad, see submit), -EROFS,
+ * -EOPNOTSUPP, -EIO, -ENODEV, or:
+ *   -ETIMEDOUT  the device completed nothing on queue 0 for
+ *               sync_timeout_ms (ccdma_vblk_config): it is stalled, now
+ *               broken, and every request in flight on it (the caller's
+ *               async ones too) completed with -ENODEV;
+ *   -ENOMEM     no bounce memory for even one block, with nothing in
+ *               flight on queue 0 that would free some, after the pool's
+ *               bounded wait (CCDMA_POOL_WAIT_DEFAULT_NS, 1 s).  Memory
+ *               held by the caller itself (its mappings, its requests
+ *               in flight on other queues) counts: a helper does not
+ *               complete those, so it sleeps the full wait before it
+ *               fails.  Requests on
+ *               queue 0 are completed while the helper waits (their
+ *               callbacks run on the helper's thread). */
 CCDMA_API int ccdma_vblk_read(struct ccdma_vblk *b, uint64_t sector,
 			      void *buf, size_t len);
 CCDMA_API int ccdma_vblk_write(struct ccdma_vblk *b, uint64_t sector,

@@ -43,10 +43,13 @@ int ccdma_os_sock_send(int sock, const void *buf, size_t len, const int *fds,
 /*
  * Receive exactly `len` bytes into `buf` before `deadline_ns`.  Descriptors
  * that arrive with them are stored in fds[] (up to max_fds; *nfds gets how
- * many arrived in all) and any beyond max_fds are closed at once; the
- * caller owns (and must close) the ones stored.  Returns 0, -ETIMEDOUT,
- * -ECONNRESET (the peer closed the connection, even mid-message), another
- * -errno.
+ * many were stored) and any beyond max_fds are closed at once; the caller
+ * owns (and must close) exactly fds[0 .. *nfds).  Returns 0, -ETIMEDOUT,
+ * -ECONNRESET (the peer closed the connection, even mid-message), -EMFILE
+ * (all bytes were received, but the kernel dropped descriptors sent with
+ * them because this process had no free descriptor slot, or more than 16
+ * came: MSG_CTRUNC; those were never this process's, and *nfds does not
+ * count them), another -errno.
  */
 int ccdma_os_sock_recv(int sock, void *buf, size_t len, int *fds,
 		       unsigned max_fds, unsigned *nfds, uint64_t deadline_ns);

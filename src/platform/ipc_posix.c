@@ -156,8 +156,12 @@ int ccdma_os_sock_send(int sock, const void *buf, size_t len, const int *fds,
 	return 0;
 }
 
-/* Take the descriptors of one recvmsg: keep up to max_fds, close the rest. */
-static void take_fds(struct msghdr *mh, int *fds, unsigned max_fds,
+/* Take the descriptors of one recvmsg: keep up to max_fds, close the rest.
+ * *nfds counts only descriptors this process received.  Returns true when
+ * the kernel dropped some (MSG_CTRUNC: no free descriptor slot at
+ * RLIMIT_NOFILE, or more than the control buffer holds); those were never
+ * ours, so nothing is stored or closed for them. */
+static bool take_fds(struct msghdr *mh, int *fds, unsigned max_fds,
 		     unsigned *nfds)
 {
 	struct cmsghdr *c;
@@ -174,16 +178,12 @@ static void take_fds(struct msghdr *mh, int *fds, unsigned max_fds,
 
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
 			if (*nfds < max_fds && fds)
-				fds[*nfds] = fd;
+				fds[(*nfds)++] = fd;
 			else
 				close(fd);
-			(*nfds)++;
 		}
 	}
-	/* The kernel dropped (and closed) descriptors that did not fit:
-	 * still count them, so the caller sees that some arrived. */
-	if (mh->msg_flags & MSG_CTRUNC)
-		(*nfds)++;
+	return (mh->msg_flags & MSG_CTRUNC) != 0;
 }
 
 int ccdma_os_sock_recv(int sock, void *buf, size_t len, int *fds,
@@ -191,6 +191,7 @@ int ccdma_os_sock_recv(int sock, void *buf, size_t len, int *fds,
 {
 	char *p = buf;
 	unsigned got = 0;
+	bool dropped = false;
 	int rc = 0;
 
 	while (len) {
@@ -229,7 +230,8 @@ int ccdma_os_sock_recv(int sock, void *buf, size_t len, int *fds,
 			rc = errno == EPIPE || errno == ENOTCONN ? -ECONNRESET : -errno;
 			break;
 		}
-		take_fds(&mh, fds, max_fds, &got);
+		if (take_fds(&mh, fds, max_fds, &got))
+			dropped = true;
 		if (n == 0) {
 			rc = -ECONNRESET;
 			break;
@@ -240,6 +242,9 @@ int ccdma_os_sock_recv(int sock, void *buf, size_t len, int *fds,
 	}
 	if (nfds)
 		*nfds = got;
+	/* All bytes came, but descriptors sent with them were lost. */
+	if (!rc && dropped)
+		rc = -EMFILE;
 	return rc;
 }
 

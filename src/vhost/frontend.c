@@ -198,13 +198,49 @@ static int vh_send(struct ccdma_vhost *h, uint32_t req, uint32_t flags,
 	return 0;
 }
 
-/* Close descriptors a reply should not have carried. */
-static void drop_fds(const int *fds, unsigned got, unsigned max)
+/* Close descriptors a reply should not have carried: exactly the ones
+ * received (ccdma_os_sock_recv() stores every one it counts). */
+static void drop_fds(const int *fds, unsigned got)
 {
 	unsigned i;
 
-	for (i = 0; i < got && i < max; i++)
+	for (i = 0; i < got && i < CCDMA_VU_MAX_FDS; i++)
 		ccdma_os_close(fds[i]);
+}
+
+/* Receive `len` bytes of the reply to `req` (`what`: header or payload)
+ * and check that no descriptor came with them.  0 or -ENODEV. */
+static int vh_recv_part(struct ccdma_vhost *h, uint32_t req, const char *what,
+			void *buf, uint32_t len, uint64_t deadline)
+{
+	int fds[CCDMA_VU_MAX_FDS];
+	unsigned nfds = 0;
+	int rc;
+
+	rc = ccdma_os_sock_recv(h->sock, buf, len, fds, CCDMA_VU_MAX_FDS, &nfds,
+				deadline);
+	drop_fds(fds, nfds);
+	if (rc == -EMFILE) {
+		/* Nothing was received, so nothing is closed: the kernel
+		 * dropped the descriptors (strace: MSG_CTRUNC). */
+		vh_break(h, -EPROTO, "%s of the reply to %s carried file "
+			 "descriptor(s) this process could not receive (no free "
+			 "descriptor slot: RLIMIT_NOFILE reached?)", what,
+			 req_name(req));
+		return -ENODEV;
+	}
+	if (rc) {
+		vh_break(h, rc == -ETIMEDOUT ? -ETIMEDOUT : -ECONNRESET,
+			 "%s of the reply to %s: %s (%d)", what, req_name(req),
+			 ipc_error(rc), rc);
+		return -ENODEV;
+	}
+	if (nfds) {
+		vh_break(h, -EPROTO, "reply to %s carried %u file descriptor(s)",
+			 req_name(req), nfds);
+		return -ENODEV;
+	}
+	return 0;
 }
 
 /*
@@ -216,26 +252,12 @@ static int vh_recv(struct ccdma_vhost *h, uint32_t req, void *buf,
 		   uint32_t min, uint32_t max, uint32_t *size)
 {
 	uint64_t deadline = ccdma_os_now_ns() + (uint64_t)h->timeout_ms * 1000000ull;
-	int fds[CCDMA_VU_MAX_FDS];
 	struct ccdma_vu_hdr hdr;
-	unsigned nfds = 0;
-	int rc;
 
 	if (is_broken(h))
 		return -ENODEV;
-	rc = ccdma_os_sock_recv(h->sock, &hdr, CCDMA_VU_HDR_SIZE, fds,
-				CCDMA_VU_MAX_FDS, &nfds, deadline);
-	drop_fds(fds, nfds, CCDMA_VU_MAX_FDS);
-	if (rc) {
-		vh_break(h, rc == -ETIMEDOUT ? -ETIMEDOUT : -ECONNRESET,
-			 "reply to %s: %s (%d)", req_name(req), ipc_error(rc), rc);
+	if (vh_recv_part(h, req, "header", &hdr, CCDMA_VU_HDR_SIZE, deadline))
 		return -ENODEV;
-	}
-	if (nfds) {
-		vh_break(h, -EPROTO, "reply to %s carried %u file descriptor(s)",
-			 req_name(req), nfds);
-		return -ENODEV;
-	}
 	if (hdr.request != req) {
 		vh_break(h, -EPROTO, "reply to %s has request code %u",
 			 req_name(req), hdr.request);
@@ -252,23 +274,9 @@ static int vh_recv(struct ccdma_vhost *h, uint32_t req, void *buf,
 			 req_name(req), hdr.size, min, max);
 		return -ENODEV;
 	}
-	if (hdr.size) {
-		nfds = 0;
-		rc = ccdma_os_sock_recv(h->sock, buf, hdr.size, fds,
-					CCDMA_VU_MAX_FDS, &nfds, deadline);
-		drop_fds(fds, nfds, CCDMA_VU_MAX_FDS);
-		if (rc) {
-			vh_break(h, rc == -ETIMEDOUT ? -ETIMEDOUT : -ECONNRESET,
-				 "payload of the reply to %s: %s (%d)",
-				 req_name(req), ipc_error(rc), rc);
-			return -ENODEV;
-		}
-		if (nfds) {
-			vh_break(h, -EPROTO, "reply to %s carried %u file "
-				 "descriptor(s)", req_name(req), nfds);
-			return -ENODEV;
-		}
-	}
+	if (hdr.size &&
+	    vh_recv_part(h, req, "payload", buf, hdr.size, deadline))
+		return -ENODEV;
 	*size = hdr.size;
 	return 0;
 }
@@ -592,10 +600,14 @@ static int t_queue_start(void *ctx, unsigned q, const struct ccdma_vq_layout *l)
 		rc = -EBUSY;
 		goto out;
 	}
-	if (vq->kick_fd < 0 && (rc = ccdma_os_eventfd_create(&vq->kick_fd)))
+	if ((vq->kick_fd < 0 && (rc = ccdma_os_eventfd_create(&vq->kick_fd))) ||
+	    (vq->call_fd < 0 && (rc = ccdma_os_eventfd_create(&vq->call_fd)))) {
+		ccdma_err("vhost %s: queue_start(%u): no eventfd (%d)", h->path,
+			  q, rc);
+		if (rc != -EMFILE && rc != -ENFILE)
+			rc = -ENOMEM;
 		goto out;
-	if (vq->call_fd < 0 && (rc = ccdma_os_eventfd_create(&vq->call_fd)))
-		goto out;
+	}
 
 	st.index = q;
 	st.num = l->num;
@@ -701,6 +713,41 @@ static int t_wait(void *ctx, unsigned q, uint64_t timeout_ns)
 	return -ENODEV;
 }
 
+/* GET_VRING_BASE on started queue q: libvhost-user and ccdma-devsim stop
+ * the ring before they answer.  Lock held.  0 or -ENODEV. */
+static int stop_ring(struct ccdma_vhost *h, unsigned q)
+{
+	struct ccdma_vu_vring_state st = { .index = q, .num = 0 };
+	uint32_t got;
+
+	if (vh_send(h, CCDMA_VU_GET_VRING_BASE, 0, &st, sizeof(st), NULL, 0) ||
+	    vh_recv(h, CCDMA_VU_GET_VRING_BASE, &st, sizeof(st), sizeof(st),
+		    &got))
+		return -ENODEV;
+	if (st.index != q) {
+		vh_break(h, -EPROTO, "GET_VRING_BASE reply for queue %u names "
+			 "queue %u", q, st.index);
+		return -ENODEV;
+	}
+	__atomic_store_n(&h->q[q].started, false, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int t_queue_stop(void *ctx, unsigned q)
+{
+	struct ccdma_vhost *h = ctx;
+	struct vh_queue *vq;
+	int rc;
+
+	if ((rc = op_queue(h, q, &vq)))
+		return rc;
+	ccdma_mutex_lock(&h->lock);
+	rc = __atomic_load_n(&vq->started, __ATOMIC_ACQUIRE) ? stop_ring(h, q)
+							     : -EINVAL;
+	ccdma_mutex_unlock(&h->lock);
+	return rc;
+}
+
 static void t_fail(void *ctx, const char *why)
 {
 	struct ccdma_vhost *h = ctx;
@@ -725,6 +772,7 @@ static const struct ccdma_virtio_transport_ops vhost_ops = {
 	.wait = t_wait,
 	.fail = t_fail,
 	.broken = t_broken,
+	.queue_stop = t_queue_stop,
 };
 
 /* ---- connect / close -------------------------------------------------- */
@@ -988,23 +1036,9 @@ void ccdma_vhost_close(struct ccdma_vhost *h)
 	/* Stop the rings the back-end is running (GET_VRING_BASE stops a
 	 * ring in libvhost-user); a broken connection is simply dropped. */
 	ccdma_mutex_lock(&h->lock);
-	for (i = 0; h->q && i < h->max_queues && !is_broken(h); i++) {
-		struct ccdma_vu_vring_state st = { .index = i, .num = 0 };
-		uint32_t got;
-
-		if (!h->q[i].started)
-			continue;
-		if (vh_send(h, CCDMA_VU_GET_VRING_BASE, 0, &st, sizeof(st), NULL, 0) ||
-		    vh_recv(h, CCDMA_VU_GET_VRING_BASE, &st, sizeof(st),
-			    sizeof(st), &got))
+	for (i = 0; h->q && i < h->max_queues && !is_broken(h); i++)
+		if (h->q[i].started && stop_ring(h, i))
 			break;
-		if (st.index != i) {
-			vh_break(h, -EPROTO, "GET_VRING_BASE reply for queue %u "
-				 "names queue %u", i, st.index);
-			break;
-		}
-		__atomic_store_n(&h->q[i].started, false, __ATOMIC_RELEASE);
-	}
 	ccdma_mutex_unlock(&h->lock);
 	vhost_free(h);
 }

@@ -87,6 +87,7 @@ struct ccdma_vblk {
 	struct ccdma_vblk_info info;
 	unsigned chain_max;      /* buffers in one chain: seg_max + 2 */
 	uint32_t poll_ns;        /* wait(): poll this long before blocking */
+	uint32_t sync_timeout_ms; /* synchronous helpers: stalled after this */
 	unsigned broken;             /* atomic (a word: riscv64 has no 1-byte exchange) */
 	struct vblk_queue *q;
 };
@@ -122,9 +123,16 @@ static int cfg_read(struct ccdma_vblk *b, uint32_t off, void *buf, uint32_t len)
 		ccdma_err("virtio-blk: the transport gives no config access");
 		return -ENOTSUP;
 	}
-	if (rc)
-		ccdma_err("virtio-blk: reading config at %u: error %d", off, rc);
-	return rc;
+	if (rc == -EIO) {
+		/* The device answered, but would not give these bytes. */
+		ccdma_err("virtio-blk: the device refused to read %u config "
+			  "bytes at %u", len, off);
+		return -ENOTSUP;
+	}
+	if (!rc)
+		return 0;
+	ccdma_err("virtio-blk: reading config at %u: error %d", off, rc);
+	return -ENODEV;
 }
 
 static int cfg_le32(struct ccdma_vblk *b, uint32_t off, uint32_t *v)
@@ -325,6 +333,32 @@ static int queue_init(struct ccdma_vblk *b, unsigned i)
 	return rc;
 }
 
+/* Only the errors virtio_blk.h documents leave create: the transport's
+ * and the dma layer's own are mapped (and said in the log). */
+static int create_error(int rc)
+{
+	int out;
+
+	switch (rc) {
+	case -EINVAL:
+	case -ENOTSUP:
+	case -ENOMEM:
+	case -ENODEV:
+		return rc;
+	case -EMFILE:
+	case -ENFILE:
+	case -ENOSPC:
+	case -EAGAIN:
+		out = -ENOMEM; /* out of a resource: descriptors, slots */
+		break;
+	default:
+		out = -ENODEV;
+		break;
+	}
+	ccdma_err("virtio-blk: create: error %d reported as %d", rc, out);
+	return out;
+}
+
 int ccdma_vblk_create(const struct ccdma_virtio_transport *t,
 		      const struct ccdma_vblk_config *cfg,
 		      struct ccdma_vblk **out)
@@ -379,6 +413,8 @@ int ccdma_vblk_create(const struct ccdma_virtio_transport *t,
 		return -ENOMEM;
 	b->t = *t;
 	b->poll_ns = cfg->poll_ns;
+	b->sync_timeout_ms = cfg->sync_timeout_ms ? cfg->sync_timeout_ms
+						  : CCDMA_VBLK_SYNC_TIMEOUT_DEFAULT_MS;
 	b->dev = t->ops->dma_dev(t->ctx);
 	if (!b->dev) {
 		ccdma_err("virtio-blk: the transport has no dma device");
@@ -453,7 +489,7 @@ fail:
 		ccdma_os_free(b->q);
 	}
 	ccdma_os_free(b);
-	return rc;
+	return create_error(rc);
 }
 
 /* ---- completion ------------------------------------------------------- */
@@ -659,17 +695,22 @@ static bool publish(struct vblk_queue *qq)
 	return kick;
 }
 
-/* Kick queue q (no lock held).  When the device is gone, the queue's
- * requests complete with -ENODEV at the next poll. */
-static void kick_queue(struct ccdma_vblk *b, unsigned q)
+/* Kick queue q (no lock held).  When the device is gone, the device is
+ * broken and, with `dl` (poll and wait), the queue's requests complete
+ * with -ENODEV at once, in that call; without (submit, which runs no
+ * callbacks) at the next poll or wait on q.  Returns 0 or -ENODEV. */
+static int kick_queue(struct ccdma_vblk *b, unsigned q, struct done_list *dl)
 {
 	struct vblk_queue *qq = &b->q[q];
 
-	if (b->t.ops->notify(b->t.ctx, q)) {
-		ccdma_mutex_lock(&qq->lock);
-		vblk_break(b, q, "notify failed");
-		ccdma_mutex_unlock(&qq->lock);
-	}
+	if (likely(!b->t.ops->notify(b->t.ctx, q)))
+		return 0;
+	ccdma_mutex_lock(&qq->lock);
+	vblk_break(b, q, "notify failed");
+	if (dl)
+		drain(b, qq, dl);
+	ccdma_mutex_unlock(&qq->lock);
+	return -ENODEV;
 }
 
 /*
@@ -720,7 +761,7 @@ int ccdma_vblk_poll(struct ccdma_vblk *b, unsigned q)
 		kick = advance(b, qq, false, &dl);
 	ccdma_mutex_unlock(&qq->lock);
 	if (kick)
-		kick_queue(b, q);
+		rc = kick_queue(b, q, &dl);
 	run_callbacks(&dl);
 	return rc ? rc : dl.n;
 }
@@ -739,8 +780,10 @@ static int unstick(struct ccdma_vblk *b, unsigned q)
 	if (qq->open && !qq->vq->inflight && !is_broken(b))
 		kick = advance(b, qq, true, &dl);
 	ccdma_mutex_unlock(&qq->lock);
-	if (kick)
-		kick_queue(b, q);
+	if (kick && kick_queue(b, q, &dl)) {
+		run_callbacks(&dl);
+		return -ENODEV;
+	}
 	run_callbacks(&dl);
 	if (dl.n)
 		return dl.n;
@@ -1172,7 +1215,8 @@ int ccdma_vblk_submit(struct ccdma_vblk *b, unsigned q,
 	kick = publish(qq);
 	ccdma_mutex_unlock(&qq->lock);
 	if (kick)
-		kick_queue(b, q);
+		/* Posted: a failed kick fails it at the next poll or wait. */
+		(void)kick_queue(b, q, NULL);
 	return 0;
 out:
 	ccdma_mutex_unlock(&qq->lock);
@@ -1186,10 +1230,51 @@ static void sync_done(struct ccdma_vblk_req *r)
 	__atomic_store_n((bool *)r->user, true, __ATOMIC_RELEASE);
 }
 
+/* Deadline for the next completion of a synchronous helper. */
+static uint64_t sync_deadline(const struct ccdma_vblk *b)
+{
+	if (b->sync_timeout_ms == CCDMA_VBLK_NO_TIMEOUT)
+		return UINT64_MAX;
+	return ccdma_os_now_ns() + (uint64_t)b->sync_timeout_ms * 1000000ull;
+}
+
+/*
+ * Wait on queue 0 for a completion until `deadline`: > 0 (completions: the
+ * deadline moves on), -ENODEV, or -ETIMEDOUT once the device completed
+ * nothing for the whole timeout.  A stalled device is then broken and the
+ * queue's requests (the caller's among them) completed with -ENODEV, so
+ * that nothing stays mapped.
+ */
+static int sync_wait(struct ccdma_vblk *b, uint64_t *deadline)
+{
+	uint64_t now = ccdma_os_now_ns();
+	int rc;
+
+	rc = ccdma_vblk_wait(b, 0, *deadline == UINT64_MAX ? UINT64_MAX :
+				   now < *deadline ? *deadline - now : 0);
+	if (rc > 0) {
+		*deadline = sync_deadline(b);
+		return rc;
+	}
+	if (rc != -ETIMEDOUT)
+		return rc;
+	if (ccdma_os_now_ns() < *deadline)
+		return 0; /* woken early: wait on */
+	ccdma_err("virtio-blk: queue 0: the device completed nothing in %u ms "
+		  "(synchronous request)", b->sync_timeout_ms);
+	ccdma_mutex_lock(&b->q[0].lock);
+	vblk_break(b, 0, "device stalled");
+	ccdma_mutex_unlock(&b->q[0].lock);
+	(void)ccdma_vblk_poll(b, 0); /* completes the queue with -ENODEV */
+	return -ETIMEDOUT;
+}
+
 /* Submit on queue 0 (waiting for room while other requests are in
- * flight) and wait for the request. */
+ * flight) and wait for the request, each wait bounded by the device's
+ * sync timeout. */
 static int sync_req(struct ccdma_vblk *b, struct ccdma_vblk_req *r)
 {
+	uint64_t deadline = sync_deadline(b);
 	bool done = false;
 	int rc;
 
@@ -1198,16 +1283,17 @@ static int sync_req(struct ccdma_vblk *b, struct ccdma_vblk_req *r)
 	r->flags |= VBLK_REQ_WAIT_;
 	while ((rc = ccdma_vblk_submit(b, 0, r)) == -EAGAIN ||
 	       (rc == -ENOMEM && ccdma_vblk_inflight(b, 0))) {
-		rc = ccdma_vblk_wait(b, 0, UINT64_MAX);
-		if (rc < 0 && rc != -ETIMEDOUT)
+		rc = sync_wait(b, &deadline);
+		if (rc < 0)
 			return rc;
 	}
 	if (rc)
 		return rc;
 	while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) {
-		rc = ccdma_vblk_wait(b, 0, UINT64_MAX);
-		if (rc < 0 && rc != -ETIMEDOUT &&
-		    !__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+		rc = sync_wait(b, &deadline);
+		if (rc == -ETIMEDOUT)
+			return rc; /* r completed with -ENODEV */
+		if (rc < 0 && !__atomic_load_n(&done, __ATOMIC_ACQUIRE))
 			return rc;
 	}
 	return r->status;
@@ -1350,6 +1436,29 @@ void ccdma_vblk_get_stats(struct ccdma_vblk *b, struct ccdma_vblk_stats *st)
 	}
 }
 
+/*
+ * Requests are in flight on queue q at destroy: the device must stop
+ * using the ring before its memory and the payload bounces are scrubbed
+ * and reused.  The transport's queue_stop (vhost: GET_VRING_BASE) does
+ * that without breaking the device; without it, or when it fails, the
+ * device is broken (fail(): the transport disconnects it).
+ */
+static void stop_queue(struct ccdma_vblk *b, unsigned q)
+{
+	int rc = -EOPNOTSUPP;
+
+	if (b->t.ops->queue_stop)
+		rc = b->t.ops->queue_stop(b->t.ctx, q);
+	if (!rc) {
+		ccdma_info("virtio-blk: queue %u: driver destroyed with requests "
+			   "in flight: queue stopped", q);
+		return;
+	}
+	ccdma_mutex_lock(&b->q[q].lock);
+	vblk_break(b, q, "driver destroyed with requests in flight");
+	ccdma_mutex_unlock(&b->q[q].lock);
+}
+
 void ccdma_vblk_destroy(struct ccdma_vblk *b)
 {
 	unsigned i;
@@ -1359,17 +1468,22 @@ void ccdma_vblk_destroy(struct ccdma_vblk *b)
 	for (i = 0; i < b->info.num_queues; i++) {
 		struct vblk_queue *qq = &b->q[i];
 		struct done_list dl;
+		bool busy;
 
 		dl_init(&dl);
 		ccdma_mutex_lock(&qq->lock);
 		/* Take what is complete; the rest cannot be waited for. */
 		reap(b, i, qq, &dl);
-		if (qq->vq->inflight)
-			/* There is no queue reset in the transport: a device
-			 * still holding requests must be stopped before the
-			 * rings and buffers go away. */
-			vblk_break(b, i, "driver destroyed with requests in "
-				   "flight");
+		busy = qq->vq->inflight && !is_broken(b);
+		ccdma_mutex_unlock(&qq->lock);
+		/* No lock held: the transport may talk to the device (nobody
+		 * else uses b any more). */
+		if (busy)
+			stop_queue(b, i);
+		ccdma_mutex_lock(&qq->lock);
+		/* What the device completed before it stopped counts. */
+		if (busy && !is_broken(b))
+			reap(b, i, qq, &dl);
 		/* In-flight parts and an open request's unposted ones. */
 		if (qq->vq->inflight || qq->open)
 			drain(b, qq, &dl);
