@@ -8,4 +8,6 @@ ccdma_add_test(virtio_blk_hostile LABEL concurrency CASES
   id-range id-not-inflight double len-big bad-status idx-jump no-status len-short
   disconnect destroy-inflight)
 ccdma_add_test(virtio_blk_config)
+# A failed kick: when the queue's requests complete.
+ccdma_add_test(virtio_blk_kick_fail)
 ccdma_add_test(virtio_used_bounds)

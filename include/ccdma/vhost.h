@@ -48,7 +48,15 @@
  *     round trip without REPLY_ACK);
  *   - notify() and wait() on a queue that is not started: -EINVAL;
  *   - wait() returns -ENODEV, and the device is broken, as soon as the
- *     back-end hangs up.
+ *     back-end hangs up;
+ *   - queue_stop() sends GET_VRING_BASE for that ring and returns once the
+ *     back-end answered (it stops the ring first); the connection stays
+ *     up.  -EINVAL (not started), -ENODEV (broken, or no valid answer
+ *     within reply_timeout_ms: broken then).
+ * A reply with descriptors attached breaks the connection, also when this
+ * process had no free descriptor slot to receive them (at RLIMIT_NOFILE;
+ * the log says so): no descriptor this process did not receive is ever
+ * closed.
  * notify(), wait() and broken() take no lock and may run in any thread
  * while another sets up a queue or the pool grows; other calls are
  * serialised on the connection.
