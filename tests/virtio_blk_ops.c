@@ -136,6 +136,12 @@ static void ops(void)
 	CHECK_EQ(ccdma_vblk_submit(b, 0, &r), -EINVAL);
 	r.flags = 0;
 	CHECK_EQ(ccdma_vblk_submit(b, 1, &r), -EINVAL);
+	/* poll and wait: no such queue, no driver. */
+	CHECK_EQ(ccdma_vblk_poll(b, 1), -EINVAL);
+	CHECK_EQ(ccdma_vblk_wait(b, 1, 0), -EINVAL);
+	CHECK_EQ(ccdma_vblk_poll(NULL, 0), -EINVAL);
+	CHECK_EQ(ccdma_vblk_wait(NULL, 0, 0), -EINVAL);
+	CHECK_EQ(ccdma_vblk_read(NULL, 0, buf, 512), -EINVAL);
 	r.op = CCDMA_VBLK_GET_ID;
 	r.len = 19;
 	CHECK_EQ(ccdma_vblk_submit(b, 0, &r), -EINVAL);

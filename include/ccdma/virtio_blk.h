@@ -45,7 +45,10 @@
  * to a read-only device, -EAGAIN the queue has no room now (the ring is
  * full, or a split request still has parts to post: complete some
  * requests and retry), -ENOMEM no bounce memory for even the first part
- * now (something else holds it: complete some requests and retry), -ENODEV.
+ * now (something else holds it: complete some requests and retry),
+ * -EOPNOTSUPP the request needs a feature the device did not offer
+ * (flush, discard, write-zeroes), -EIO the dma layer cannot map the
+ * buffer for the device at all (logged by it), -ENODEV.
  *
  * Splitting.  A READ/WRITE is cut into parts of at most max_request bytes
  * (the device's seg_max x size_max, at most 4 MiB), DISCARD/WRITE_ZEROES
@@ -222,15 +225,17 @@ CCDMA_API int ccdma_vblk_submit(struct ccdma_vblk *b, unsigned q,
 				struct ccdma_vblk_req *req);
 /* Complete what the device has finished on queue q without blocking, and
  * post more parts of a split request that has parts left.  Returns the
- * number of requests completed (callbacks run), or -ENODEV once the
- * device is broken (after completing the in-flight ones). */
+ * number of requests completed (callbacks run), -ENODEV once the device
+ * is broken (after completing the in-flight ones), or -EINVAL (b NULL or
+ * no queue q). */
 CCDMA_API int ccdma_vblk_poll(struct ccdma_vblk *b, unsigned q);
 /* As poll, but when nothing is complete block up to timeout_ns
  * (UINT64_MAX: no limit) for the device's next completion.  When a split
  * request has parts left and nothing is in flight on the queue, it blocks
  * for bounce memory instead (the pool's bounded wait, which may exceed
  * timeout_ns) and fails that request with -ENOMEM when none comes.
- * Returns the number completed (> 0), -ETIMEDOUT, -ENODEV. */
+ * Returns the number completed (> 0), -ETIMEDOUT, -ENODEV, -EINVAL (b
+ * NULL or no queue q). */
 CCDMA_API int ccdma_vblk_wait(struct ccdma_vblk *b, unsigned q,
 			      uint64_t timeout_ns);
 /* Requests submitted on queue q and not yet completed. */
