@@ -33,6 +33,8 @@
 #define EBUSY 16
 #define ENODEV 19
 #define EINVAL 22
+#define ENFILE 23
+#define EMFILE 24
 #define EFBIG 27
 #define ENOSPC 28
 #define EROFS 30
