@@ -321,6 +321,11 @@ uint32_t ds_blk_request(struct ds_dev *d, struct ds_vq *vq, struct ds_seg *segs,
 			nr = i + 1;
 		}
 	}
+	vq->last_type = ~0u;
+	vq->last_statusp = NULL;
+	vq->last_data = 0;
+	vq->last_nr = nr;
+	vq->last_n = n;
 	/* The status byte is the last byte of the last segment. */
 	if (n == 0 || !segs[n - 1].write || segs[n - 1].len == 0) {
 		ds_req_err(d, "ring %u: request without a status byte", vq->index);
@@ -328,6 +333,8 @@ uint32_t ds_blk_request(struct ds_dev *d, struct ds_vq *vq, struct ds_seg *segs,
 		return 0;
 	}
 	statusp = segs[n - 1].p + segs[n - 1].len - 1;
+	vq->last_statusp = statusp;
+	vq->last_status_prev = *statusp;
 	data = wlen - 1; /* device-writable bytes before the status */
 	if (rlen < sizeof(hdr)) {
 		ds_req_err(d, "ring %u: request header is %" PRIu64 " bytes", vq->index,
@@ -349,6 +356,8 @@ uint32_t ds_blk_request(struct ds_dev *d, struct ds_vq *vq, struct ds_seg *segs,
 		}
 		d->st.bytes_in += data;
 		used += (uint32_t)data;
+		vq->last_off = ccdma_le64_to_cpu(hdr.sector) * SECTOR;
+		vq->last_data = data;
 		break;
 	case CCDMA_VBLK_T_OUT:
 		d->st.req_out++;
@@ -410,5 +419,7 @@ uint32_t ds_blk_request(struct ds_dev *d, struct ds_vq *vq, struct ds_seg *segs,
 	else if (status == CCDMA_VBLK_S_UNSUPP)
 		d->st.req_unsupp++;
 	*statusp = status;
+	vq->last_type = ccdma_le32_to_cpu(hdr.type);
+	vq->last_status = status;
 	return used;
 }

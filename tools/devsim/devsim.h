@@ -43,8 +43,30 @@
  * its queue, and queues are at most this long. */
 #define DS_MAX_QUEUE_SIZE CCDMA_VRING_MAX_NUM
 
-/* Command-line options.  Misbehaviour switches for the hostile-device
- * tests belong here too. */
+/* Misbehaviour modes (--misbehave, docs/devsim.md): each is a deliberate
+ * attack on the driver.  ds_mb() decides when one fires. */
+enum ds_mb {
+	/* used ring */
+	DS_MB_ID_RANGE, DS_MB_ID_NUM, DS_MB_ID_UNPOSTED, DS_MB_DOUBLE,
+	DS_MB_IDX_AHEAD, DS_MB_IDX_BACK, DS_MB_LEN_OVER, DS_MB_LEN_SHORT,
+	DS_MB_USED_EARLY,
+	/* status and data */
+	DS_MB_STATUS_BAD, DS_MB_STATUS_NONE, DS_MB_LATE_WRITE,
+	DS_MB_WRITE_OUTSIDE, DS_MB_READ_UNOFFERED,
+	/* config space */
+	DS_MB_CFG_CHANGE, DS_MB_CAPACITY_0, DS_MB_CAPACITY_HUGE,
+	DS_MB_BLK_SIZE_0, DS_MB_BLK_SIZE_ODD, DS_MB_SEG_MAX_0,
+	DS_MB_SIZE_MAX_0, DS_MB_NUM_QUEUES_0, DS_MB_NUM_QUEUES_HUGE,
+	/* vhost-user protocol */
+	DS_MB_VU_CODE, DS_MB_VU_SIZE, DS_MB_VU_FDS, DS_MB_VU_ACK_FAIL,
+	DS_MB_VU_HANGUP, DS_MB_STALL, DS_MB_SLOW,
+	DS_MB_COUNT
+};
+
+/* The mode's name on the command line. */
+const char *ds_mb_name(unsigned mode);
+
+/* Command-line options, misbehaviour switches included. */
 struct ds_opts {
 	const char *socket;
 	const char *file;        /* NULL: RAM disk */
@@ -66,6 +88,10 @@ struct ds_opts {
 	bool no_write_zeroes;
 	bool once;
 	bool quiet;
+	uint64_t misbehave;      /* bit per enum ds_mb */
+	uint64_t mb_after;       /* eligible events let through first */
+	uint64_t mb_every;       /* 0: fire once; N: then every Nth event */
+	unsigned delay_us;       /* slow: delay per completion */
 };
 
 /* Counters printed at exit. */
@@ -78,6 +104,8 @@ struct ds_stats {
 	uint64_t req_unsupp;
 	uint64_t req_ioerr;
 	uint64_t bytes_in, bytes_out;
+	uint64_t mb_seen[DS_MB_COUNT];  /* eligible events per mode */
+	uint64_t mb_fired[DS_MB_COUNT];
 };
 
 /* One mapped region of the front-end's shared memory. */
@@ -101,6 +129,7 @@ struct ds_mem {
 /* One device-visible piece of a request, already translated. */
 struct ds_seg {
 	uint8_t *p;            /* NULL: the address lay outside every region */
+	uint64_t gpa;          /* the descriptor's address */
 	uint32_t len;
 	bool write;            /* device-writable */
 };
@@ -123,6 +152,26 @@ struct ds_vq {
 	struct ds_seg *segs;   /* scratch for one chain, num entries */
 	struct iovec *iov;     /* scratch for file I/O, num entries */
 	unsigned pending;      /* completions not yet published */
+	/* The last request ds_blk_request executed, for the misbehaviour
+	 * modes: its type, its read data, its status byte. */
+	uint32_t last_type;    /* ~0u: not executed */
+	uint8_t last_status;
+	uint8_t *last_statusp; /* NULL: none */
+	uint8_t last_status_prev; /* what the driver had put there */
+	uint64_t last_off;     /* IN: disk byte offset */
+	uint64_t last_data;    /* IN: data bytes */
+	unsigned last_nr;      /* first device-writable segment */
+	unsigned last_n;
+	/* idx-ahead / idx-back: added to every used index published from
+	 * the firing on (a value the driver is sure to see). */
+	uint16_t idx_skew;
+	/* A write held back until the next kick (used-early, late-write). */
+	struct {
+		unsigned n;
+		bool from_disk;    /* else fill with 0xee */
+		uint64_t off;
+		struct { uint8_t *p; uint32_t len; } s[8];
+	} late;
 };
 
 struct ds_disk {
@@ -134,6 +183,7 @@ struct ds_disk {
 struct ds_conn {
 	int fd;                /* -1: no connection */
 	bool broken;
+	bool stalled;          /* misbehave stall: nothing more is answered */
 	bool active;           /* at least one message was received */
 	unsigned req_errs_logged; /* ds_req_err lines so far */
 	uint64_t features;     /* acked by SET_FEATURES */
@@ -166,6 +216,15 @@ void ds_info(const struct ds_dev *d, const char *fmt, ...)
 void ds_req_err(struct ds_dev *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Does misbehaviour `mode` fire at this eligible event?  Counts the
+ * event; false at once when the mode is off.  Each firing is logged (the
+ * first few per mode) with "misbehave MODE: ...". */
+bool ds_mb(struct ds_dev *d, enum ds_mb mode, const char *what);
+static inline bool ds_mb_on(const struct ds_dev *d, enum ds_mb mode)
+{
+	return (d->opt.misbehave >> mode) & 1;
+}
+
 /* Mark the connection broken (logged once); returns -EPROTO. */
 int ds_conn_fail(struct ds_dev *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -181,6 +240,8 @@ void ds_mem_clear(struct ds_mem *m);
 void *ds_mem_gpa(struct ds_mem *m, uint64_t gpa, uint64_t len);
 /* Host pointer of front-end user address [ua, ua + len), or NULL. */
 void *ds_mem_uaddr(const struct ds_mem *m, uint64_t ua, uint64_t len);
+/* Is host [p, p + len) wholly inside one mapped region? */
+bool ds_mem_host_ok(const struct ds_mem *m, const void *p, uint64_t len);
 
 /* vq.c */
 void ds_vq_init(struct ds_vq *vq, unsigned index);

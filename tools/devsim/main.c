@@ -76,6 +76,67 @@ void ds_req_err(struct ds_dev *d, const char *fmt, ...)
 	ds_err("%s", buf);
 }
 
+static const char *const mb_names[DS_MB_COUNT] = {
+	[DS_MB_ID_RANGE] = "id-range",
+	[DS_MB_ID_NUM] = "id-num",
+	[DS_MB_ID_UNPOSTED] = "id-unposted",
+	[DS_MB_DOUBLE] = "double",
+	[DS_MB_IDX_AHEAD] = "idx-ahead",
+	[DS_MB_IDX_BACK] = "idx-back",
+	[DS_MB_LEN_OVER] = "len-over",
+	[DS_MB_LEN_SHORT] = "len-short",
+	[DS_MB_USED_EARLY] = "used-early",
+	[DS_MB_STATUS_BAD] = "status-bad",
+	[DS_MB_STATUS_NONE] = "status-none",
+	[DS_MB_LATE_WRITE] = "late-write",
+	[DS_MB_WRITE_OUTSIDE] = "write-outside",
+	[DS_MB_READ_UNOFFERED] = "read-unoffered",
+	[DS_MB_CFG_CHANGE] = "config-change",
+	[DS_MB_CAPACITY_0] = "capacity-0",
+	[DS_MB_CAPACITY_HUGE] = "capacity-huge",
+	[DS_MB_BLK_SIZE_0] = "blk-size-0",
+	[DS_MB_BLK_SIZE_ODD] = "blk-size-odd",
+	[DS_MB_SEG_MAX_0] = "seg-max-0",
+	[DS_MB_SIZE_MAX_0] = "size-max-0",
+	[DS_MB_NUM_QUEUES_0] = "num-queues-0",
+	[DS_MB_NUM_QUEUES_HUGE] = "num-queues-huge",
+	[DS_MB_VU_CODE] = "reply-code",
+	[DS_MB_VU_SIZE] = "reply-size",
+	[DS_MB_VU_FDS] = "reply-fds",
+	[DS_MB_VU_ACK_FAIL] = "ack-fail",
+	[DS_MB_VU_HANGUP] = "hangup",
+	[DS_MB_STALL] = "stall",
+	[DS_MB_SLOW] = "slow",
+};
+
+const char *ds_mb_name(unsigned mode)
+{
+	return mode < DS_MB_COUNT ? mb_names[mode] : "?";
+}
+
+/* Firings logged per mode; the rest are counted in the summary. */
+#define DS_MB_LOG 3u
+
+bool ds_mb(struct ds_dev *d, enum ds_mb mode, const char *what)
+{
+	const struct ds_opts *o = &d->opt;
+	/* slow delays every completion unless told otherwise. */
+	uint64_t every = o->mb_every ? o->mb_every : mode == DS_MB_SLOW;
+	uint64_t n;
+
+	if (!ds_mb_on(d, mode))
+		return false;
+	n = d->st.mb_seen[mode]++;
+	if (n < o->mb_after)
+		return false;
+	if (d->st.mb_fired[mode] && (!every || (n - o->mb_after) % every))
+		return false;
+	if (d->st.mb_fired[mode]++ < DS_MB_LOG)
+		ds_err("misbehave %s: %s (event %" PRIu64 ")", mb_names[mode],
+		       what, n);
+	return true;
+}
+
 int ds_conn_fail(struct ds_dev *d, const char *fmt, ...)
 {
 	char buf[512];
@@ -123,6 +184,19 @@ static void usage(FILE *f)
 "  --once               exit when the first connection that sent a message\n"
 "                       closes (default: serve until SIGTERM / SIGINT)\n"
 "  --quiet              no informational messages, no summary\n"
+"  --misbehave MODE[,MODE...]\n"
+"                       attack the driver on purpose (docs/devsim.md):\n"
+"                       id-range id-num id-unposted double idx-ahead\n"
+"                       idx-back len-over len-short used-early status-bad\n"
+"                       status-none late-write write-outside read-unoffered\n"
+"                       config-change capacity-0 capacity-huge blk-size-0\n"
+"                       blk-size-odd seg-max-0 size-max-0 num-queues-0\n"
+"                       num-queues-huge reply-code reply-size reply-fds\n"
+"                       ack-fail hangup stall slow\n"
+"  --misbehave-after N  let N eligible events through first (default 0)\n"
+"  --misbehave-every N  then fire at every Nth one (default: once)\n"
+"  --delay-us N         slow: delay each completion N microseconds\n"
+"                       (default 1000)\n"
 "  -h, --help           this text\n", f);
 }
 
@@ -184,6 +258,7 @@ enum {
 	O_BLK_SIZE, O_READ_ONLY, O_NO_MEM_SLOTS, O_NO_REPLY_ACK, O_NO_EVENT_IDX,
 	O_NO_INDIRECT, O_NO_FLUSH, O_NO_DISCARD, O_NO_WRITE_ZEROES,
 	O_LOG_REGIONS, O_POLL_US, O_ONCE, O_QUIET, O_HELP, O_SOCKET,
+	O_MISBEHAVE, O_MB_AFTER, O_MB_EVERY, O_DELAY_US,
 };
 
 static const struct option long_opts[] = {
@@ -208,8 +283,36 @@ static const struct option long_opts[] = {
 	{ "once", no_argument, NULL, O_ONCE },
 	{ "quiet", no_argument, NULL, O_QUIET },
 	{ "help", no_argument, NULL, O_HELP },
+	{ "misbehave", required_argument, NULL, O_MISBEHAVE },
+	{ "misbehave-after", required_argument, NULL, O_MB_AFTER },
+	{ "misbehave-every", required_argument, NULL, O_MB_EVERY },
+	{ "delay-us", required_argument, NULL, O_DELAY_US },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* "len-short,status-bad": bits of enum ds_mb; false on an unknown name
+ * (named in *bad). */
+static bool parse_modes(const char *s, uint64_t *out, char *bad, size_t badlen)
+{
+	while (*s) {
+		size_t len = strcspn(s, ",");
+		unsigned i;
+
+		for (i = 0; i < DS_MB_COUNT; i++)
+			if (strlen(mb_names[i]) == len &&
+			    !strncmp(mb_names[i], s, len))
+				break;
+		if (i == DS_MB_COUNT) {
+			snprintf(bad, badlen, "%.*s", (int)(len < 64 ? len : 64), s);
+			return false;
+		}
+		*out |= 1ull << i;
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	return *out != 0;
+}
 
 /* 0: run; 1: --help printed; 2: bad options (message printed). */
 static int parse_options(struct ds_opts *o, int argc, char **argv)
@@ -223,6 +326,7 @@ static int parse_options(struct ds_opts *o, int argc, char **argv)
 	o->seg_max = 126;
 	o->size_max = 65536;
 	o->blk_size = 512;
+	o->delay_us = 1000;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
 		const char *a = optarg;
@@ -268,6 +372,36 @@ static int parse_options(struct ds_opts *o, int argc, char **argv)
 		case O_POLL_US:
 			if (!parse_uint(a, 0, 1000000, &o->poll_us))
 				return bad_option("--poll-us", a, "a number 0..1000000");
+			break;
+		case O_MISBEHAVE: {
+			char bad[80] = "";
+
+			if (!parse_modes(a, &o->misbehave, bad, sizeof(bad))) {
+				fprintf(stderr, "ccdma-devsim: --misbehave: unknown "
+					"mode '%s'\n", bad);
+				fputs("Try 'ccdma-devsim --help'.\n", stderr);
+				return 2;
+			}
+			break;
+		}
+		case O_MB_AFTER:
+		case O_MB_EVERY: {
+			unsigned v;
+
+			if (!parse_uint(a, c == O_MB_EVERY ? 1 : 0, 1000000000, &v))
+				return bad_option(c == O_MB_EVERY ? "--misbehave-every"
+								  : "--misbehave-after",
+						  a, c == O_MB_EVERY ? "a number 1..1000000000"
+								     : "a number 0..1000000000");
+			if (c == O_MB_EVERY)
+				o->mb_every = v;
+			else
+				o->mb_after = v;
+			break;
+		}
+		case O_DELAY_US:
+			if (!parse_uint(a, 1, 10000000, &o->delay_us))
+				return bad_option("--delay-us", a, "a number 1..10000000");
 			break;
 		case O_READ_ONLY: o->read_only = true; break;
 		case O_NO_MEM_SLOTS: o->no_mem_slots = true; break;
@@ -438,6 +572,11 @@ static void summary(const struct ds_dev *d)
 		s->connections, s->req_in, s->req_out, s->req_flush, s->req_get_id,
 		s->req_discard, s->req_wz, s->req_unsupp, s->req_ioerr,
 		s->protocol_errors, s->kicks, s->calls, s->bytes_in, s->bytes_out);
+	for (unsigned i = 0; i < DS_MB_COUNT; i++)
+		if (ds_mb_on(d, (enum ds_mb)i))
+			fprintf(stderr, "ccdma-devsim: misbehave %s: fired %" PRIu64
+				" of %" PRIu64 " events\n", mb_names[i],
+				s->mb_fired[i], s->mb_seen[i]);
 }
 
 int main(int argc, char **argv)

@@ -274,3 +274,18 @@ void *ds_mem_uaddr(const struct ds_mem *m, uint64_t ua, uint64_t len)
 	}
 	return NULL;
 }
+
+bool ds_mem_host_ok(const struct ds_mem *m, const void *p, uint64_t len)
+{
+	uintptr_t a = (uintptr_t)p;
+	unsigned i;
+
+	for (i = 0; i < m->n; i++) {
+		const struct ds_region *r = &m->r[i];
+		uintptr_t h = (uintptr_t)r->host;
+
+		if (a >= h && a - h < r->size && len <= r->size - (a - h))
+			return true;
+	}
+	return false;
+}

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ccdma/virtio.h>
@@ -56,6 +57,7 @@ void ds_vq_stop(struct ds_dev *d, struct ds_vq *vq)
 	/* ds_vq_poll publishes before it returns: nothing is pending, and
 	 * the rings may already be unmapped. */
 	vq->pending = 0;
+	vq->late.n = 0;
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, vq->kick_fd, NULL);
 	vq->started = false;
 	vq->desc = NULL;
@@ -145,6 +147,7 @@ int ds_vq_update(struct ds_dev *d, struct ds_vq *vq)
 	/* The used index carries over from whatever the ring already holds
 	 * (a reconnect after GET_VRING_BASE); nothing is in flight here. */
 	vq->used_idx = ccdma_vring_ld16(&vq->used->idx, __ATOMIC_RELAXED);
+	vq->idx_skew = 0;
 	vq->signalled_valid = false;
 	vq->pending = 0;
 	vq->started = true;
@@ -155,26 +158,202 @@ int ds_vq_update(struct ds_dev *d, struct ds_vq *vq)
 	return 0;
 }
 
+/* ---- misbehaviour (--misbehave) -------------------------------------- */
+
+/* The last request was a read that succeeded with data. */
+static bool good_in(const struct ds_vq *vq)
+{
+	return vq->last_type == CCDMA_VBLK_T_IN &&
+	       vq->last_status == CCDMA_VBLK_S_OK && vq->last_data;
+}
+
+/* Remember the read data segments of the last request for a write at the
+ * next kick: the data itself (from_disk: the used entry goes out first,
+ * over 0xa5 bytes) or 0xee bytes after the completion (late-write). */
+static void hold_back(struct ds_dev *d, struct ds_vq *vq, bool from_disk)
+{
+	uint64_t left = vq->last_data;
+	unsigned i, k = 0;
+
+	for (i = vq->last_nr; i < vq->last_n && left && k < 8; i++) {
+		uint32_t take = vq->segs[i].len < left ? vq->segs[i].len
+						       : (uint32_t)left;
+
+		if (!take)
+			continue;
+		vq->late.s[k].p = vq->segs[i].p;
+		vq->late.s[k].len = take;
+		if (from_disk)
+			memset(vq->segs[i].p, 0xa5, take);
+		left -= take;
+		k++;
+	}
+	vq->late.n = k;
+	vq->late.from_disk = from_disk;
+	vq->late.off = vq->last_off;
+	(void)d;
+}
+
+/* Do the held-back write (at the next kick), if its memory is still
+ * mapped. */
+static void late_apply(struct ds_dev *d, struct ds_vq *vq)
+{
+	uint64_t off = vq->late.off;
+	unsigned i;
+
+	for (i = 0; i < vq->late.n; i++) {
+		uint8_t *p = vq->late.s[i].p;
+		uint32_t len = vq->late.s[i].len;
+
+		if (!ds_mem_host_ok(&d->conn.mem, p, len)) {
+			off += len;
+			continue;
+		}
+		if (!vq->late.from_disk)
+			memset(p, 0xee, len);
+		else if (d->disk.ram)
+			memcpy(p, d->disk.ram + off, len);
+		else if (pread(d->disk.fd, p, len, (off_t)off) != (ssize_t)len)
+			memset(p, 0, len);
+		off += len;
+	}
+	vq->late.n = 0;
+}
+
+/* write-outside: 0xee just past the request's last descriptor, and far
+ * beyond it; the region map lets through only what lies in a region. */
+static void write_outside(struct ds_dev *d, struct ds_vq *vq)
+{
+	const struct ds_seg *s = &vq->segs[vq->last_n - 1];
+	uint64_t end = s->gpa + s->len;
+	uint8_t *near = ds_mem_gpa(&d->conn.mem, end, 64);
+	uint8_t *far = ds_mem_gpa(&d->conn.mem, end + (1ull << 40), 64);
+
+	if (near)
+		memset(near, 0xee, 64);
+	if (far)
+		memset(far, 0xee, 64);
+	ds_err("misbehave write-outside: 64 bytes at gpa %#llx %s, at gpa "
+	       "%#llx %s", (unsigned long long)end,
+	       near ? "written" : "stopped by the region map",
+	       (unsigned long long)(end + (1ull << 40)),
+	       far ? "written" : "stopped by the region map");
+}
+
+/* read-unoffered: every descriptor of the table, and each buffer they
+ * name that the region map lets us reach. */
+static void read_unoffered(struct ds_dev *d, struct ds_vq *vq)
+{
+	unsigned i, bufs = 0;
+	volatile uint8_t sink = 0;
+
+	for (i = 0; i < vq->num; i++) {
+		struct ccdma_vring_desc desc;
+		const uint8_t *p;
+		uint32_t len;
+
+		memcpy(&desc, &vq->desc[i], sizeof(desc));
+		len = ccdma_le32_to_cpu(desc.len);
+		p = len ? ds_mem_gpa(&d->conn.mem, ccdma_le64_to_cpu(desc.addr),
+				     len) : NULL;
+		if (p) {
+			sink ^= p[0] ^ p[len - 1];
+			bufs++;
+		}
+	}
+	(void)sink;
+	if (d->st.mb_fired[DS_MB_READ_UNOFFERED] <= 3)
+		ds_err("misbehave read-unoffered: read %u descriptors and %u "
+		       "buffers", vq->num, bufs);
+}
+
 void ds_vq_complete(struct ds_dev *d, struct ds_vq *vq, uint16_t head,
 		    uint32_t len)
 {
-	struct ccdma_vring_used_elem *e = &vq->used->ring[vq->used_idx % vq->num];
+	struct ccdma_vring_used_elem *e;
+	uint32_t id = head;
 
-	(void)d;
-	e->id = ccdma_cpu_to_le32(head);
+	if (d->opt.misbehave) {
+		if (d->conn.stalled)
+			return;
+		if (ds_mb(d, DS_MB_STALL, "the device stops answering")) {
+			d->conn.stalled = true;
+			return;
+		}
+		if (ds_mb(d, DS_MB_SLOW, "completions are delayed")) {
+			struct timespec ts = {
+				(time_t)(d->opt.delay_us / 1000000u),
+				(long)(d->opt.delay_us % 1000000u) * 1000,
+			};
+
+			while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+				;
+		}
+		if (ds_mb(d, DS_MB_ID_RANGE, "used id out of range"))
+			id = vq->num * 2u + 1u;
+		if (ds_mb(d, DS_MB_ID_NUM, "used id == ring size"))
+			id = vq->num;
+		if (ds_mb(d, DS_MB_ID_UNPOSTED, "used id never posted"))
+			id = (head + vq->num / 2u) % vq->num;
+		if (good_in(vq)) {
+			if (ds_mb(d, DS_MB_LEN_OVER, "used length above the buffers"))
+				len += 65536;
+			if (ds_mb(d, DS_MB_LEN_SHORT, "short length on a good read"))
+				len = 1 + (uint32_t)(vq->last_data / 2);
+			if (ds_mb(d, DS_MB_USED_EARLY, "used entry before the data"))
+				hold_back(d, vq, true);
+			if (ds_mb(d, DS_MB_LATE_WRITE,
+				  "data written after the completion"))
+				hold_back(d, vq, false);
+			if (ds_mb(d, DS_MB_WRITE_OUTSIDE,
+				  "writes outside the descriptors"))
+				write_outside(d, vq);
+		}
+		if (vq->last_statusp) {
+			if (ds_mb(d, DS_MB_STATUS_BAD, "status byte 0x7f"))
+				*vq->last_statusp = 0x7f;
+			if (ds_mb(d, DS_MB_STATUS_NONE, "no status byte")) {
+				*vq->last_statusp = vq->last_status_prev;
+				len = len ? len - 1 : 0;
+			}
+		}
+		if (ds_mb(d, DS_MB_READ_UNOFFERED, "reads descriptors never offered"))
+			read_unoffered(d, vq);
+	}
+	e = &vq->used->ring[vq->used_idx % vq->num];
+	e->id = ccdma_cpu_to_le32(id);
 	e->len = ccdma_cpu_to_le32(len);
 	vq->used_idx++;
 	vq->pending++;
+	if (ds_mb(d, DS_MB_DOUBLE, "completes a request twice")) {
+		e = &vq->used->ring[vq->used_idx % vq->num];
+		e->id = ccdma_cpu_to_le32(id);
+		e->len = ccdma_cpu_to_le32(len);
+		vq->used_idx++;
+		vq->pending++;
+	}
 }
 
 void ds_vq_publish(struct ds_dev *d, struct ds_vq *vq)
 {
 	uint16_t old, new_idx = vq->used_idx;
-	bool notify;
+	bool notify, force = false;
 
 	if (!vq->pending || !vq->used)
 		return;
 	vq->pending = 0;
+	if (ds_mb(d, DS_MB_IDX_AHEAD, "used index moved past the ring")) {
+		vq->idx_skew = (uint16_t)(vq->idx_skew + vq->num + 1u);
+		force = true;
+	}
+	if (ds_mb(d, DS_MB_IDX_BACK, "used index moved backwards")) {
+		/* One below what the driver last saw, and it stays behind. */
+		uint16_t seen = ccdma_vring_ld16(&vq->used->idx, __ATOMIC_RELAXED);
+
+		vq->idx_skew = (uint16_t)(seen - 1u - vq->used_idx);
+		force = true;
+	}
+	new_idx = (uint16_t)(new_idx + vq->idx_skew);
 	/* Entries before the index: the driver reads them after seeing it.
 	 * The index is published before the driver's wish is read (a
 	 * store-load pair): sequentially consistent store and loads, not a
@@ -193,7 +372,7 @@ void ds_vq_publish(struct ds_dev *d, struct ds_vq *vq)
 		notify = !(ccdma_vring_ld16(&vq->avail->flags, __ATOMIC_SEQ_CST) &
 			   CCDMA_VRING_AVAIL_F_NO_INTERRUPT);
 	}
-	if (notify && vq->call_fd >= 0) {
+	if ((notify || force) && vq->call_fd >= 0) {
 		uint64_t one = 1;
 
 		if (write(vq->call_fd, &one, sizeof(one)) == sizeof(one))
@@ -227,6 +406,10 @@ static bool vq_handle_chain(struct ds_dev *d, struct ds_vq *vq, uint16_t head)
 	unsigned idx = head, visited = 0, n = 0;
 	bool indirect = false, seen_write = false, unreachable = false;
 	struct ds_seg *segs = vq->segs;
+
+	vq->last_type = ~0u;
+	vq->last_statusp = NULL;
+	vq->last_data = 0;
 
 	if (head >= vq->num) {
 		ds_conn_fail(d, "ring %u: head %u out of range (num %u)",
@@ -289,6 +472,7 @@ static bool vq_handle_chain(struct ds_dev *d, struct ds_vq *vq, uint16_t head)
 			return false;
 		}
 		segs[n].p = ds_mem_gpa(&d->conn.mem, addr, len);
+		segs[n].gpa = addr;
 		segs[n].len = len;
 		segs[n].write = seen_write;
 		if (!segs[n].p)
@@ -368,5 +552,9 @@ void ds_vq_kick(struct ds_dev *d, struct ds_vq *vq)
 	if (read(vq->kick_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		ds_err("ring %u: kick fd: %s", vq->index, strerror(errno));
 	d->st.kicks++;
+	if (d->conn.stalled)
+		return;
+	if (vq->late.n)
+		late_apply(d, vq);
 	ds_vq_poll(d, vq);
 }

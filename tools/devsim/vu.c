@@ -99,17 +99,62 @@ static int vu_send(struct ds_dev *d, const struct vu_msg *req, const void *paylo
 		.flags = CCDMA_VU_VERSION | CCDMA_VU_FLAG_REPLY,
 		.size = size,
 	};
-	struct iovec iov[2] = {
+	static const uint8_t zeros[16];
+	struct iovec iov[3] = {
 		{ .iov_base = &h, .iov_len = sizeof(h) },
 		{ .iov_base = (void *)payload, .iov_len = size },
+		{ .iov_base = (void *)zeros, .iov_len = 0 },
 	};
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = size ? 2 : 1 };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 3 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	size_t total;
+	int extra_fd = -1;
 	ssize_t r;
 
+	if (d->opt.misbehave) {
+		if (ds_mb(d, DS_MB_VU_CODE, "reply with the wrong request code"))
+			h.request = h.request == CCDMA_VU_GET_FEATURES
+					    ? CCDMA_VU_GET_PROTOCOL_FEATURES
+					    : CCDMA_VU_GET_FEATURES;
+		if (ds_mb(d, DS_MB_VU_SIZE, "reply of the wrong size")) {
+			h.size += 8;
+			iov[2].iov_len = 8;
+		}
+		if (ds_mb(d, DS_MB_VU_FDS, "reply carries a file descriptor")) {
+			extra_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (extra_fd >= 0) {
+				struct cmsghdr *c;
+
+				memset(&cm, 0, sizeof(cm));
+				mh.msg_control = cm.buf;
+				mh.msg_controllen = sizeof(cm.buf);
+				c = CMSG_FIRSTHDR(&mh);
+				c->cmsg_level = SOL_SOCKET;
+				c->cmsg_type = SCM_RIGHTS;
+				c->cmsg_len = CMSG_LEN(sizeof(int));
+				memcpy(CMSG_DATA(c), &extra_fd, sizeof(int));
+			}
+		}
+		if (ds_mb(d, DS_MB_VU_HANGUP, "hangs up in the middle of a reply")) {
+			/* Half the header, then the connection closes. */
+			iov[0].iov_len = sizeof(h) / 2;
+			mh.msg_iovlen = 1;
+			do
+				r = sendmsg(d->conn.fd, &mh, MSG_NOSIGNAL);
+			while (r < 0 && errno == EINTR);
+			return ds_conn_fail(d, "misbehave hangup");
+		}
+	}
+	total = sizeof(h) + size + iov[2].iov_len;
 	do
 		r = sendmsg(d->conn.fd, &mh, MSG_NOSIGNAL);
 	while (r < 0 && errno == EINTR);
-	if (r != (ssize_t)(sizeof(h) + size))
+	if (extra_fd >= 0)
+		close(extra_fd);
+	if (r != (ssize_t)total)
 		return ds_conn_fail(d, "reply to request %u: %s", h.request,
 				    r < 0 ? strerror(errno) : "short write");
 	return 0;
@@ -438,6 +483,39 @@ static int vu_config_window(struct ds_dev *d, struct vu_msg *m,
 	return 0;
 }
 
+/* The config-space modes: absurd values from the first GET_CONFIG on, or
+ * (config-change) other values from a later one. */
+static void mb_config(struct ds_dev *d)
+{
+	uint8_t *c = d->config;
+
+	if (ds_mb(d, DS_MB_CAPACITY_0, "capacity 0"))
+		ccdma_put_le64(c + CCDMA_VBLK_CFG_CAPACITY, 0);
+	if (ds_mb(d, DS_MB_CAPACITY_HUGE, "capacity 2^63 sectors"))
+		ccdma_put_le64(c + CCDMA_VBLK_CFG_CAPACITY, 1ull << 63);
+	if (ds_mb(d, DS_MB_BLK_SIZE_0, "blk_size 0"))
+		ccdma_put_le32(c + CCDMA_VBLK_CFG_BLK_SIZE, 0);
+	if (ds_mb(d, DS_MB_BLK_SIZE_ODD, "blk_size 1000 (not a power of two)"))
+		ccdma_put_le32(c + CCDMA_VBLK_CFG_BLK_SIZE, 1000);
+	if (ds_mb(d, DS_MB_SEG_MAX_0, "seg_max 0"))
+		ccdma_put_le32(c + CCDMA_VBLK_CFG_SEG_MAX, 0);
+	if (ds_mb(d, DS_MB_SIZE_MAX_0, "size_max 0"))
+		ccdma_put_le32(c + CCDMA_VBLK_CFG_SIZE_MAX, 0);
+	if (ds_mb(d, DS_MB_NUM_QUEUES_0, "num_queues 0"))
+		ccdma_put_le16(c + CCDMA_VBLK_CFG_NUM_QUEUES, 0);
+	if (ds_mb(d, DS_MB_NUM_QUEUES_HUGE, "num_queues 65535"))
+		ccdma_put_le16(c + CCDMA_VBLK_CFG_NUM_QUEUES, 65535);
+	if (ds_mb(d, DS_MB_CFG_CHANGE, "config space changes")) {
+		/* Every field the driver sizes requests by, at once. */
+		ccdma_put_le64(c + CCDMA_VBLK_CFG_CAPACITY,
+			       ccdma_get_le64(c + CCDMA_VBLK_CFG_CAPACITY) / 2);
+		ccdma_put_le32(c + CCDMA_VBLK_CFG_BLK_SIZE, 4096);
+		ccdma_put_le32(c + CCDMA_VBLK_CFG_SEG_MAX, 1);
+		ccdma_put_le32(c + CCDMA_VBLK_CFG_SIZE_MAX, 512);
+		ccdma_put_le16(c + CCDMA_VBLK_CFG_NUM_QUEUES, 2);
+	}
+}
+
 static int h_get_config(struct ds_dev *d, struct vu_msg *m)
 {
 	struct ccdma_vu_config c;
@@ -445,6 +523,8 @@ static int h_get_config(struct ds_dev *d, struct vu_msg *m)
 
 	if (vu_config_window(d, m, &c))
 		return -EPROTO;
+	if (d->opt.misbehave)
+		mb_config(d);
 	/* Bytes past the virtio-blk config read as zero. */
 	for (i = 0; i < c.size; i++)
 		c.payload[i] = c.offset + i < sizeof(d->config)
@@ -642,11 +722,15 @@ void ds_vu_handle(struct ds_dev *d)
 		goto out;
 	}
 	hdr_ok = true;
+	if (d->conn.stalled)
+		goto out; /* stall: read, then nothing */
 	ret = s->fn(d, &m);
 	if (d->conn.broken)
 		goto out;
 	if (!s->has_reply && (m.hdr.flags & CCDMA_VU_FLAG_NEED_REPLY) &&
 	    (d->conn.protocol_features & (1ull << CCDMA_VU_PF_REPLY_ACK))) {
+		if (!ret && ds_mb(d, DS_MB_VU_ACK_FAIL, "REPLY_ACK reports a failure"))
+			ret = -EIO;
 		if (vu_reply_u64(d, &m, ret ? 1 : 0))
 			goto out;
 		if (ret)
