@@ -40,7 +40,7 @@ static const struct mode modes[] = {
 	{ "idx-ahead", {0}, {0}, 1,
 	  { "used index moved more than the ring size ahead: " BROKEN, WENT }, NULL },
 	{ "idx-back", {0}, {0}, 1,
-	  { "used index moved more than the ring size ahead: " BROKEN, WENT }, NULL },
+	  { "used index moved backwards: " BROKEN, WENT }, NULL },
 	/* clamped to what was posted, counted, the data is good */
 	{ "len-over", {0}, {0}, 0, {0},
 	  "1 used length(s) above what was posted (clamped)" },

@@ -7,7 +7,9 @@
  *   - the used index may move ahead by exactly the chains in flight; one
  *     more (still far below the ring size) is "used index ahead of the
  *     chains in flight", seen before any entry is looked at, so the good
- *     entries before the bogus one are not completed either.
+ *     entries before the bogus one are not completed either;
+ *   - an index one behind the last entry consumed is "used index moved
+ *     backwards" (not "more than the ring size ahead").
  * A violation breaks the device: every request in flight completes with
  * -ENODEV and the transport's fail() gets the reason once.
  */
@@ -198,6 +200,37 @@ static void idx_edge(void)
 	rig_fini(&g, 1);
 }
 
+/* The index goes back one entry, below what the driver consumed. */
+static void idx_back(void)
+{
+	struct rig g;
+	uint16_t idx;
+
+	rig_init(&g);
+	submit(&g, 0, 2);
+	pthread_mutex_lock(&g.fd.lock);
+	complete(&g.fd, avail_head(&g.fd, 0));
+	publish(&g.fd);
+	pthread_mutex_unlock(&g.fd.lock);
+	CHECK_EQ(ccdma_vblk_poll(g.b, 0), 1);
+	CHECK_EQ(g.r[0].status, 0);
+	CHECK(!ccdma_vblk_broken(g.b));
+
+	pthread_mutex_lock(&g.fd.lock);
+	idx = (uint16_t)(g.fd.q[0].used_idx - 1u);
+	fake_st16(&g.fd, g.fd.q[0].used + 2, idx, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&g.fd.lock);
+	CHECK_EQ(ccdma_vblk_poll(g.b, 0), -ENODEV);
+	CHECK(ccdma_vblk_broken(g.b));
+	CHECK(strcmp(g.fd.why, "used index moved backwards") == 0);
+	if (strcmp(g.fd.why, "used index moved backwards"))
+		fprintf(stderr, "idx_back: the driver said \"%s\"\n", g.fd.why);
+	CHECK_EQ(g.r[1].status, -ENODEV);
+	CHECK_EQ(g.done.n, 2);
+	CHECK_EQ(g.done.errs, 1);
+	rig_fini(&g, 1);
+}
+
 int main(void)
 {
 	test_init();
@@ -205,5 +238,6 @@ int main(void)
 		ccdma_log_set_handler(quiet_log, NULL);
 	id_edge();
 	idx_edge();
+	idx_back();
 	return test_done("virtio_used_bounds");
 }

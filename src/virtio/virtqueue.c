@@ -250,12 +250,16 @@ int ccdma_vq_get_used(struct ccdma_vq *vq, unsigned *head, uint32_t *len,
 
 	if (!ahead)
 		return 0;
-	/* The device cannot have used more chains than are in flight. */
+	/* The device cannot have used more chains than are in flight.  An
+	 * index behind the last one consumed reads as half the index space
+	 * or more ahead (a move back the driver never saw, to an entry it had
+	 * not consumed yet, looks like fewer completions and cannot be told). */
 	if (unlikely(ahead > vq->inflight)) {
-		*why = ahead > vq->num ? "used index moved more than the ring "
-					 "size ahead"
-				       : "used index ahead of the chains in "
-					 "flight";
+		*why = ahead >= 0x8000u ? "used index moved backwards"
+		       : ahead > vq->num ? "used index moved more than the ring "
+					   "size ahead"
+					 : "used index ahead of the chains in "
+					   "flight";
 		return -EIO;
 	}
 	e = &vq->used->ring[vq->last_used & vq->mask];

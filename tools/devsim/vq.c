@@ -347,10 +347,13 @@ void ds_vq_publish(struct ds_dev *d, struct ds_vq *vq)
 		force = true;
 	}
 	if (ds_mb(d, DS_MB_IDX_BACK, "used index moved backwards")) {
-		/* One below what the driver last saw, and it stays behind. */
+		/* The ring size and one below what was last published, and it
+		 * stays behind: below whatever the driver had consumed, so it
+		 * is sure to see the move (a smaller step back, to an entry it
+		 * had not consumed yet, looks like fewer completions). */
 		uint16_t seen = ccdma_vring_ld16(&vq->used->idx, __ATOMIC_RELAXED);
 
-		vq->idx_skew = (uint16_t)(seen - 1u - vq->used_idx);
+		vq->idx_skew = (uint16_t)(seen - vq->num - 1u - vq->used_idx);
 		force = true;
 	}
 	new_idx = (uint16_t)(new_idx + vq->idx_skew);
