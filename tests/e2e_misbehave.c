@@ -56,7 +56,12 @@ static const struct mode modes[] = {
 	{ "status-bad", {0}, {0}, 1, { "bad status byte: " BROKEN, WENT }, NULL },
 	{ "status-none", {0}, {0}, 1, { "bad status byte: " BROKEN, WENT }, NULL },
 	{ "late-write", {0}, { "--iodepth", "1" }, 0, {0}, VERIFIED },
-	{ "write-outside", {0}, {0}, 0, {0}, VERIFIED },
+	/* 64 bytes past the status byte land in the next head's scratch
+	 * (request header, status): at depth 1 no request lives there.  At
+	 * depth 8 the write may corrupt the header of a request the device
+	 * has not read yet, which then fails (the device's right: the
+	 * memory is shared); the far write is stopped by the region map. */
+	{ "write-outside", {0}, { "--iodepth", "1" }, 0, {0}, VERIFIED },
 	{ "read-unoffered", {0}, {0}, 0, {0}, VERIFIED },
 	/* config space */
 	{ "config-change", { "--misbehave-after", "1" }, {0}, 0, {0}, VERIFIED },
