@@ -125,7 +125,7 @@ static int run_one(const char *sock, enum ccdma_mode mode, const struct bcase *b
 	ccdma_vblk_config_init(&vcfg);
 	vcfg.num_queues = 1;
 	vcfg.poll_ns = poll_us * 1000u;
-	if (blkjob_open(&d, sock, mode, &vcfg))
+	if (blkjob_open(&d, sock, mode, &vcfg, NULL))
 		return -1;
 	blkjob_opts_init(&o);
 	o.rw = bc->rw;

@@ -12,8 +12,13 @@ ccdma_add_backend_test(e2e_devsim_orphan)
 ccdma_add_backend_test(e2e_blk_large)
 # ccdma-blk as a user runs it (issue 12, D1-D5), and the device program
 # lookup it shares with ccdma-bench blk.
-foreach(t blk_tool_limits blk_tool_failure blk_tool_messages blk_tool_find_devsim)
+foreach(t blk_tool_limits blk_tool_failure blk_tool_messages blk_tool_find_devsim
+    blk_tool_sizes)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${t}.c)
     ccdma_add_backend_test(${t})
   endif()
 endforeach()
+# The soak's growth check on made-up samples (scripts/soak.sh --check).
+add_test(NAME soak_check COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/soak_check.sh
+         ${PROJECT_SOURCE_DIR}/scripts/soak.sh)
+set_tests_properties(soak_check PROPERTIES TIMEOUT 60 LABELS unit)

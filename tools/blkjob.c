@@ -421,7 +421,8 @@ static const char *connect_hint(int rc, unsigned timeout_ms, char *buf,
 }
 
 int blkjob_open(struct blkjob_dev *d, const char *sock, enum ccdma_mode mode,
-		const struct ccdma_vblk_config *vcfg)
+		const struct ccdma_vblk_config *vcfg,
+		const struct ccdma_pool_config *pool_cfg)
 {
 	struct ccdma_vhost_config c;
 	char buf[160];
@@ -432,6 +433,7 @@ int blkjob_open(struct blkjob_dev *d, const char *sock, enum ccdma_mode mode,
 	ccdma_vhost_config_init(&c);
 	c.socket_path = sock;
 	c.mode = (int)mode;
+	c.pool_cfg = pool_cfg;
 	rc = ccdma_vhost_connect(&c, &d->vhost);
 	if (rc) {
 		say("cannot connect to %s: %s", sock,
@@ -508,8 +510,8 @@ struct slot {
 	struct job *job;
 	void *buf;
 	ccdma_addr_t dma;   /* direct mode: the coherent buffer's address */
-	uint64_t block;
-	uint32_t gen;
+	uint64_t block;     /* first block (of o->bs bytes) */
+	uint32_t nblk;      /* blocks this I/O moves */
 	uint64_t start_ns;
 	struct slot *next_free;
 };
@@ -521,13 +523,16 @@ struct job {
 	struct slot *slots, *free_slots;
 	unsigned nslots, inflight;
 	uint64_t nblocks;
-	uint32_t *gen;      /* per block, 0: never written (verify only) */
+	uint32_t *gen;      /* per block, 0: never written, or a write to it
+			     * failed so its content is unknown (verify only) */
 	uint8_t *busy;      /* per block (verify only) */
 	uint32_t *expect;   /* scratch: one block's expected pattern */
 	uint64_t rng;
 	uint64_t seq_next;
 	enum phase phase;
 	uint64_t issued, issue_limit;   /* blocks issued in this phase */
+	uint32_t max_blk;   /* blocks per I/O at most (bs_max / bs) */
+	unsigned size_steps; /* log2(max_blk) + 1: the sizes to draw from */
 	uint64_t lat_hist[HIST_N];
 	uint64_t lat_sum_ns, lat_n, lat_max_ns;
 	bool fatal;         /* issue nothing more */
@@ -573,13 +578,15 @@ static bool job_random(enum blkjob_rw rw)
 	       rw == BLKJOB_RANDRW;
 }
 
-static void check_block(struct job *j, struct slot *s)
+/* Compare block `blk` (o->bs bytes at got) with the pattern it was last
+ * written with. */
+static void check_block(struct job *j, uint64_t blk, const uint8_t *got)
 {
 	const struct blkjob_opts *o = j->o;
-	uint64_t off = s->block * o->bs;
-	const uint8_t *got = s->buf, *want;
+	uint64_t off = blk * o->bs;
+	const uint8_t *want;
 
-	fill_pattern(j->expect, o->bs, off, j->gen[s->block], o->seed);
+	fill_pattern(j->expect, o->bs, off, j->gen[blk], o->seed);
 	want = (const uint8_t *)j->expect;
 	j->r->verified_bytes += o->bs;
 	if (!memcmp(got, want, o->bs))
@@ -593,10 +600,29 @@ static void check_block(struct job *j, struct slot *s)
 			say("verify: byte at offset %llu is %#04x, expected "
 			    "%#04x (block %llu, generation %u)",
 			    (unsigned long long)(off + i), got[i], want[i],
-			    (unsigned long long)s->block, j->gen[s->block]);
+			    (unsigned long long)blk, j->gen[blk]);
 		break;
 	}
 	j->r->verify_errors++;
+}
+
+/* What a completed I/O means for the blocks it covered. */
+static void verify_done(struct job *j, const struct slot *s, bool is_read,
+			int status)
+{
+	const uint8_t *buf = s->buf;
+
+	for (uint32_t k = 0; k < s->nblk; k++) {
+		uint64_t blk = s->block + k;
+
+		if (status && !is_read)
+			j->gen[blk] = 0; /* the device may have written part */
+		else if (!status && is_read && j->gen[blk])
+			check_block(j, blk, buf + (size_t)k * j->o->bs);
+		else if (!status && !is_read)
+			j->gen[blk]++; /* the pattern issue_one wrote */
+		j->busy[blk] = 0;
+	}
 }
 
 /* The application reading what a read returned (opts.touch). */
@@ -643,14 +669,9 @@ static void on_done(struct ccdma_vblk_req *req)
 		j->r->failed++;
 		if (req->status == -ENODEV)
 			j->fatal = true;
-	} else if (j->o->verify) {
-		if (is_read && j->gen[s->block])
-			check_block(j, s);
-		else if (!is_read)
-			j->gen[s->block] = s->gen;
 	}
 	if (j->o->verify)
-		j->busy[s->block] = 0;
+		verify_done(j, s, is_read, req->status);
 	s->next_free = j->free_slots;
 	j->free_slots = s;
 	j->inflight--;
@@ -662,24 +683,52 @@ enum pick {
 	PICK_DONE,  /* the phase issues nothing more */
 };
 
-/* Pick the next I/O of the phase. */
-static enum pick next_io(struct job *j, uint64_t *block, bool *is_read)
+static bool range_busy(const struct job *j, uint64_t b, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++)
+		if (j->busy[b + k])
+			return true;
+	return false;
+}
+
+/* Blocks the next I/O of the timed phase moves: max_blk when sizes do
+ * not vary, else 2^k for k uniform over the sizes. */
+static uint32_t pick_nblk(struct job *j)
+{
+	if (j->size_steps <= 1)
+		return j->max_blk;
+	return 1u << (rnd(&j->rng) % j->size_steps);
+}
+
+/* Pick the next I/O of the phase: *block, *nblk blocks from it. */
+static enum pick next_io(struct job *j, uint64_t *block, uint32_t *nblk,
+			 bool *is_read)
 {
 	const struct blkjob_opts *o = j->o;
+	uint64_t b, tries;
+	uint32_t n;
 
 	if (j->issue_limit && j->issued >= j->issue_limit)
 		return PICK_DONE;
 	switch (j->phase) {
 	case PH_PREFILL:
+		/* Every block, in I/Os of the largest size. */
 		*block = j->issued;
+		*nblk = (uint32_t)(j->nblocks - j->issued < j->max_blk ?
+				   j->nblocks - j->issued : j->max_blk);
 		*is_read = false;
 		return PICK_IO;
 	case PH_VERIFY:
+		/* Every block written, read back in I/Os of the largest
+		 * size (blocks never written in them are not compared). */
 		while (j->seq_next < j->nblocks && !j->gen[j->seq_next])
 			j->seq_next++;
 		if (j->seq_next >= j->nblocks)
 			return PICK_DONE;
-		*block = j->seq_next++;
+		*block = j->seq_next;
+		*nblk = (uint32_t)(j->nblocks - j->seq_next < j->max_blk ?
+				   j->nblocks - j->seq_next : j->max_blk);
+		j->seq_next += *nblk;
 		*is_read = true;
 		return PICK_IO;
 	default:
@@ -691,20 +740,28 @@ static enum pick next_io(struct job *j, uint64_t *block, bool *is_read)
 		*is_read = false;
 	else
 		*is_read = rnd(&j->rng) % 100 < o->rwmixread;
+	n = pick_nblk(j);
 	if (job_random(o->rw)) {
-		*block = rnd(&j->rng) % j->nblocks;
+		/* Aligned to its own size, as a file system would. */
+		b = rnd(&j->rng) % (j->nblocks / n) * n;
 	} else {
-		*block = j->seq_next;
-		j->seq_next = (j->seq_next + 1) % j->nblocks;
+		b = j->seq_next + n > j->nblocks ? 0 : j->seq_next;
+		j->seq_next = (b + n) % j->nblocks;
 	}
 	/* Never two I/Os on one block at once when verifying (a busy block
 	 * is in flight, so PICK_WAIT always has something to wait for). */
 	if (o->verify) {
-		for (uint64_t k = 0; k < j->nblocks && j->busy[*block]; k++)
-			*block = (*block + 1) % j->nblocks;
-		if (j->busy[*block])
+		for (tries = 0; tries <= j->nblocks / n && range_busy(j, b, n);
+		     tries++) {
+			b += n;
+			if (b + n > j->nblocks)
+				b = 0;
+		}
+		if (range_busy(j, b, n))
 			return PICK_WAIT;
 	}
+	*block = b;
+	*nblk = n;
 	return PICK_IO;
 }
 
@@ -745,37 +802,41 @@ static int issue_one(struct job *j, uint64_t end)
 	struct slot *s = j->free_slots;
 	enum pick pick = PICK_DONE;
 	uint64_t block = 0;
+	uint32_t nblk = 1;
 	bool is_read = false;
+	size_t len;
 	int rc;
 
 	if (!blkjob_stop_requested && !(end && now_ns() >= end))
-		pick = next_io(j, &block, &is_read);
+		pick = next_io(j, &block, &nblk, &is_read);
 	if (pick == PICK_WAIT)
 		return 1;
 	if (pick == PICK_DONE)
 		return 2;
+	len = (size_t)nblk * o->bs;
 	s->block = block;
+	s->nblk = nblk;
 	memset(&s->req, 0, sizeof(s->req));
 	s->req.op = is_read ? CCDMA_VBLK_READ : CCDMA_VBLK_WRITE;
 	s->req.sector = block * (o->bs / CCDMA_VBLK_SECTOR);
 	s->req.buf = s->buf;
-	s->req.len = o->bs;
+	s->req.len = len;
 	s->req.done = on_done;
 	if (!is_read && o->touch && !o->verify)
-		memset(s->buf, (int)(j->issued & 0xff), o->bs);
-	if (!is_read && o->verify) {
-		s->gen = j->gen[block] + 1;
-		fill_pattern(s->buf, o->bs, block * o->bs, s->gen, o->seed);
-	}
+		memset(s->buf, (int)(j->issued & 0xff), len);
+	for (uint32_t k = 0; !is_read && o->verify && k < nblk; k++)
+		fill_pattern((uint32_t *)((uint8_t *)s->buf + (size_t)k * o->bs),
+			     o->bs, (block + k) * o->bs, j->gen[block + k] + 1,
+			     o->seed);
 	s->start_ns = now_ns();
 	rc = ccdma_vblk_submit(j->d->blk, o->queue, &s->req);
 	if (rc)
 		return rc;
 	if (o->verify)
-		j->busy[block] = 1;
+		memset(&j->busy[block], 1, nblk);
 	j->free_slots = s->next_free;
 	j->inflight++;
-	j->issued++;
+	j->issued += nblk;
 	return 0;
 }
 
@@ -864,6 +925,12 @@ out:
 	return ret;
 }
 
+/* The largest I/O of the job, in bytes. */
+static uint32_t io_max(const struct blkjob_opts *o)
+{
+	return o->bs_max > o->bs ? o->bs_max : o->bs;
+}
+
 static void free_slots(struct job *j)
 {
 	for (unsigned i = 0; j->slots && i < j->nslots; i++) {
@@ -872,7 +939,7 @@ static void free_slots(struct job *j)
 		if (!s->buf)
 			continue;
 		if (j->d->mode == CCDMA_MODE_DIRECT)
-			ccdma_free_coherent(j->d->dma, j->o->bs, s->buf, s->dma);
+			ccdma_free_coherent(j->d->dma, io_max(j->o), s->buf, s->dma);
 		else
 			free(s->buf);
 	}
@@ -886,12 +953,19 @@ static int check_job(const struct blkjob_dev *d, const struct blkjob_opts *o)
 {
 	uint64_t cap = d->info.capacity * CCDMA_VBLK_SECTOR;
 	uint64_t range = o->size ? o->size : cap;
+	uint32_t bs = io_max(o);
 	char a[32], b[32], c[32];
 
 	if (!o->bs || o->bs % CCDMA_VBLK_SECTOR || o->bs % d->info.blk_size) {
 		say("--bs %s is not a multiple of the device's block size of %s",
 		    blkjob_size_str(o->bs, a, sizeof(a)),
 		    blkjob_size_str(d->info.blk_size, b, sizeof(b)));
+		return -EINVAL;
+	}
+	if (bs != o->bs && (bs % o->bs || ((bs / o->bs) & (bs / o->bs - 1)))) {
+		say("--bs %s-%s: the largest size must be the smallest times a "
+		    "power of two", blkjob_size_str(o->bs, a, sizeof(a)),
+		    blkjob_size_str(bs, b, sizeof(b)));
 		return -EINVAL;
 	}
 	if (!o->iodepth || o->iodepth > 4096) {
@@ -908,10 +982,10 @@ static int check_job(const struct blkjob_dev *d, const struct blkjob_opts *o)
 		    blkjob_size_str(cap, b, sizeof(b)));
 		return -EINVAL;
 	}
-	if (range < o->bs) {
+	if (range < bs) {
 		say("--size %s is smaller than --bs %s (the device has %s)",
 		    blkjob_size_str(range, a, sizeof(a)),
-		    blkjob_size_str(o->bs, b, sizeof(b)),
+		    blkjob_size_str(bs, b, sizeof(b)),
 		    blkjob_size_str(cap, c, sizeof(c)));
 		return -EINVAL;
 	}
@@ -933,22 +1007,22 @@ static int check_job(const struct blkjob_dev *d, const struct blkjob_opts *o)
 
 		if (o->verify && slots > range / o->bs)
 			slots = range / o->bs;
-		if (o->bs > CCDMA_POOL_MAX_ALLOC) {
+		if (bs > CCDMA_POOL_MAX_ALLOC) {
 			say("--mode direct: --bs %s is more than one coherent "
 			    "buffer can be (%s, the largest shared allocation); "
 			    "use --bs %llum or less, or --mode confidential",
-			    blkjob_size_str(o->bs, a, sizeof(a)),
+			    blkjob_size_str(bs, a, sizeof(a)),
 			    blkjob_size_str(CCDMA_POOL_MAX_ALLOC, b, sizeof(b)),
 			    (unsigned long long)CCDMA_POOL_MAX_ALLOC >> 20);
 			return -EINVAL;
 		}
-		if (pool && slots * o->bs + spare > pool) {
+		if (pool && slots * bs + spare > pool) {
 			say("--mode direct: --iodepth %llu x --bs %s of coherent "
 			    "buffers do not fit the device's shared pool of %s "
 			    "(less %s for the rings); lower --iodepth or --bs, or "
 			    "use --mode confidential",
 			    (unsigned long long)slots,
-			    blkjob_size_str(o->bs, a, sizeof(a)),
+			    blkjob_size_str(bs, a, sizeof(a)),
 			    blkjob_size_str(pool, b, sizeof(b)),
 			    blkjob_size_str(spare, c, sizeof(c)));
 			return -EINVAL;
@@ -962,6 +1036,7 @@ static int setup_job(struct job *j)
 {
 	const struct blkjob_opts *o = j->o;
 	struct blkjob_dev *d = j->d;
+	uint32_t bs = io_max(o);
 	char a[32];
 
 	j->slots = calloc(j->nslots, sizeof(*j->slots));
@@ -972,21 +1047,21 @@ static int setup_job(struct job *j)
 
 		s->job = j;
 		if (d->mode == CCDMA_MODE_DIRECT) {
-			if (ccdma_alloc_coherent(d->dma, o->bs, &s->buf, &s->dma,
+			if (ccdma_alloc_coherent(d->dma, bs, &s->buf, &s->dma,
 						 CCDMA_ATTR_WAIT))
 				s->buf = NULL;
 		} else {
-			s->buf = aligned_alloc(4096, (o->bs + 4095) & ~(size_t)4095);
+			s->buf = aligned_alloc(4096, (bs + 4095) & ~(size_t)4095);
 		}
 		if (!s->buf) {
 			say("no %s memory for %u buffers of %s",
 			    d->mode == CCDMA_MODE_DIRECT ? "shared (coherent)" :
 							   "private",
-			    j->nslots, blkjob_size_str(o->bs, a, sizeof(a)));
+			    j->nslots, blkjob_size_str(bs, a, sizeof(a)));
 			return -ENOMEM;
 		}
 		/* Writes without verification send this. */
-		fill_pattern(s->buf, o->bs, i, 0, o->seed);
+		fill_pattern(s->buf, bs, i, 0, o->seed);
 		s->next_free = j->free_slots;
 		j->free_slots = s;
 	}
@@ -1074,6 +1149,9 @@ int blkjob_run(struct blkjob_dev *d, const struct blkjob_opts *o,
 	j->r = r;
 	j->rng = o->seed;
 	j->nblocks = (o->size ? o->size : cap) / o->bs;
+	j->max_blk = io_max(o) / o->bs;
+	while ((1u << j->size_steps) <= j->max_blk)
+		j->size_steps++;
 	j->nslots = o->iodepth;
 	if (o->verify && j->nslots > j->nblocks)
 		j->nslots = (unsigned)j->nblocks;

@@ -106,18 +106,26 @@ struct blkjob_dev {
 	enum ccdma_mode mode;
 };
 
-/* Connect to `sock` in `mode` and set up the driver.  Returns 0, or a
+/* Connect to `sock` in `mode` and set up the driver; `pool_cfg` is the
+ * bounce pool's configuration (NULL: the front-end's defaults, see
+ * ccdma_vhost_config).  Returns 0, or a
  * negative errno after printing a message that names the socket and says
  * what the error means for this connection (no socket, not a socket,
  * nobody listening, a back-end that hung up, broke the protocol, or
  * accepted but never answered). */
 int blkjob_open(struct blkjob_dev *d, const char *sock, enum ccdma_mode mode,
-		const struct ccdma_vblk_config *vcfg);
+		const struct ccdma_vblk_config *vcfg,
+		const struct ccdma_pool_config *pool_cfg);
 void blkjob_close(struct blkjob_dev *d);
 
 struct blkjob_opts {
 	enum blkjob_rw rw;
 	uint32_t bs;             /* bytes per I/O, a multiple of 512 */
+	/* 0 (or bs): every I/O moves bs bytes.  Else sizes vary: each I/O
+	 * moves bs << k bytes, k drawn uniformly so that every power of two
+	 * from bs to bs_max is equally likely (bs_max / bs a power of two).
+	 * Verification then tracks every bs-sized block on its own. */
+	uint32_t bs_max;
 	unsigned iodepth;        /* requests in flight */
 	uint64_t size;           /* bytes of the device used (0: all) */
 	double runtime_s;        /* > 0: run this long; 0: move `size` bytes */

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct cli {
 	const char *socket;
@@ -35,6 +36,10 @@ struct cli {
 	bool json, quiet;
 	unsigned queues;
 	unsigned poll_us;
+	/* --pool-*: the bounce pool (set: the user gave one of them). */
+	bool pool_set;
+	struct ccdma_pool_config pool;
+	unsigned linger_ms;
 	struct blkjob_opts job;
 };
 
@@ -50,6 +55,10 @@ static void usage(FILE *f)
 		"  --rw MODE            read|write|randread|randwrite|rw|randrw (default randread)\n"
 		"  --rwmixread PCT      reads in rw/randrw, percent (default 50)\n"
 		"  --bs SIZE            bytes per I/O, a multiple of 512 (default 4k)\n"
+		"  --bs MIN-MAX         sizes that vary: each I/O moves MIN times a power\n"
+		"                       of two up to MAX, every size equally likely\n"
+		"                       (MAX / MIN a power of two; --verify checks every\n"
+		"                       MIN-sized block)\n"
 		"  --iodepth N          requests in flight (default 1)\n"
 		"  --size SIZE          bytes of the device to use (default: all)\n"
 		"  --runtime SECONDS    run this long (default: move --size bytes once)\n"
@@ -60,6 +69,16 @@ static void usage(FILE *f)
 		"  --seed N             pattern and offset seed\n"
 		"  --poll-us N          poll for completions this long before sleeping\n"
 		"                       (default 0: sleep at once)\n"
+		"  --pool-max SIZE      cap on the bounce pool's shared memory (default:\n"
+		"                       the front-end's, see docs/vhost.md)\n"
+		"  --pool-region SIZE   the pool's growth unit (default 4m)\n"
+		"  --pool-idle-ms N     a wholly free region is given back after N ms\n"
+		"                       (default 1000)\n"
+		"  --pool-high-water SIZE  free shared bytes the pool keeps when idle\n"
+		"                       (default 8m; 0: shrink to the floor)\n"
+		"  --linger MS          after the job, stay connected and idle until the\n"
+		"                       pool has given back what it gives back when idle\n"
+		"                       (at most MS ms), and report the pool then\n"
 		"  --json               one JSON object on stdout instead of the summary\n"
 		"  --quiet              no progress line on stderr\n"
 		"  -h, --help           this text\n"
@@ -90,6 +109,33 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 	return 0;
 }
 
+/* --bs SIZE or --bs MIN-MAX: 0, or -1 when malformed. */
+static int parse_bs(const char *arg, struct blkjob_opts *o)
+{
+	const char *dash = strchr(arg, '-');
+	char min[32];
+	uint64_t lo, hi;
+
+	if (!dash) {
+		if (blkjob_parse_size(arg, &lo))
+			return -1;
+		hi = lo;
+	} else {
+		if ((size_t)(dash - arg) >= sizeof(min))
+			return -1;
+		memcpy(min, arg, (size_t)(dash - arg));
+		min[dash - arg] = 0;
+		if (blkjob_parse_size(min, &lo) || blkjob_parse_size(dash + 1, &hi))
+			return -1;
+	}
+	if (!lo || lo % 512 || hi % lo || hi > (64ull << 20) ||
+	    ((hi / lo) & (hi / lo - 1)))
+		return -1;
+	o->bs = (uint32_t)lo;
+	o->bs_max = (uint32_t)hi;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct cli *c)
 {
 	static const struct option lo[] = {
@@ -107,6 +153,11 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		{ "queue", required_argument, 0, 'Q' },
 		{ "seed", required_argument, 0, 'S' },
 		{ "poll-us", required_argument, 0, 'P' },
+		{ "pool-max", required_argument, 0, 'M' },
+		{ "pool-region", required_argument, 0, 'R' },
+		{ "pool-idle-ms", required_argument, 0, 'I' },
+		{ "pool-high-water", required_argument, 0, 'H' },
+		{ "linger", required_argument, 0, 'L' },
 		{ "json", no_argument, 0, 'j' },
 		{ "quiet", no_argument, 0, 'u' },
 		{ "help", no_argument, 0, 'h' },
@@ -118,6 +169,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	int ch;
 
 	memset(c, 0, sizeof(*c));
+	ccdma_pool_config_init(&c->pool);
 	c->disk_size = 256ull << 20;
 	c->mode = CCDMA_MODE_CONFIDENTIAL;
 	blkjob_opts_init(&c->job);
@@ -142,11 +194,11 @@ static int parse_args(int argc, char **argv, struct cli *c)
 				return bad("--rwmixread", optarg, "a percentage 0..100");
 			break;
 		case 'b':
-			if (blkjob_parse_size(optarg, &v) || !v || v % 512 ||
-			    v > (64ull << 20))
+			if (parse_bs(optarg, &c->job))
 				return bad("--bs", optarg,
-					   "a multiple of 512 bytes up to 64m");
-			c->job.bs = (uint32_t)v;
+					   "a multiple of 512 bytes up to 64m, or "
+					   "MIN-MAX of such with MAX / MIN a power "
+					   "of two");
 			break;
 		case 'q':
 			if (parse_uint(optarg, 4096, &u) || !u)
@@ -188,6 +240,39 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			if (parse_uint(optarg, 1000000, &c->poll_us))
 				return bad("--poll-us", optarg, "microseconds, 0..1000000");
 			break;
+		case 'M':
+			if (blkjob_parse_size(optarg, &v) || v < (64u << 10))
+				return bad("--pool-max", optarg, "a size of at least 64k");
+			c->pool.max_bytes = (size_t)v;
+			c->pool_set = true;
+			break;
+		case 'R':
+			if (blkjob_parse_size(optarg, &v) || v < (64u << 10) ||
+			    v > (1u << 30) || (v & (v - 1)))
+				return bad("--pool-region", optarg,
+					   "a power of two from 64k to 1g");
+			c->pool.region_size = (size_t)v;
+			c->pool_set = true;
+			break;
+		case 'I':
+			if (parse_uint(optarg, 3600000, &u))
+				return bad("--pool-idle-ms", optarg,
+					   "milliseconds, 0..3600000");
+			c->pool.idle_ms = u;
+			c->pool_set = true;
+			break;
+		case 'H':
+			if (blkjob_parse_size(optarg, &v))
+				return bad("--pool-high-water", optarg, "a size");
+			c->pool.high_watermark = (size_t)v;
+			if (c->pool.low_watermark > v)
+				c->pool.low_watermark = (size_t)v;
+			c->pool_set = true;
+			break;
+		case 'L':
+			if (parse_uint(optarg, 3600000, &c->linger_ms) || !c->linger_ms)
+				return bad("--linger", optarg, "milliseconds, 1..3600000");
+			break;
 		case 'j': c->json = true; break;
 		case 'u': c->quiet = true; break;
 		case 'h':
@@ -219,10 +304,85 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			argv[optind]);
 		return 2;
 	}
+	if (c->pool_set && c->pool.max_bytes < c->pool.region_size) {
+		fprintf(stderr, "ccdma-blk: --pool-max %zu bytes is less than one "
+			"region of %zu bytes (--pool-region) (try --help)\n",
+			c->pool.max_bytes, c->pool.region_size);
+		return 2;
+	}
 	/* On stderr, so --json output on stdout stays one object. */
 	c->job.progress = !c->quiet;
 	c->queues = c->job.queue + 1;
 	return 0;
+}
+
+/* The pool after the job (--linger). */
+struct linger {
+	bool ran, settled;
+	double seconds;
+	uint64_t in_use_before;          /* before the job: the rings */
+	struct ccdma_pool_stats pool;    /* when it settled, or at the limit */
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Stay idle until the pool has given back what it gives back when idle:
+ * idle_ms has passed since the job ended (so every region freed by then
+ * has been free long enough), and the grower has then made three passes
+ * without changing the number of regions.  Events of the pool, not a
+ * guessed time; at most c->linger_ms.
+ */
+static void do_linger(const struct cli *c, const struct blkjob_dev *d,
+		      struct linger *l)
+{
+	struct ccdma_pool *p = ccdma_dev_pool(d->dma);
+	uint64_t t0 = mono_ns(), idle = (uint64_t)c->pool.idle_ms * 1000000ull;
+	uint64_t end = t0 + (uint64_t)c->linger_ms * 1000000ull;
+	uint64_t first_pass = 0, stable_pass = 0, regions = UINT64_MAX;
+	const struct timespec tick = { 0, 5000000 };
+
+	l->ran = true;
+	for (;;) {
+		uint64_t now = mono_ns();
+
+		ccdma_pool_get_stats(p, &l->pool);
+		if (now - t0 >= idle) {
+			if (!first_pass)
+				first_pass = l->pool.grower_passes + 1;
+			if (l->pool.regions != regions) {
+				regions = l->pool.regions;
+				stable_pass = l->pool.grower_passes;
+			} else if (l->pool.grower_passes >= first_pass &&
+				   l->pool.grower_passes >= stable_pass + 3) {
+				l->settled = true;
+				break;
+			}
+		}
+		if (now >= end || blkjob_stop_requested)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	l->seconds = (double)(mono_ns() - t0) / 1e9;
+}
+
+static void print_linger(const struct linger *l)
+{
+	if (!l->ran)
+		return;
+	printf("  linger: %s after %.2f s: pool %.1f MiB in %llu region(s), "
+	       "%llu bytes in use (%llu before the job)\n",
+	       l->settled ? "settled" : "not settled (--linger limit)",
+	       l->seconds, (double)l->pool.shared_bytes / 1048576.0,
+	       (unsigned long long)l->pool.regions,
+	       (unsigned long long)l->pool.in_use_bytes,
+	       (unsigned long long)l->in_use_before);
 }
 
 /* What the verification established, in words for the summary. */
@@ -246,14 +406,17 @@ static void print_verify(const struct blkjob_opts *o, const struct blkjob_result
 }
 
 static void print_summary(const struct cli *c, const struct blkjob_dev *d,
-			  const struct blkjob_result *r)
+			  const struct blkjob_result *r, const struct linger *l)
 {
 	const struct blkjob_opts *o = &c->job;
 	double t = r->elapsed_s;
-	char bs[32], cap[32];
+	char bs[32], bsmax[32], cap[32];
 
-	printf("ccdma-blk: %s, bs %s, iodepth %u, %s mode, device %s\n",
+	printf("ccdma-blk: %s, bs %s%s%s, iodepth %u, %s mode, device %s\n",
 	       blkjob_rw_name(o->rw), blkjob_size_str(o->bs, bs, sizeof(bs)),
+	       o->bs_max > o->bs ? " to " : "",
+	       o->bs_max > o->bs ? blkjob_size_str(o->bs_max, bsmax,
+						   sizeof(bsmax)) : "",
 	       o->iodepth, ccdma_mode_name(d->mode),
 	       c->socket ? c->socket : "ccdma-devsim (spawned)");
 	printf("  device: %llu sectors (%s), block %u, %u queue(s), %u in use, "
@@ -286,6 +449,7 @@ static void print_summary(const struct cli *c, const struct blkjob_dev *d,
 	       (double)r->pool.shared_high_water / 1048576.0,
 	       (unsigned long long)r->pool.regions);
 	print_verify(o, r);
+	print_linger(l);
 	if (r->failed)
 		printf("  errors: %llu request(s) failed, first: %s\n",
 		       (unsigned long long)r->failed, strerror(-r->error));
@@ -295,7 +459,8 @@ static void print_summary(const struct cli *c, const struct blkjob_dev *d,
 }
 
 static void print_json(const struct cli *c, const struct blkjob_dev *d,
-		       const struct blkjob_result *r, int rc)
+		       const struct blkjob_result *r, const struct linger *l,
+		       int rc)
 {
 	struct bench_json j;
 
@@ -303,6 +468,8 @@ static void print_json(const struct cli *c, const struct blkjob_dev *d,
 	bench_json_obj(&j, NULL);
 	bench_json_str(&j, "rw", blkjob_rw_name(c->job.rw));
 	bench_json_u64(&j, "bs", c->job.bs);
+	bench_json_u64(&j, "bs_max", c->job.bs_max > c->job.bs ? c->job.bs_max :
+								   c->job.bs);
 	bench_json_u64(&j, "iodepth", c->job.iodepth);
 	bench_json_str(&j, "mode", ccdma_mode_name(d->mode));
 	bench_json_str(&j, "device", c->socket ? c->socket : "ccdma-devsim");
@@ -329,6 +496,21 @@ static void print_json(const struct cli *c, const struct blkjob_dev *d,
 	bench_json_u64(&j, "bounced_from_device_bytes", r->bounced_from_device);
 	bench_json_u64(&j, "pool_bytes", r->pool.shared_bytes);
 	bench_json_u64(&j, "pool_high_water_bytes", r->pool.shared_high_water);
+	bench_json_u64(&j, "pool_regions", r->pool.regions);
+	bench_json_u64(&j, "pool_region_grows", r->pool.region_grows);
+	bench_json_u64(&j, "pool_region_shrinks", r->pool.region_shrinks);
+	bench_json_u64(&j, "pool_in_use_bytes", r->pool.in_use_bytes);
+	if (l->ran) {
+		bench_json_obj(&j, "linger");
+		bench_json_bool(&j, "settled", l->settled);
+		bench_json_num(&j, "seconds", l->seconds);
+		bench_json_u64(&j, "pool_bytes", l->pool.shared_bytes);
+		bench_json_u64(&j, "pool_regions", l->pool.regions);
+		bench_json_u64(&j, "pool_in_use_bytes", l->pool.in_use_bytes);
+		bench_json_u64(&j, "pool_in_use_before_bytes", l->in_use_before);
+		bench_json_u64(&j, "pool_region_shrinks", l->pool.region_shrinks);
+		bench_json_end(&j);
+	}
 	bench_json_bool(&j, "verify", c->job.verify);
 	bench_json_bool(&j, "verify_complete", r->verify_complete);
 	bench_json_u64(&j, "verified_bytes", r->verified_bytes);
@@ -361,12 +543,14 @@ static int run(const struct cli *c, const char *sock)
 	struct ccdma_vblk_config vcfg;
 	struct blkjob_result r;
 	struct blkjob_dev d;
+	struct ccdma_pool_stats before;
+	struct linger l;
 	int rc, status = 0;
 
 	ccdma_vblk_config_init(&vcfg);
 	vcfg.num_queues = c->queues;
 	vcfg.poll_ns = c->poll_us * 1000u;
-	if (blkjob_open(&d, sock, c->mode, &vcfg))
+	if (blkjob_open(&d, sock, c->mode, &vcfg, c->pool_set ? &c->pool : NULL))
 		return 1;
 	if (c->job.queue >= d.info.num_queues) {
 		fprintf(stderr, "ccdma-blk: --queue %u: the device has %u queue(s)\n",
@@ -374,14 +558,19 @@ static int run(const struct cli *c, const char *sock)
 		blkjob_close(&d);
 		return 2;
 	}
+	memset(&l, 0, sizeof(l));
+	ccdma_pool_get_stats(ccdma_dev_pool(d.dma), &before);
+	l.in_use_before = before.in_use_bytes;
 	rc = blkjob_run(&d, &c->job, &r);
+	if (c->linger_ms && r.complete && d.blk)
+		do_linger(c, &d, &l);
 	/* A job refused before it ran (its message said why) has nothing
 	 * to summarise. */
 	if (r.ran) {
 		if (c->json)
-			print_json(c, &d, &r, rc);
+			print_json(c, &d, &r, &l, rc);
 		else
-			print_summary(c, &d, &r);
+			print_summary(c, &d, &r, &l);
 	}
 	if (rc == -EILSEQ) {
 		fprintf(stderr, "ccdma-blk: verification failed: %llu block(s) differ, "
