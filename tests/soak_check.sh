@@ -30,47 +30,31 @@ expect() { # expect STATUS NAME [TEXT]
 	fi
 }
 
-rows=()
-for i in $(seq 16); do
-	r=$(( (i % 3) + 3 ))   # regions come and go: 3..5
-	rows+=("60000 $((8 + r)) $r $((r * 4096)) 12")
-done
-series stable "${rows[@]}"
+# gen NAME AWK-EXPR: 16 samples; the expression prints sample i (1..16)
+# as "rss fds regions shared dev_fds".
+gen() {
+	local name=$1
+	mapfile -t rows < <(awk "BEGIN { for (i = 1; i <= 16; i++) $2 }")
+	series "$name" "${rows[@]}"
+}
+
+# Regions come and go (3..5), fds with them.
+gen stable '{ r = i % 3 + 3; print 60000, 8 + r, r, r * 4096, 12 }'
 expect 0 stable "no series grew"
-
-rows=()
-for i in $(seq 16); do rows+=("$((60000 + i * 1024)) 12 4 16384 12"); done
-series rss "${rows[@]}"
+gen rss '{ print 60000 + i * 1024, 12, 4, 16384, 12 }'
 expect 1 rss "rss_anon_kib grew and did not come back"
-
 # Regions high at the end are the load, not a leak; fds beyond them are.
-rows=()
-for i in $(seq 16); do rows+=("60000 $((9 + i / 4)) 1 4096 12"); done
-series fds "${rows[@]}"
+gen fds '{ print 60000, 9 + int(i / 4), 1, 4096, 12 }'
 expect 1 fds "fds_besides_regions grew"
-
-rows=()
-for i in $(seq 16); do rows+=("60000 $((8 + i / 4)) $((i / 4)) $((i / 4 * 4096)) 12"); done
-series pool_load "${rows[@]}"
+gen pool_load '{ r = int(i / 4); print 60000, 8 + r, r, r * 4096, 12 }'
 expect 0 pool_load
-
-rows=()
-for i in $(seq 16); do rows+=("60000 12 4 16384 $((12 + i / 4))"); done
-series dev "${rows[@]}"
+gen dev '{ print 60000, 12, 4, 16384, 12 + int(i / 4) }'
 expect 1 dev "dev_fds grew"
-
-rows=()
-for i in $(seq 16); do rows+=("60000 17 9 36864 12"); done
-series cap "${rows[@]}"
+gen cap '{ print 60000, 17, 9, 36864, 12 }'
 expect 1 cap "above its cap of 32768 KiB"
-
 # A spike in the middle that comes back is no leak.
-rows=()
-for i in $(seq 16); do
-	if [ "$i" -ge 6 ] && [ "$i" -le 10 ]; then rows+=("90000 20 4 16384 14")
-	else rows+=("60000 12 4 16384 12"); fi
-done
-series spike "${rows[@]}"
+gen spike '{ if (i >= 6 && i <= 10) print 90000, 20, 4, 16384, 14;
+	     else print 60000, 12, 4, 16384, 12 }'
 expect 0 spike
 
 series short "60000 12 4 16384 12" "90000 20 4 16384 20"
