@@ -11,7 +11,7 @@ endforeach()
 set(CCDMA_MISBEHAVE_MODES
   id-range id-num id-unposted double idx-ahead idx-back len-over len-short
   used-early status-bad status-none late-write write-outside read-unoffered
-  config-change capacity-0 capacity-huge blk-size-0 blk-size-odd seg-max-0
+  config-change config-mix capacity-0 capacity-huge blk-size-0 blk-size-odd seg-max-0
   size-max-0 num-queues-0 num-queues-huge reply-code reply-size reply-fds
   ack-fail hangup stall slow)
 if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/e2e_misbehave.c)

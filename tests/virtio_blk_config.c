@@ -4,8 +4,12 @@
  * config values (capacity that overflows, block size, seg_max, size_max,
  * num_queues, queue sizes, no config access) are refused with -ENOTSUP and
  * a message; a bad driver config with -EINVAL; oversized values are capped;
- * unusable discard / write-zeroes limits turn the feature off.  Nothing is
- * leaked by a failed create.
+ * unusable discard / write-zeroes limits turn the feature off.  Fields
+ * are checked against each other: a capacity that is not whole blocks, a
+ * seg_max x size_max below one block are refused; discard / write-zeroes
+ * limits below one block turn the feature off.  The config is read once:
+ * a device that changes it between reads gives one consistent snapshot.
+ * Nothing is leaked by a failed create.
  */
 #include "virtio_fake_dev.h"
 
@@ -23,7 +27,7 @@ static void grab_log(void *arg, enum ccdma_log_level l, const char *m)
 enum what {
 	W_NONE, W_NO_V1, W_CAPACITY, W_BLK_1000, W_BLK_256, W_BLK_128K,
 	W_SEG_0, W_SIZE_100, W_NQ_0, W_NQ_BIG, W_NO_CONFIG, W_QMAX_2,
-	W_QMAX_ODD,
+	W_QMAX_ODD, W_CAP_PARTIAL, W_SEG_SIZE,
 	W_DRV_QSIZE, W_DRV_NQ, W_DRV_REFUSE_V1,
 };
 
@@ -73,6 +77,15 @@ static int try_create(enum what w, struct ccdma_vblk_info *info)
 		break;
 	case W_NO_CONFIG:
 		fd.no_config = true;
+		break;
+	case W_CAP_PARTIAL: /* 7 sectors of 4096-byte blocks */
+		fake_cfg32(&fd, CCDMA_VBLK_CFG_BLK_SIZE, 4096);
+		fake_cfg64(&fd, CCDMA_VBLK_CFG_CAPACITY, 7);
+		break;
+	case W_SEG_SIZE: /* one 512-byte segment, 4096-byte blocks */
+		fake_cfg32(&fd, CCDMA_VBLK_CFG_BLK_SIZE, 4096);
+		fake_cfg32(&fd, CCDMA_VBLK_CFG_SEG_MAX, 1);
+		fake_cfg32(&fd, CCDMA_VBLK_CFG_SIZE_MAX, 512);
 		break;
 	case W_DRV_QSIZE:
 		cfg.queue_size = 100;
@@ -142,6 +155,61 @@ static void capped(void)
 	free(buf);
 }
 
+/* Discard / write-zeroes limits below one block turn the feature off. */
+static void dwz_below_block(void)
+{
+	struct fake_opts o;
+	struct fake_dev fd;
+	struct ccdma_vblk_info info;
+	struct ccdma_vblk *b;
+
+	fake_opts_init(&o);
+	fake_init(&fd, &o);
+	fake_cfg32(&fd, CCDMA_VBLK_CFG_BLK_SIZE, 4096);
+	fake_cfg32(&fd, CCDMA_VBLK_CFG_MAX_DISCARD_SECTORS, 7);
+	fake_cfg32(&fd, CCDMA_VBLK_CFG_MAX_WZ_SECTORS, 8);
+	b = fake_vblk(&fd, NULL);
+	ccdma_vblk_get_info(b, &info);
+	CHECK(!info.discard);
+	CHECK_EQ(info.max_discard_sectors, 0);
+	CHECK(info.write_zeroes);
+	CHECK_EQ(info.max_write_zeroes_sectors, 8);
+	ccdma_vblk_destroy(b);
+	fake_fini(&fd);
+}
+
+/* The config changes after every read (fields of two devices, each
+ * consistent alone): the driver takes one of them whole, never a mix. */
+static void changes_while_read(void)
+{
+	struct fake_opts o;
+	struct fake_dev fd;
+	struct ccdma_vblk_info info;
+	struct ccdma_vblk *b;
+	uint64_t cap;
+
+	fake_opts_init(&o);
+	fake_init(&fd, &o);
+	cap = o.disk_bytes / 512;
+	memcpy(fd.cfg_alt, fd.cfg, sizeof(fd.cfg));
+	fd.cfg_flip = true;
+	/* The other device: half the capacity, 4096-byte blocks, one
+	 * 4096-byte segment. */
+	ccdma_put_le64(fd.cfg_alt + CCDMA_VBLK_CFG_CAPACITY, cap / 2);
+	ccdma_put_le32(fd.cfg_alt + CCDMA_VBLK_CFG_BLK_SIZE, 4096);
+	ccdma_put_le32(fd.cfg_alt + CCDMA_VBLK_CFG_SEG_MAX, 1);
+	ccdma_put_le32(fd.cfg_alt + CCDMA_VBLK_CFG_SIZE_MAX, 4096);
+	b = fake_vblk(&fd, NULL);
+	ccdma_vblk_get_info(b, &info);
+	CHECK_EQ(fd.config_reads, 1);
+	CHECK_EQ(info.capacity, cap);
+	CHECK_EQ(info.blk_size, 512);
+	CHECK_EQ(info.size_max, 64u << 10);
+	CHECK(info.seg_max > 1);
+	ccdma_vblk_destroy(b);
+	fake_fini(&fd);
+}
+
 int main(void)
 {
 	struct ccdma_vblk_info info;
@@ -163,11 +231,17 @@ int main(void)
 	CHECK_EQ(try_create(W_NO_CONFIG, &info), -ENOTSUP);
 	CHECK_EQ(try_create(W_QMAX_2, &info), -ENOTSUP);
 	CHECK_EQ(try_create(W_QMAX_ODD, &info), -ENOTSUP);
+	CHECK_EQ(try_create(W_CAP_PARTIAL, &info), -ENOTSUP);
+	CHECK(strstr(last_msg, "not a whole number of 4096-byte blocks"));
+	CHECK_EQ(try_create(W_SEG_SIZE, &info), -ENOTSUP);
+	CHECK(strstr(last_msg, "cannot carry one 4096-byte block"));
 	CHECK_EQ(try_create(W_DRV_QSIZE, &info), -EINVAL);
 	CHECK_EQ(try_create(W_DRV_NQ, &info), -EINVAL);
 	CHECK_EQ(try_create(W_DRV_REFUSE_V1, &info), -EINVAL);
 	CHECK(ccdma_vblk_create(NULL, NULL, NULL) == -EINVAL);
 	capped();
+	dwz_below_block();
+	changes_while_read();
 	ccdma_log_set_handler(NULL, NULL);
 	return test_done("virtio_blk_config");
 }

@@ -76,6 +76,11 @@ struct fake_dev {
 	unsigned set_features_calls;
 	uint8_t cfg[CCDMA_VBLK_CFG_SIZE];
 	bool no_config;
+	/* cfg_flip: each config read swaps cfg and cfg_alt afterwards (a
+	 * device whose config changes while the driver reads it) */
+	bool cfg_flip;
+	uint8_t cfg_alt[CCDMA_VBLK_CFG_SIZE];
+	unsigned config_reads;
 	unsigned nq, qmax;
 	struct fake_q q[FAKE_MAXQ];
 	uint8_t *disk;
@@ -533,6 +538,14 @@ static int fake_get_config(void *ctx, uint32_t off, void *buf, uint32_t len)
 		rc = -EIO;
 	else
 		memcpy(buf, fd->cfg + off, len);
+	fd->config_reads++;
+	if (!rc && fd->cfg_flip) {
+		uint8_t t[CCDMA_VBLK_CFG_SIZE];
+
+		memcpy(t, fd->cfg, sizeof(t));
+		memcpy(fd->cfg, fd->cfg_alt, sizeof(t));
+		memcpy(fd->cfg_alt, t, sizeof(t));
+	}
 	pthread_mutex_unlock(&fd->lock);
 	return rc;
 }

@@ -135,34 +135,63 @@ static int cfg_read(struct ccdma_vblk *b, uint32_t off, void *buf, uint32_t len)
 	return -ENODEV;
 }
 
-static int cfg_le32(struct ccdma_vblk *b, uint32_t off, uint32_t *v)
-{
-	uint8_t raw[4];
-	int rc = cfg_read(b, off, raw, 4);
-
-	if (!rc)
-		*v = ccdma_get_le32(raw);
-	return rc;
-}
-
 static bool has(uint64_t f, unsigned bit)
 {
 	return f & (1ull << bit);
 }
 
-/* Read and validate config space into b->info (features are set). */
+/* Config bytes the negotiated features give meaning to: the struct up to
+ * the last field in use. */
+static uint32_t config_len(uint64_t f)
+{
+	if (has(f, CCDMA_VIRTIO_BLK_F_WRITE_ZEROES))
+		return CCDMA_VBLK_CFG_MAX_WZ_SEG + 4;
+	if (has(f, CCDMA_VIRTIO_BLK_F_DISCARD))
+		return CCDMA_VBLK_CFG_MAX_DISCARD_SEG + 4;
+	if (has(f, CCDMA_VIRTIO_BLK_F_MQ))
+		return CCDMA_VBLK_CFG_NUM_QUEUES + 2;
+	if (has(f, CCDMA_VIRTIO_BLK_F_BLK_SIZE))
+		return CCDMA_VBLK_CFG_BLK_SIZE + 4;
+	if (has(f, CCDMA_VIRTIO_BLK_F_SEG_MAX))
+		return CCDMA_VBLK_CFG_SEG_MAX + 4;
+	if (has(f, CCDMA_VIRTIO_BLK_F_SIZE_MAX))
+		return CCDMA_VBLK_CFG_SIZE_MAX + 4;
+	return CCDMA_VBLK_CFG_CAPACITY + 8;
+}
+
+/* A DISCARD / WRITE_ZEROES limit pair: 0 (the feature unused, warned)
+ * unless both are set and the sectors hold one block. */
+static uint32_t dwz_limit(const struct ccdma_vblk_info *in, const char *what,
+			  uint32_t sectors, uint32_t segs)
+{
+	if (sectors && segs && sectors >= in->blk_size / CCDMA_VBLK_SECTOR)
+		return sectors;
+	ccdma_warn("virtio-blk: %s offered with max_%s_sectors %u, max_%s_seg "
+		   "%u (block %u): not used", what, what, sectors, what, segs,
+		   in->blk_size);
+	return 0;
+}
+
+/*
+ * Read and validate config space into b->info (features are set).  The
+ * whole struct comes in one read: a device that changes it while it is
+ * read (one GET_CONFIG per field would see each change) cannot hand out
+ * a mix of old and new fields.  Each field is checked alone, then against
+ * the others.
+ */
 static int read_config(struct ccdma_vblk *b, unsigned *nq_dev)
 {
 	struct ccdma_vblk_info *in = &b->info;
 	uint64_t f = in->features;
-	uint8_t raw[8];
+	uint8_t raw[CCDMA_VBLK_CFG_SIZE];
 	uint32_t v;
 	int rc;
 
-	rc = cfg_read(b, CCDMA_VBLK_CFG_CAPACITY, raw, 8);
+	ccdma_memset(raw, 0, sizeof(raw));
+	rc = cfg_read(b, 0, raw, config_len(f));
 	if (rc)
 		return rc;
-	in->capacity = ccdma_get_le64(raw);
+	in->capacity = ccdma_get_le64(raw + CCDMA_VBLK_CFG_CAPACITY);
 	if (in->capacity > UINT64_MAX / CCDMA_VBLK_SECTOR) {
 		ccdma_err("virtio-blk: capacity of %llu sectors overflows a "
 			  "byte count", (unsigned long long)in->capacity);
@@ -171,8 +200,7 @@ static int read_config(struct ccdma_vblk *b, unsigned *nq_dev)
 
 	in->blk_size = CCDMA_VBLK_SECTOR;
 	if (has(f, CCDMA_VIRTIO_BLK_F_BLK_SIZE)) {
-		if ((rc = cfg_le32(b, CCDMA_VBLK_CFG_BLK_SIZE, &v)))
-			return rc;
+		v = ccdma_get_le32(raw + CCDMA_VBLK_CFG_BLK_SIZE);
 		if (v < 512 || v > 65536 || (v & (v - 1))) {
 			ccdma_err("virtio-blk: block size %u is not a power of "
 				  "two from 512 to 65536", v);
@@ -180,11 +208,16 @@ static int read_config(struct ccdma_vblk *b, unsigned *nq_dev)
 		}
 		in->blk_size = v;
 	}
+	if (in->capacity % (in->blk_size / CCDMA_VBLK_SECTOR)) {
+		ccdma_err("virtio-blk: capacity of %llu sectors is not a whole "
+			  "number of %u-byte blocks",
+			  (unsigned long long)in->capacity, in->blk_size);
+		return -ENOTSUP;
+	}
 
 	in->seg_max = 1;
 	if (has(f, CCDMA_VIRTIO_BLK_F_SEG_MAX)) {
-		if ((rc = cfg_le32(b, CCDMA_VBLK_CFG_SEG_MAX, &v)))
-			return rc;
+		v = ccdma_get_le32(raw + CCDMA_VBLK_CFG_SEG_MAX);
 		if (!v) {
 			ccdma_err("virtio-blk: seg_max is 0");
 			return -ENOTSUP;
@@ -194,8 +227,7 @@ static int read_config(struct ccdma_vblk *b, unsigned *nq_dev)
 
 	in->size_max = VBLK_DEFAULT_SIZE_MAX;
 	if (has(f, CCDMA_VIRTIO_BLK_F_SIZE_MAX)) {
-		if ((rc = cfg_le32(b, CCDMA_VBLK_CFG_SIZE_MAX, &v)))
-			return rc;
+		v = ccdma_get_le32(raw + CCDMA_VBLK_CFG_SIZE_MAX);
 		/* 0 states no limit (qemu-storage-daemon 7.2 offers the
 		 * feature with 0): the default applies. */
 		if (v && v < CCDMA_VBLK_SECTOR) {
@@ -206,14 +238,19 @@ static int read_config(struct ccdma_vblk *b, unsigned *nq_dev)
 		if (v)
 			in->size_max = v < VBLK_SIZE_MAX_CAP ? v : VBLK_SIZE_MAX_CAP;
 	}
+	/* One request must be able to carry one block. */
+	if ((uint64_t)in->seg_max * in->size_max < in->blk_size) {
+		ccdma_err("virtio-blk: seg_max %u x size_max %u bytes cannot "
+			  "carry one %u-byte block", in->seg_max, in->size_max,
+			  in->blk_size);
+		return -ENOTSUP;
+	}
 
 	*nq_dev = 1;
 	if (has(f, CCDMA_VIRTIO_BLK_F_MQ)) {
 		unsigned max = b->t.ops->max_queues(b->t.ctx);
 
-		if ((rc = cfg_read(b, CCDMA_VBLK_CFG_NUM_QUEUES, raw, 2)))
-			return rc;
-		v = ccdma_get_le16(raw);
+		v = ccdma_get_le16(raw + CCDMA_VBLK_CFG_NUM_QUEUES);
 		if (!v || v > max) {
 			ccdma_err("virtio-blk: num_queues %u is not within 1 .. "
 				  "%u (the transport's queues)", v, max);
@@ -224,33 +261,17 @@ static int read_config(struct ccdma_vblk *b, unsigned *nq_dev)
 
 	in->discard = has(f, CCDMA_VIRTIO_BLK_F_DISCARD);
 	if (in->discard) {
-		uint32_t seg;
-
-		if ((rc = cfg_le32(b, CCDMA_VBLK_CFG_MAX_DISCARD_SECTORS, &v)) ||
-		    (rc = cfg_le32(b, CCDMA_VBLK_CFG_MAX_DISCARD_SEG, &seg)))
-			return rc;
-		if (!v || !seg) {
-			ccdma_warn("virtio-blk: discard offered with "
-				   "max_discard_sectors %u, max_discard_seg %u: "
-				   "not used", v, seg);
-			in->discard = false;
-		}
-		in->max_discard_sectors = in->discard ? v : 0;
+		in->max_discard_sectors = dwz_limit(in, "discard",
+			ccdma_get_le32(raw + CCDMA_VBLK_CFG_MAX_DISCARD_SECTORS),
+			ccdma_get_le32(raw + CCDMA_VBLK_CFG_MAX_DISCARD_SEG));
+		in->discard = in->max_discard_sectors != 0;
 	}
 	in->write_zeroes = has(f, CCDMA_VIRTIO_BLK_F_WRITE_ZEROES);
 	if (in->write_zeroes) {
-		uint32_t seg;
-
-		if ((rc = cfg_le32(b, CCDMA_VBLK_CFG_MAX_WZ_SECTORS, &v)) ||
-		    (rc = cfg_le32(b, CCDMA_VBLK_CFG_MAX_WZ_SEG, &seg)))
-			return rc;
-		if (!v || !seg) {
-			ccdma_warn("virtio-blk: write-zeroes offered with "
-				   "max_write_zeroes_sectors %u, "
-				   "max_write_zeroes_seg %u: not used", v, seg);
-			in->write_zeroes = false;
-		}
-		in->max_write_zeroes_sectors = in->write_zeroes ? v : 0;
+		in->max_write_zeroes_sectors = dwz_limit(in, "write_zeroes",
+			ccdma_get_le32(raw + CCDMA_VBLK_CFG_MAX_WZ_SECTORS),
+			ccdma_get_le32(raw + CCDMA_VBLK_CFG_MAX_WZ_SEG));
+		in->write_zeroes = in->max_write_zeroes_sectors != 0;
 	}
 	in->read_only = has(f, CCDMA_VIRTIO_BLK_F_RO);
 	in->flush = has(f, CCDMA_VIRTIO_BLK_F_FLUSH);

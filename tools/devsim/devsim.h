@@ -54,7 +54,7 @@ enum ds_mb {
 	DS_MB_STATUS_BAD, DS_MB_STATUS_NONE, DS_MB_LATE_WRITE,
 	DS_MB_WRITE_OUTSIDE, DS_MB_READ_UNOFFERED,
 	/* config space */
-	DS_MB_CFG_CHANGE, DS_MB_CAPACITY_0, DS_MB_CAPACITY_HUGE,
+	DS_MB_CFG_CHANGE, DS_MB_CFG_MIX, DS_MB_CAPACITY_0, DS_MB_CAPACITY_HUGE,
 	DS_MB_BLK_SIZE_0, DS_MB_BLK_SIZE_ODD, DS_MB_SEG_MAX_0,
 	DS_MB_SIZE_MAX_0, DS_MB_NUM_QUEUES_0, DS_MB_NUM_QUEUES_HUGE,
 	/* vhost-user protocol */
@@ -268,6 +268,8 @@ uint32_t ds_blk_request(struct ds_dev *d, struct ds_vq *vq,
 			struct ds_seg *segs, unsigned n);
 
 /* vu.c */
+/* config-change: other values in config space from now on. */
+void ds_vu_config_change(struct ds_dev *d);
 /* Read and handle one message; on a protocol error or EOF the connection
  * is marked broken.  */
 void ds_vu_handle(struct ds_dev *d);

@@ -92,6 +92,7 @@ static const char *const mb_names[DS_MB_COUNT] = {
 	[DS_MB_WRITE_OUTSIDE] = "write-outside",
 	[DS_MB_READ_UNOFFERED] = "read-unoffered",
 	[DS_MB_CFG_CHANGE] = "config-change",
+	[DS_MB_CFG_MIX] = "config-mix",
 	[DS_MB_CAPACITY_0] = "capacity-0",
 	[DS_MB_CAPACITY_HUGE] = "capacity-huge",
 	[DS_MB_BLK_SIZE_0] = "blk-size-0",
@@ -189,7 +190,8 @@ static void usage(FILE *f)
 "                       id-range id-num id-unposted double idx-ahead\n"
 "                       idx-back len-over len-short used-early status-bad\n"
 "                       status-none late-write write-outside read-unoffered\n"
-"                       config-change capacity-0 capacity-huge blk-size-0\n"
+"                       config-change config-mix capacity-0 capacity-huge\n"
+"                       blk-size-0\n"
 "                       blk-size-odd seg-max-0 size-max-0 num-queues-0\n"
 "                       num-queues-huge reply-code reply-size reply-fds\n"
 "                       ack-fail hangup stall slow\n"

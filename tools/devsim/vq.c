@@ -319,6 +319,8 @@ void ds_vq_complete(struct ds_dev *d, struct ds_vq *vq, uint16_t head,
 		}
 		if (ds_mb(d, DS_MB_READ_UNOFFERED, "reads descriptors never offered"))
 			read_unoffered(d, vq);
+		if (ds_mb(d, DS_MB_CFG_CHANGE, "config space changes while running"))
+			ds_vu_config_change(d);
 	}
 	e = &vq->used->ring[vq->used_idx % vq->num];
 	e->id = ccdma_cpu_to_le32(id);

@@ -483,8 +483,23 @@ static int vu_config_window(struct ds_dev *d, struct vu_msg *m,
 	return 0;
 }
 
-/* The config-space modes: absurd values from the first GET_CONFIG on, or
- * (config-change) other values from a later one. */
+/* config-change (at a completion, vq.c): every field the driver sizes
+ * requests by, at once, to other values that are consistent among
+ * themselves.  The disk itself keeps its geometry. */
+void ds_vu_config_change(struct ds_dev *d)
+{
+	uint8_t *c = d->config;
+
+	ccdma_put_le64(c + CCDMA_VBLK_CFG_CAPACITY,
+		       ccdma_get_le64(c + CCDMA_VBLK_CFG_CAPACITY) / 2);
+	ccdma_put_le32(c + CCDMA_VBLK_CFG_BLK_SIZE, 4096);
+	ccdma_put_le32(c + CCDMA_VBLK_CFG_SEG_MAX, 1);
+	ccdma_put_le32(c + CCDMA_VBLK_CFG_SIZE_MAX, 4096);
+	ccdma_put_le16(c + CCDMA_VBLK_CFG_NUM_QUEUES, 2);
+}
+
+/* The config-space modes: absurd or contradictory values from the first
+ * GET_CONFIG on. */
 static void mb_config(struct ds_dev *d)
 {
 	uint8_t *c = d->config;
@@ -505,14 +520,12 @@ static void mb_config(struct ds_dev *d)
 		ccdma_put_le16(c + CCDMA_VBLK_CFG_NUM_QUEUES, 0);
 	if (ds_mb(d, DS_MB_NUM_QUEUES_HUGE, "num_queues 65535"))
 		ccdma_put_le16(c + CCDMA_VBLK_CFG_NUM_QUEUES, 65535);
-	if (ds_mb(d, DS_MB_CFG_CHANGE, "config space changes")) {
-		/* Every field the driver sizes requests by, at once. */
-		ccdma_put_le64(c + CCDMA_VBLK_CFG_CAPACITY,
-			       ccdma_get_le64(c + CCDMA_VBLK_CFG_CAPACITY) / 2);
+	if (ds_mb(d, DS_MB_CFG_MIX, "blk_size 4096 with one 512-byte segment")) {
+		/* Each field valid alone (what a field-by-field read of a
+		 * changing config could take), not together. */
 		ccdma_put_le32(c + CCDMA_VBLK_CFG_BLK_SIZE, 4096);
 		ccdma_put_le32(c + CCDMA_VBLK_CFG_SEG_MAX, 1);
 		ccdma_put_le32(c + CCDMA_VBLK_CFG_SIZE_MAX, 512);
-		ccdma_put_le16(c + CCDMA_VBLK_CFG_NUM_QUEUES, 2);
 	}
 }
 
