@@ -13,7 +13,7 @@ set(CCDMA_MISBEHAVE_MODES
   used-early status-bad status-none late-write write-outside read-unoffered
   config-change config-mix capacity-0 capacity-huge blk-size-0 blk-size-odd seg-max-0
   size-max-0 num-queues-0 num-queues-huge reply-code reply-size reply-fds
-  ack-fail hangup stall slow)
+  ack-fail hangup stall slow pause)
 if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/e2e_misbehave.c)
   add_executable(e2e_misbehave e2e_misbehave.c)
   target_link_libraries(e2e_misbehave PRIVATE ccdma_internal ccdma_blkjob

@@ -23,94 +23,117 @@ struct mode {
 	int status;             /* ccdma-blk's exit status */
 	const char *said[3];    /* on ccdma-blk's stderr */
 	const char *out;        /* on its stdout, or NULL */
+	const char *dslog;      /* on ccdma-devsim's stderr, or NULL */
 };
 
 #define BROKEN "device marked broken"
 #define WENT "the run failed: the device broke or went away"
 #define VERIFIED "0 block(s) differ: every byte"
+/* The driver gave up on a device that still answers: it stopped the ring
+ * before scrubbing the ring and the bounces. */
+#define STOPPED "ring 0 stopped by GET_VRING_BASE"
 
 static const struct mode modes[] = {
 	/* used ring: the device is marked broken, the run fails */
-	{ "id-range", {0}, {0}, 1, { "used id out of range: " BROKEN, WENT }, NULL },
-	{ "id-num", {0}, {0}, 1, { "used id out of range: " BROKEN, WENT }, NULL },
+	{ "id-range", {0}, {0}, 1, { "used id out of range: " BROKEN, WENT },
+	  NULL, STOPPED },
+	{ "id-num", {0}, {0}, 1, { "used id out of range: " BROKEN, WENT },
+	  NULL, STOPPED },
 	{ "id-unposted", {0}, {0}, 1,
 	  { "used id not in flight (completed twice, or never posted): " BROKEN,
-	    WENT }, NULL },
-	{ "double", {0}, {0}, 1, { BROKEN, WENT }, NULL },
+	    WENT }, NULL, STOPPED },
+	{ "double", {0}, {0}, 1, { BROKEN, WENT }, NULL, STOPPED },
 	{ "idx-ahead", {0}, {0}, 1,
-	  { "used index moved more than the ring size ahead: " BROKEN, WENT }, NULL },
+	  { "used index moved more than the ring size ahead: " BROKEN, WENT },
+	  NULL, STOPPED },
 	{ "idx-back", {0}, {0}, 1,
-	  { "used index moved backwards: " BROKEN, WENT }, NULL },
+	  { "used index moved backwards: " BROKEN, WENT }, NULL, STOPPED },
 	/* clamped to what was posted, counted, the data is good */
 	{ "len-over", {0}, {0}, 0, {0},
-	  "1 used length(s) above what was posted (clamped)" },
+	  "1 used length(s) above what was posted (clamped)", NULL },
 	/* the read fails, not the device: bytes past the used length are
 	 * never returned as data */
 	{ "len-short", {0}, {0}, 1,
-	  { "1 request(s) failed, the first with: Input/output error" }, NULL },
+	  { "1 request(s) failed, the first with: Input/output error" },
+	  NULL, NULL },
 	/* the driver returns what the device had written when it completed
 	 * the request: 0xa5, which the verification catches */
 	{ "used-early", {0}, { "--iodepth", "1" }, 3,
-	  { "is 0xa5, expected", "verification failed: 1 block(s) differ" }, NULL },
+	  { "is 0xa5, expected", "verification failed: 1 block(s) differ" },
+	  NULL, NULL },
 	/* status and data */
-	{ "status-bad", {0}, {0}, 1, { "bad status byte: " BROKEN, WENT }, NULL },
-	{ "status-none", {0}, {0}, 1, { "bad status byte: " BROKEN, WENT }, NULL },
-	{ "late-write", {0}, { "--iodepth", "1" }, 0, {0}, VERIFIED },
+	{ "status-bad", {0}, {0}, 1, { "bad status byte: " BROKEN, WENT },
+	  NULL, STOPPED },
+	{ "status-none", {0}, {0}, 1, { "bad status byte: " BROKEN, WENT },
+	  NULL, STOPPED },
+	{ "late-write", {0}, { "--iodepth", "1" }, 0, {0}, VERIFIED, NULL },
 	/* 64 bytes past the status byte land in the next head's scratch
 	 * (request header, status): at depth 1 no request lives there.  At
 	 * depth 8 the write may corrupt the header of a request the device
 	 * has not read yet, which then fails (the device's right: the
 	 * memory is shared); the far write is stopped by the region map. */
-	{ "write-outside", {0}, { "--iodepth", "1" }, 0, {0}, VERIFIED },
-	{ "read-unoffered", {0}, {0}, 0, {0}, VERIFIED },
+	{ "write-outside", {0}, { "--iodepth", "1" }, 0, {0}, VERIFIED, NULL },
+	{ "read-unoffered", {0}, {0}, 0, {0}, VERIFIED, NULL },
 	/* config space */
 	/* after 20 completions: the driver keeps the config it validated
 	 * (it reads it once, at setup; vhost-user tells it of no change) */
-	{ "config-change", { "--misbehave-after", "20" }, {0}, 0, {0}, VERIFIED },
+	{ "config-change", { "--misbehave-after", "20" }, {0}, 0, {0},
+	  VERIFIED, NULL },
 	/* what a field-by-field read of a changing config could take */
 	{ "config-mix", {0}, {0}, 1,
 	  { "seg_max 1 x size_max 512 bytes cannot carry one 4096-byte block",
-	    "cannot set up the virtio-blk device" }, NULL },
-	{ "capacity-0", {0}, {0}, 2, { "is beyond the device's 0 bytes" }, NULL },
+	    "cannot set up the virtio-blk device" }, NULL, NULL },
+	{ "capacity-0", {0}, {0}, 2, { "is beyond the device's 0 bytes" },
+	  NULL, NULL },
 	{ "capacity-huge", {0}, {0}, 1,
 	  { "capacity of 9223372036854775808 sectors overflows a byte count",
-	    "cannot set up the virtio-blk device" }, NULL },
+	    "cannot set up the virtio-blk device" }, NULL, NULL },
 	{ "blk-size-0", {0}, {0}, 1,
 	  { "block size 0 is not a power of two from 512 to 65536",
-	    "cannot set up the virtio-blk device" }, NULL },
+	    "cannot set up the virtio-blk device" }, NULL, NULL },
 	{ "blk-size-odd", {0}, {0}, 1,
 	  { "block size 1000 is not a power of two from 512 to 65536",
-	    "cannot set up the virtio-blk device" }, NULL },
+	    "cannot set up the virtio-blk device" }, NULL, NULL },
 	{ "seg-max-0", {0}, {0}, 1,
-	  { "seg_max is 0", "cannot set up the virtio-blk device" }, NULL },
+	  { "seg_max is 0", "cannot set up the virtio-blk device" },
+	  NULL, NULL },
 	/* size_max 0 means no limit of its own: the driver's defaults */
-	{ "size-max-0", {0}, {0}, 0, {0}, VERIFIED },
+	{ "size-max-0", {0}, {0}, 0, {0}, VERIFIED, NULL },
 	{ "num-queues-0", { "--queues", "2" }, {0}, 1,
 	  { "num_queues 0 is not within 1 .. 2",
-	    "cannot set up the virtio-blk device" }, NULL },
+	    "cannot set up the virtio-blk device" }, NULL, NULL },
 	{ "num-queues-huge", { "--queues", "2" }, {0}, 1,
 	  { "num_queues 65535 is not within 1 .. 2",
-	    "cannot set up the virtio-blk device" }, NULL },
+	    "cannot set up the virtio-blk device" }, NULL, NULL },
 	/* vhost-user protocol: the first reply, then one after the
 	 * handshake (GET_CONFIG), the device broken */
 	{ "reply-code", {0}, {0}, 1,
 	  { "reply to GET_FEATURES has request code",
-	    "the back-end broke the vhost-user protocol" }, NULL },
+	    "the back-end broke the vhost-user protocol" }, NULL, NULL },
 	{ "reply-size", { "--misbehave-after", "6" }, {0}, 1,
 	  { "payload bytes (want", "device broken",
-	    "cannot set up the virtio-blk device" }, NULL },
+	    "cannot set up the virtio-blk device" }, NULL, NULL },
 	{ "reply-fds", { "--misbehave-after", "6" }, {0}, 1,
 	  { "carried 1 file descriptor(s); device broken",
-	    "cannot set up the virtio-blk device" }, NULL },
-	{ "ack-fail", {0}, {0}, 1, { "back-end refused", "(status 0x1)" }, NULL },
+	    "cannot set up the virtio-blk device" }, NULL, NULL },
+	{ "ack-fail", {0}, {0}, 1, { "back-end refused", "(status 0x1)" },
+	  NULL, NULL },
 	{ "hangup", { "--misbehave-after", "6" }, {0}, 1,
 	  { "back-end closed the connection", "device broken",
-	    "cannot set up the virtio-blk device" }, NULL },
+	    "cannot set up the virtio-blk device" }, NULL, NULL },
 	{ "stall", { "--misbehave-after", "20" }, {0}, 1,
 	  { "the device completed nothing in 10 s with 8 request(s) in flight",
-	    "driver destroyed with requests in flight: " BROKEN }, NULL },
+	    "driver destroyed with requests in flight: " BROKEN }, NULL, NULL },
 	{ "slow", { "--delay-us", "2000" }, { "--size", "256k" }, 0, {0},
-	  VERIFIED },
+	  VERIFIED, NULL },
+	/* stopped with a kick pending (as under SIGSTOP) until the driver
+	 * gives up: it cannot stop the ring (GET_VRING_BASE unanswered), so
+	 * it takes its kick back; the resumed device finds no doorbell and
+	 * leaves the scrubbed ring alone */
+	{ "pause", { "--misbehave-after", "5" }, {0}, 1,
+	  { "the device completed nothing in 10 s",
+	    "GET_VRING_BASE: timed out", BROKEN }, NULL,
+	  "doorbell empty: the ring is left alone" },
 };
 
 static const struct mode *find_mode(const char *name)
@@ -180,6 +203,8 @@ int main(int argc, char **argv)
 		CHECK(tool_has(t.err, m->said[i]));
 	if (m->out)
 		CHECK(tool_has(t.out, m->out));
+	if (m->dslog)
+		CHECK(tool_has(dslog, m->dslog));
 	/* The checker saw every mapping undone once, none leaked. */
 	CHECK(tool_lacks(t.err, "dma-debug"));
 	/* A success is one of every byte, never of an unverified run. */

@@ -137,9 +137,26 @@ static bool is_broken(struct ccdma_vhost *h)
 }
 
 /*
- * Mark the connection broken (once): log why, remember the first errno
- * and shut the socket down, which wakes every thread in wait().  Safe
- * without the lock; the descriptor stays open until ccdma_vhost_close().
+ * Take back the kicks the back-end has not consumed: a back-end that
+ * resumes after the driver gave up on it finds its doorbells empty
+ * (libvhost-user's eventfd_read fails, ccdma-devsim polls nothing) and
+ * does not read rings the driver is about to scrub.  A back-end stopped
+ * in the middle of a ring, or one that polls, is not held back by this.
+ */
+static void withdraw_kicks(struct ccdma_vhost *h)
+{
+	unsigned i;
+
+	for (i = 0; h->q && i < h->max_queues; i++)
+		if (__atomic_load_n(&h->q[i].started, __ATOMIC_ACQUIRE))
+			(void)ccdma_os_eventfd_clear(h->q[i].kick_fd);
+}
+
+/*
+ * Mark the connection broken (once): log why, remember the first errno,
+ * withdraw the pending kicks and shut the socket down, which wakes every
+ * thread in wait() and tells the back-end.  Safe without the lock; the
+ * descriptors stay open until ccdma_vhost_close().
  */
 static void vh_break(struct ccdma_vhost *h, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -156,6 +173,7 @@ static void vh_break(struct ccdma_vhost *h, int err, const char *fmt, ...)
 	va_end(ap);
 	ccdma_err("vhost %s: %s; %s", h->path, why,
 		  h->connected ? "device broken" : "connect failed");
+	withdraw_kicks(h);
 	ccdma_os_sock_shutdown(h->sock);
 }
 
@@ -748,10 +766,27 @@ static int t_queue_stop(void *ctx, unsigned q)
 	return rc;
 }
 
+/* GET_VRING_BASE on every started ring, while the back-end answers (a
+ * back-end that does not breaks the connection, reply_timeout_ms). */
+static void stop_rings(struct ccdma_vhost *h)
+{
+	unsigned i;
+
+	ccdma_mutex_lock(&h->lock);
+	for (i = 0; h->q && i < h->max_queues && !is_broken(h); i++)
+		if (h->q[i].started && stop_ring(h, i))
+			break;
+	ccdma_mutex_unlock(&h->lock);
+}
+
+/* The driver gives up on the device: the rings are stopped first, so
+ * that the back-end no longer reads them (nor the bounces they name) when
+ * the driver scrubs and reuses that memory. */
 static void t_fail(void *ctx, const char *why)
 {
 	struct ccdma_vhost *h = ctx;
 
+	stop_rings(h);
 	vh_break(h, -EPROTO, "driver: %s", why ? why : "device misbehaved");
 }
 
@@ -1029,17 +1064,11 @@ fail:
 
 void ccdma_vhost_close(struct ccdma_vhost *h)
 {
-	unsigned i;
-
 	if (!h)
 		return;
 	/* Stop the rings the back-end is running (GET_VRING_BASE stops a
 	 * ring in libvhost-user); a broken connection is simply dropped. */
-	ccdma_mutex_lock(&h->lock);
-	for (i = 0; h->q && i < h->max_queues && !is_broken(h); i++)
-		if (h->q[i].started && stop_ring(h, i))
-			break;
-	ccdma_mutex_unlock(&h->lock);
+	stop_rings(h);
 	vhost_free(h);
 }
 

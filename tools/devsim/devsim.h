@@ -59,7 +59,7 @@ enum ds_mb {
 	DS_MB_SIZE_MAX_0, DS_MB_NUM_QUEUES_0, DS_MB_NUM_QUEUES_HUGE,
 	/* vhost-user protocol */
 	DS_MB_VU_CODE, DS_MB_VU_SIZE, DS_MB_VU_FDS, DS_MB_VU_ACK_FAIL,
-	DS_MB_VU_HANGUP, DS_MB_STALL, DS_MB_SLOW,
+	DS_MB_VU_HANGUP, DS_MB_STALL, DS_MB_SLOW, DS_MB_PAUSE,
 	DS_MB_COUNT
 };
 
@@ -202,6 +202,7 @@ struct ds_dev {
 	uint64_t offered_protocol_features;
 	uint8_t config[CCDMA_VBLK_CFG_SIZE];
 	int epfd;
+	int sig_fd;            /* signalfd of SIGTERM / SIGINT */
 	int log_fd;            /* --log-regions, else -1 */
 };
 

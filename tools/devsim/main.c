@@ -108,6 +108,7 @@ static const char *const mb_names[DS_MB_COUNT] = {
 	[DS_MB_VU_HANGUP] = "hangup",
 	[DS_MB_STALL] = "stall",
 	[DS_MB_SLOW] = "slow",
+	[DS_MB_PAUSE] = "pause",
 };
 
 const char *ds_mb_name(unsigned mode)
@@ -194,7 +195,7 @@ static void usage(FILE *f)
 "                       blk-size-0\n"
 "                       blk-size-odd seg-max-0 size-max-0 num-queues-0\n"
 "                       num-queues-huge reply-code reply-size reply-fds\n"
-"                       ack-fail hangup stall slow\n"
+"                       ack-fail hangup stall slow pause\n"
 "  --misbehave-after N  let N eligible events through first (default 0)\n"
 "  --misbehave-every N  then fire at every Nth one (default: once)\n"
 "  --delay-us N         slow: delay each completion N microseconds\n"
@@ -616,6 +617,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->sig_fd = sfd;
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	lfd = listen_on(d->opt.socket);
 	if (sfd < 0 || d->epfd < 0 || lfd < 0) {

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -547,15 +548,44 @@ bool ds_vq_poll(struct ds_dev *d, struct ds_vq *vq)
 	return vq->last_avail != start;
 }
 
+/* pause: the device stops with a kick pending (as a back-end under
+ * SIGSTOP) until the driver hangs up, then goes on. */
+static void pause_until_hangup(struct ds_dev *d)
+{
+	/* A signal (left pending for the main loop) ends it too. */
+	struct pollfd p[2] = {
+		{ .fd = d->conn.fd, .events = POLLRDHUP },
+		{ .fd = d->sig_fd, .events = POLLIN },
+	};
+
+	while (poll(p, 2, -1) < 0 && errno == EINTR)
+		;
+}
+
 void ds_vq_kick(struct ds_dev *d, struct ds_vq *vq)
 {
-	uint64_t v;
+	uint64_t v = 0;
+	bool paused;
+	ssize_t r;
 
 	if (!vq->started)
 		return;
-	/* The kick fd is non-blocking: a stale event costs nothing. */
-	if (read(vq->kick_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+	paused = ds_mb(d, DS_MB_PAUSE, "stops with a kick pending until the "
+		       "driver hangs up");
+	if (paused)
+		pause_until_hangup(d);
+	/* The kick fd is non-blocking.  An empty doorbell (a stale event, or
+	 * a kick the driver took back when it gave up) is no work: the ring
+	 * is not read, as libvhost-user does not. */
+	r = read(vq->kick_fd, &v, sizeof(v));
+	if (r < 0 && errno != EAGAIN)
 		ds_err("ring %u: kick fd: %s", vq->index, strerror(errno));
+	if (paused)
+		ds_err("misbehave pause: resumed after the hang-up, doorbell %s",
+		       r == sizeof(v) ? "rung: the ring is read"
+				      : "empty: the ring is left alone");
+	if (r != sizeof(v))
+		return;
 	d->st.kicks++;
 	if (d->conn.stalled)
 		return;

@@ -373,6 +373,8 @@ static int h_get_vring_base(struct ds_dev *d, struct vu_msg *m)
 	vq->call_fd = -1;
 	vq->enabled = false;
 	s.num = vq->last_avail;
+	ds_info(d, "ring %u stopped by GET_VRING_BASE at avail %u", vq->index,
+		vq->last_avail);
 	return vu_send(d, m, &s, sizeof(s));
 }
 
