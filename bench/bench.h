@@ -21,6 +21,16 @@ int bench_blk_main(int argc, char **argv);
 int bench_floor_main(int argc, char **argv);
 int bench_pairs_main(int argc, char **argv);
 
+/*
+ * The cross-core copy floor of `ccdma-bench floor` for one size, measured
+ * now (n transfers each way, median ns per copy): *out_ns, a copy out of
+ * shared memory the other core just wrote into private memory (what a
+ * read's bounce must do); *in_ns, a copy from private memory into shared
+ * memory the other core just read (a write's).  Pins the calling thread
+ * for the measurement and restores its affinity.  0 or -errno.
+ */
+int bench_floor_cross(size_t len, unsigned n, double *out_ns, double *in_ns);
+
 static inline uint64_t bench_now_ns(void)
 {
 	struct timespec ts;

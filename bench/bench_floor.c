@@ -291,6 +291,44 @@ out:
 	return rc;
 }
 
+/* A pool for one floor buffer (no sharing cost: the floor is the copy). */
+static int floor_pool(struct ccdma_pool **pool)
+{
+	struct ccdma_pool_config cfg;
+
+	ccdma_pool_config_init(&cfg);
+	cfg.name = "floor";
+	cfg.initial_bytes = 4u << 20;
+	return ccdma_pool_create(&cfg, pool);
+}
+
+int bench_floor_cross(size_t len, unsigned n, double *out_ns, double *in_ns)
+{
+	uint64_t cost = ccdma_share_cost_get_ns();
+	struct ccdma_pool *pool;
+	double fig[NFIG];
+	int cpu[2], rc;
+	cpu_set_t all;
+
+	pick_cpus(&cpu[0], &cpu[1]);
+	if (sched_getaffinity(0, sizeof(all), &all))
+		CPU_ZERO(&all);
+	ccdma_share_cost_set_ns(0);
+	rc = floor_pool(&pool);
+	ccdma_share_cost_set_ns(cost);
+	if (rc)
+		return rc;
+	rc = run_size(pool, len, n, cpu, fig);
+	ccdma_pool_destroy(pool);
+	if (CPU_COUNT(&all))
+		(void)sched_setaffinity(0, sizeof(all), &all);
+	if (rc)
+		return rc;
+	*out_ns = fig[F_OUT];
+	*in_ns = fig[F_IN];
+	return 0;
+}
+
 static void floor_usage(FILE *f)
 {
 	fprintf(f,
@@ -304,7 +342,6 @@ static void floor_usage(FILE *f)
 int bench_floor_main(int argc, char **argv)
 {
 	double fig[NSIZES][NFIG];
-	struct ccdma_pool_config cfg;
 	struct ccdma_pool *pool;
 	bool json = false, quick = false, cross;
 	int rc = bench_options(argc, argv, "floor", floor_usage, &json, &quick);
@@ -318,10 +355,7 @@ int bench_floor_main(int argc, char **argv)
 	if (sched_getaffinity(0, sizeof(all), &all))
 		CPU_ZERO(&all);
 	ccdma_share_cost_set_ns(0);
-	ccdma_pool_config_init(&cfg);
-	cfg.name = "floor";
-	cfg.initial_bytes = 4u << 20;
-	rc = ccdma_pool_create(&cfg, &pool);
+	rc = floor_pool(&pool);
 	if (rc) {
 		fprintf(stderr, "ccdma-bench floor: pool: %s\n", strerror(-rc));
 		return 1;

@@ -37,24 +37,42 @@ need_num(internal_errors)
 if(NOT last EQUAL 0)
   string(APPEND failures "  internal_errors is ${last}\n")
 endif()
+# Every case of every back-end: CPU per I/O of both processes in both
+# modes above 0, the floor above 0, the tax and its ratio to the floor (any
+# sign: a test never depends on timing), the throughput in both modes above
+# 0 and their ratio in (0, 10].
+set(cases 4k_read_qd1 4k_read_qd32 4k_write_qd1 4k_write_qd32 128k_read_qd1
+          128k_read_qd32 128k_write_qd1 128k_write_qd32 128k_read_qd1_touched
+          128k_write_qd1_touched)
 foreach(b ${backends})
-  foreach(k ratio_4k_qd1 ratio_4k_qd32 ratio_128k_seq_read ratio_128k_seq_write
-            memcpy_128k_ns excess_over_copy_128k_read excess_over_copy_128k_write)
-    need_num("${b};${k}")
-  endforeach()
-  foreach(c 4k_qd1 4k_qd32 128k_seq_read 128k_seq_write)
-    foreach(m iops_confidential iops_direct)
+  foreach(c ${cases})
+    foreach(m cpu_per_io_ns_confidential cpu_per_io_ns_direct
+              dev_cpu_per_io_ns_confidential dev_cpu_per_io_ns_direct floor_ns
+              iops_confidential iops_direct mib_s_confidential mib_s_direct)
       need_num("${b};${c};${m}")
       if(last STREQUAL "" OR NOT last GREATER 0)
         string(APPEND failures "  ${b}.${c}.${m} is not above 0\n")
       endif()
     endforeach()
-    need_num("${b};${c};ratio")
+    foreach(m tax_ns tax_vs_floor tax_vs_floor_min tax_vs_floor_max
+              p50_us_confidential p50_us_direct)
+      need_num("${b};${c};${m}")
+    endforeach()
+    need_num("${b};${c};throughput_ratio")
     if(last STREQUAL "" OR NOT last GREATER 0 OR last GREATER 10)
-      string(APPEND failures "  ${b}.${c}.ratio ${last} is not in (0, 10]\n")
+      string(APPEND failures "  ${b}.${c}.throughput_ratio ${last} is not in (0, 10]\n")
     endif()
   endforeach()
 endforeach()
+foreach(k tax_vs_floor_4k tax_vs_floor_128k)
+  need_num(${k})
+endforeach()
+need_num(touched_ratio_min)
+if(last STREQUAL "" OR NOT last GREATER 0)
+  string(APPEND failures "  touched_ratio_min ${last} is not above 0\n")
+endif()
+need_num("targets;tax_vs_floor_max")
+need_num("targets;touched_ratio_min")
 if(failures)
   message(FATAL_ERROR "ccdma-bench blk --json:\n${failures}")
 endif()

@@ -20,6 +20,7 @@
 #include "blkjob.h"
 
 #include <ccdma/dma.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -931,6 +932,50 @@ static uint32_t io_max(const struct blkjob_opts *o)
 	return o->bs_max > o->bs ? o->bs_max : o->bs;
 }
 
+/* CPU time of this process, every thread, ns. */
+static uint64_t self_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU time of process pid, every thread alive now, ns: the first field
+ * of /proc/PID/task/TID/schedstat (time on a CPU).  0 when unreadable. */
+static uint64_t proc_cpu_ns(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	uint64_t sum = 0;
+	DIR *d;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		unsigned long long ns;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/schedstat",
+			 (int)pid, e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu", &ns) == 1)
+			sum += ns;
+		fclose(f);
+	}
+	closedir(d);
+	return sum;
+}
+
 static void free_slots(struct job *j)
 {
 	for (unsigned i = 0; j->slots && i < j->nslots; i++) {
@@ -1101,7 +1146,7 @@ static int run_phases(struct job *j)
 	struct blkjob_result *r = j->r;
 	struct ccdma_pool *pool = ccdma_dev_pool(j->d->dma);
 	struct ccdma_pool_stats before;
-	uint64_t start = now_ns();
+	uint64_t start = now_ns(), cpu0, dev0, dev1;
 	int rc;
 
 	r->ran = true;
@@ -1116,8 +1161,13 @@ static int run_phases(struct job *j)
 			return rc;
 	}
 	ccdma_pool_get_stats(pool, &before);
+	cpu0 = self_cpu_ns();
+	dev0 = proc_cpu_ns(o->dev_pid);
 	rc = run_phase(j, PH_TIMED, o->runtime_s,
 		       o->runtime_s > 0 ? 0 : j->nblocks, start);
+	r->cpu_ns = self_cpu_ns() - cpu0;
+	dev1 = proc_cpu_ns(o->dev_pid);
+	r->dev_cpu_ns = dev0 && dev1 > dev0 ? dev1 - dev0 : 0;
 	ccdma_pool_get_stats(pool, &r->pool);
 	r->bounced_to_device = r->pool.bounced_to_device_bytes -
 			       before.bounced_to_device_bytes;

@@ -140,6 +140,9 @@ struct blkjob_opts {
 	 * byte a read returned and writes every byte before a write (in both
 	 * modes, so it costs both the same CPU work). */
 	bool touch;
+	/* > 0: the device process; the timed phase also measures its CPU
+	 * time (result.dev_cpu_ns). */
+	pid_t dev_pid;
 };
 void blkjob_opts_init(struct blkjob_opts *o);
 
@@ -167,6 +170,10 @@ struct blkjob_result {
 	/* --verify, complete, no request failed: every byte written was
 	 * read back and compared (verify_errors says whether it matched). */
 	bool verify_complete;
+	/* CPU time in the timed phase, ns: this process's (every thread:
+	 * the driver, the pool's grower), and the device process's (every
+	 * thread; 0 without opts.dev_pid or when it cannot be read). */
+	uint64_t cpu_ns, dev_cpu_ns;
 	/* Bytes bounced each way in the timed phase. */
 	uint64_t bounced_to_device, bounced_from_device;
 	struct ccdma_pool_stats pool;       /* after the run */
