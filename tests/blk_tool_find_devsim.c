@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 
 		CHECK_EQ(run(bench, (const char *[]){ "CCDMA_DEVSIM", NULL }), 0);
 		CHECK(tool_has(t.out, "\"devsim\": {"));
-		CHECK(tool_has(t.out, "\"ratio_4k_qd1\""));
+		CHECK(tool_has(t.out, "\"4k_read_qd1\": {"));
 		CHECK_EQ(tool_json_num(tool_text(t.out), "internal_errors"), 0);
 		CHECK(tool_lacks(t.err, "cannot start"));
 	} else {
