@@ -20,6 +20,13 @@
  *  [4] NOWAIT on an exhausted pool (no grower, 4 MiB, filled with 4 KiB):
  *      each failing attempt timed -> nowait_worst_us, p99, p99.9; then
  *      with 1/16 of the pool free in 4 KiB holes, 64 KiB attempts.
+ *  [5] pressure: a capped pool (no grower) held at 80% occupancy, in
+ *      requested bytes, under the mix: allocate NOWAIT while below, free a
+ *      random live allocation while above.  After every -ENOMEM,
+ *      ccdma_pool_would_fit() says whether a free run of the pages the
+ *      request needs, or a free slot of its class, existed ->
+ *      pressure_failures (those; target 0), pressure_enomem (all),
+ *      pressure_failure_rate = pressure_failures / allocations.
  *
  * Every byte range ccdma hands out gets a few bytes written.  The baselines
  * manage offsets only; in the timed runs they get a plain memory area of
@@ -55,6 +62,7 @@
 #define T_FOOTPRINT 1.3
 #define T_FRAG 0
 #define T_NOWAIT_US 20.0
+#define T_PRESSURE 0
 /* Below this, the machine reference says another process took a CPU. */
 #define MACHINE_BUSY 1.8
 
@@ -70,6 +78,8 @@ struct params {
 	unsigned occ_steps;
 	unsigned occ_batch;        /* timed pairs per step */
 	size_t nw_pool;            /* exhausted pool for [4] */
+	size_t pr_pool;            /* capped pool for [5] */
+	unsigned pr_steps;
 	unsigned nw_attempts;      /* per series */
 	unsigned nw_big_attempts;  /* Linux 64 MiB fragmented series */
 };
@@ -1041,6 +1051,84 @@ static void print_nw(FILE *f, const char *who, const char *what, const struct nw
 		(unsigned long long)s->ctx_switches);
 }
 
+/* [5]: the pool under pressure. */
+struct pressure_result {
+	uint64_t allocs, enomem, failures, reclaims;
+	double occupancy;          /* mean requested bytes / capacity */
+	double seconds;
+};
+static struct pressure_result pressure;
+
+static int bench_pressure(const struct params *P, struct pressure_result *r)
+{
+	size_t cap = P->pr_pool, goal = cap / 10 * 8, inflight = 0, n = 0;
+	size_t maxlive = cap / CCDMA_POOL_MIN_CLASS;
+	struct ccdma_pool_stats st;
+	struct target t;
+	struct blk *live;
+	uint64_t rng = SEED ^ 0x80, t0 = bench_now_ns();
+	double occ_sum = 0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = ccdma_target(&t, "bench-pressure", cap, cap, CCDMA_POOL_F_NO_GROWER);
+	if (rc)
+		return rc;
+	live = calloc(maxlive, sizeof(*live));
+	if (!live) {
+		target_destroy(&t);
+		return -ENOMEM;
+	}
+	for (unsigned step = 0; step < P->pr_steps && !rc; step++) {
+		if (inflight < goal && n < maxlive) {
+			size_t size = mix_size(&rng, 0);
+
+			r->allocs++;
+			rc = t_alloc(&t, size, false, &live[n]);
+			if (rc == 0) {
+				inflight += size;
+				n++;
+			} else if (rc == -ENOMEM) {
+				int fit = ccdma_pool_would_fit(t.pool, size);
+
+				rc = 0;
+				r->enomem++;
+				if (fit == 1)
+					r->failures++;
+				else if (fit < 0)
+					INTERNAL("pressure: would_fit(%zu) = %d", size, fit);
+				/* Make room, as a driver whose map failed would
+				 * complete something first. */
+				if (n) {
+					size_t i = (size_t)(bench_rand(&rng) % n);
+
+					inflight -= live[i].size;
+					rc = t_free(&t, &live[i]);
+					live[i] = live[--n];
+				}
+			} else {
+				INTERNAL("pressure: alloc(%zu) = %d", size, rc);
+			}
+		} else if (n) {
+			size_t i = (size_t)(bench_rand(&rng) % n);
+
+			inflight -= live[i].size;
+			rc = t_free(&t, &live[i]);
+			live[i] = live[--n];
+		}
+		occ_sum += (double)inflight / (double)cap;
+	}
+	if (ccdma_pool_get_stats(t.pool, &st) == 0)
+		r->reclaims = st.reclaims;
+	for (size_t i = 0; i < n; i++)
+		t_free(&t, &live[i]);
+	free(live);
+	target_destroy(&t);
+	r->occupancy = P->pr_steps ? occ_sum / P->pr_steps : 0;
+	r->seconds = (double)(bench_now_ns() - t0) / 1e9;
+	return rc;
+}
+
 static void print_human(FILE *f, const struct params *P, const struct fp_result *fp,
 			const struct fp_result *mach, const struct mix_report *m, const struct occ_result *o,
 			const struct nw_report *w, double elapsed)
@@ -1072,6 +1160,12 @@ static void print_human(FILE *f, const struct params *P, const struct fp_result 
 		   "timing nothing: max %.2f us)\n", "nowait_worst_us", w->worst_us, "<= 20",
 		verdict(w->worst_us <= T_NOWAIT_US), w->worst_p999_us, NW_BLOCK,
 		w->worst_block_us, w->noise.max_us);
+	fprintf(f, "%-22s %12llu %10s  %s (%llu -ENOMEM of %llu allocations at %.0f%% "
+		   "occupancy, %llu reclaims)\n", "pressure_failures",
+		(unsigned long long)pressure.failures, "= 0",
+		verdict(pressure.failures == T_PRESSURE),
+		(unsigned long long)pressure.enomem, (unsigned long long)pressure.allocs,
+		pressure.occupancy * 100, (unsigned long long)pressure.reclaims);
 
 	fprintf(f, "\n[1] 4 KiB alloc+free, NOWAIT (median of %u batches of %u; "
 		   "throughput: medians of %u interleaved rounds of %.2f s)\n",
@@ -1192,6 +1286,13 @@ static void print_json(FILE *f, const struct params *P, const struct fp_result *
 	bench_json_num(&j, "nowait_p999_us", w->worst_p999_us);
 	bench_json_num(&j, "nowait_median_block_max_us", w->worst_block_us);
 	bench_json_num(&j, "nowait_noise_floor_max_us", w->noise.max_us);
+	bench_json_u64(&j, "pressure_failures", pressure.failures);
+	bench_json_num(&j, "pressure_failure_rate", pressure.allocs ?
+		       (double)pressure.failures / (double)pressure.allocs : 0);
+	bench_json_u64(&j, "pressure_enomem", pressure.enomem);
+	bench_json_u64(&j, "pressure_allocs", pressure.allocs);
+	bench_json_num(&j, "pressure_occupancy", pressure.occupancy);
+	bench_json_u64(&j, "pressure_reclaims", pressure.reclaims);
 
 	bench_json_obj(&j, "targets");
 	bench_json_num(&j, "fastpath_ns_median_max", T_FASTPATH_NS);
@@ -1200,6 +1301,7 @@ static void print_json(FILE *f, const struct params *P, const struct fp_result *
 	bench_json_num(&j, "footprint_ratio_max", T_FOOTPRINT);
 	bench_json_u64(&j, "frag_failures_max", T_FRAG);
 	bench_json_num(&j, "nowait_worst_us_max", T_NOWAIT_US);
+	bench_json_u64(&j, "pressure_failures_max", T_PRESSURE);
 	bench_json_end(&j);
 
 	bench_json_obj(&j, "fastpath");
@@ -1356,6 +1458,8 @@ int bench_pool_main(int argc, char **argv)
 	P.nw_pool = 4 * MIB;
 	P.nw_attempts = P.quick ? 60000 : 300000;
 	P.nw_big_attempts = P.quick ? 1000 : 4000;
+	P.pr_pool = 32 * MIB;
+	P.pr_steps = P.quick ? 200000 : 2000000;
 
 	if (!P.share_cost)
 		ccdma_share_cost_set_ns(0);
@@ -1373,6 +1477,8 @@ int bench_pool_main(int argc, char **argv)
 	section_s[2] = (double)(bench_now_ns() - t0) / 1e9 - section_s[0] - section_s[1];
 	if (!rc)
 		rc = bench_nowait(&P, &nw);
+	if (!rc)
+		rc = bench_pressure(&P, &pressure);
 	elapsed = (double)(bench_now_ns() - t0) / 1e9;
 	if (rc || internal_errors) {
 		fprintf(stderr, "ccdma-bench pool: failed (%d, %d internal errors)\n", rc,

@@ -21,7 +21,17 @@
  *            CCDMA_POOL_MAX_ALLOC, alignment not a power of two, mask not
  *            2^n-1, an address that is not a live allocation of this pool)
  *   -ENOMEM  no memory now (NOWAIT), or none within the WAIT bound, or the
- *            pool is at its cap; for a small request also when the calling
+ *            pool is at its cap.  Before it fails, an allocation takes back
+ *            what the pool holds but does not use: the calling thread's
+ *            cached slots of every class and every wholly free span of the
+ *            class depots go back to the page allocator, which then finds
+ *            any free run that fits (a small class takes a shorter span
+ *            when a full one does not fit).  So a NOWAIT failure means no
+ *            free run of the pages the request needs exists, and no free
+ *            slot of its class is cached by this thread or its depot
+ *            (ccdma_pool_would_fit() asks exactly that); slots cached by
+ *            other threads are not taken (they return at those threads'
+ *            next flush or exit).  For a small request also when the calling
  *            thread cannot have a slot cache (no private memory for it, or
  *            its exit cannot be hooked to give the cache back: logged)
  *   -ENOSPC  too many pools alive at once (CCDMA_POOL_MAX_POOLS)
@@ -191,6 +201,20 @@ CCDMA_API int ccdma_pool_free(struct ccdma_pool *pool, void *addr,
 			      size_t dirty_len);
 
 /*
+ * Whether an allocation of `size` bytes (no alignment, no min_align_mask)
+ * would find memory in the pool as it is now, without growing it: a free
+ * slot of its class in the calling thread's cache or the class's depot, a
+ * slot cached by this thread or a wholly free span in any depot that the
+ * allocation would take back, or a free run of the pages it needs (for a
+ * small class, the pages of one slot).  Like a failing allocation, it
+ * first takes back this thread's cached slots and the depots' free spans.
+ * A diagnostic for failures: the answer may change at once when other
+ * threads allocate or free.  Returns
+ * 1 or 0, or -EINVAL (NULL pool, size 0 or above CCDMA_POOL_MAX_ALLOC).
+ */
+CCDMA_API int ccdma_pool_would_fit(struct ccdma_pool *pool, size_t size);
+
+/*
  * Return the calling thread's cached free slots of this pool to the shared
  * depot, so they can be reused by other threads and idle regions can be
  * given back.  Thread exit does the same automatically.
@@ -315,6 +339,9 @@ struct ccdma_pool_stats {
 	 * (sync_for_cpu, unmap). */
 	uint64_t bounce_copies_to_device, bounce_copies_from_device;
 	uint64_t bounced_to_device_bytes, bounced_from_device_bytes;
+	/* Allocations that, about to fail or wait, took back cached slots
+	 * and idle spans and so freed pages (see -ENOMEM above). */
+	uint64_t reclaims;
 };
 
 /* Snapshot the pool's statistics.  Returns 0 or -EINVAL.

@@ -93,10 +93,55 @@ static struct span *bin_find(struct ccdma_pool *p, uint32_t n)
 	return p->bins[fl][sl];
 }
 
+/* The granules to skip at the start of run s for `align` (1: none);
+ * region bases are chunk aligned, so region-relative alignment is address
+ * alignment. */
+static uint32_t lead_of(const struct span *s, uint32_t align)
+{
+	uint32_t rem = align > 1 ? (s->first - s->region->first) % align : 0;
+
+	return rem ? align - rem : 0;
+}
+
+/*
+ * Best effort after bin_find() failed: the bins it skipped because it
+ * rounds a request up to the next slice may hold a run that fits exactly
+ * (a freed 25-granule run and a 25-granule request), or that fits with the
+ * alignment it actually needs rather than the worst case.  Every bin from
+ * npages' own upward is looked at, run by run (bins above the rounded
+ * request are empty, or bin_find() would have found one).
+ */
+static struct span *bin_scan(struct ccdma_pool *p, uint32_t npages,
+			     uint32_t align)
+{
+	unsigned fl, sl;
+	uint32_t f;
+
+	mapping(npages, &fl, &sl);
+	if (fl >= PA_FL_COUNT)
+		return NULL;
+	/* Non-empty first levels from npages' own up (none: at once). */
+	for (f = p->fl_map & (~0u << fl); f; f &= f - 1) {
+		unsigned l = (unsigned)__builtin_ctz(f);
+		uint32_t m = p->sl_map[l] & (l == fl ? ~0u << sl : ~0u);
+
+		while (m) {
+			unsigned b = (unsigned)__builtin_ctz(m);
+			struct span *s;
+
+			m &= m - 1;
+			for (s = p->bins[l][b]; s; s = s->next)
+				if ((uint64_t)lead_of(s, align) + npages <= s->npages)
+					return s;
+		}
+	}
+	return NULL;
+}
+
 /* Whether a run of npages could be allocated now (no state changes). */
 bool ccdma_pa_fits(struct ccdma_pool *p, uint32_t npages)
 {
-	return bin_find(p, npages) != NULL;
+	return bin_find(p, npages) != NULL || bin_scan(p, npages, 1) != NULL;
 }
 
 static struct span *desc_get(struct ccdma_pool *p)
@@ -194,6 +239,8 @@ struct span *ccdma_pa_alloc(struct ccdma_pool *p, uint32_t npages,
 	}
 	s = bin_find(p, want);
 	if (!s)
+		s = bin_scan(p, npages, align_pages);
+	if (!s)
 		return NULL;
 	/* Two spare descriptors up front so a split cannot fail half done. */
 	head = desc_get(p);
@@ -206,17 +253,8 @@ struct span *ccdma_pa_alloc(struct ccdma_pool *p, uint32_t npages,
 		return NULL;
 	}
 	bin_remove(p, s);
-	base_g = s->first;
-	if (align_pages > 1) {
-		uint32_t rem = (s->first - s->region->first) % align_pages;
-
-		/* Region bases are chunk aligned, so region-relative alignment
-		 * is address alignment. */
-		lead = rem ? align_pages - rem : 0;
-		base_g = s->first + lead;
-	} else {
-		lead = 0;
-	}
+	lead = lead_of(s, align_pages);
+	base_g = s->first + lead;
 	/* Leading remainder becomes its own free run. */
 	if (lead) {
 		*head = *s;

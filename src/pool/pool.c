@@ -567,24 +567,51 @@ static void depot_list_del(struct depot *d, struct span *s)
 	s->on_list = 0;
 }
 
+/* Pages of a span of class ci that holds one slot. */
+static uint32_t one_slot_pages(const struct ccdma_pool *p, unsigned ci)
+{
+	return (uint32_t)((ccdma_class_bytes(ci) + p->granule - 1) >> p->gran_shift);
+}
+
+/*
+ * Pages for a new span of class ci (page lock held): its full span, or
+ * when no free run holds one, a shorter span down to one slot's pages
+ * (halving, then the least), so that a pool under pressure still serves
+ * the class from whatever free run can hold a slot.
+ */
+static struct span *span_pages_alloc(struct ccdma_pool *p, struct depot *d,
+				     unsigned ci)
+{
+	uint32_t min = one_slot_pages(p, ci), n = d->span_pages;
+	struct span *s = ccdma_pa_alloc(p, n, 1);
+
+	/* No free run at all (an exhausted pool): fail at once. */
+	while (!s && n > min && p->fl_map) {
+		n = n / 2 > min ? n / 2 : min;
+		s = ccdma_pa_alloc(p, n, 1);
+	}
+	return s;
+}
+
 /* Cut a new span for class ci from the page allocator (class lock held). */
 static struct span *carve(struct ccdma_pool *p, unsigned ci)
 {
 	struct depot *d = &p->depot[ci];
-	uint32_t stride = (uint32_t)ccdma_class_bytes(ci), i;
+	uint32_t stride = (uint32_t)ccdma_class_bytes(ci), i, nslots;
 	struct slot_meta *meta;
 	uint32_t *idx;
 	struct span *s;
 
 	ccdma_mutex_lock(&p->page_lock);
-	s = ccdma_pa_alloc(p, d->span_pages, 1);
+	s = span_pages_alloc(p, d, ci);
 	ccdma_mutex_unlock(&p->page_lock);
 	if (!s)
 		return NULL;
+	nslots = (uint32_t)(((size_t)s->npages << p->gran_shift) / stride);
 	/* Not visible to anyone yet (class lock held, no slot handed out):
 	 * the metadata can be allocated outside the page lock. */
-	meta = ccdma_os_calloc(d->span_slots, sizeof(*meta));
-	idx = ccdma_os_calloc(d->span_slots, sizeof(*idx));
+	meta = ccdma_os_calloc(nslots, sizeof(*meta));
+	idx = ccdma_os_calloc(nslots, sizeof(*idx));
 	if (!meta || !idx) {
 		ccdma_os_free(meta);
 		ccdma_os_free(idx);
@@ -598,7 +625,7 @@ static struct span *carve(struct ccdma_pool *p, unsigned ci)
 	ccdma_mutex_lock(&p->page_lock);
 	s->cls = (uint8_t)ci;
 	s->stride = stride;
-	s->nslots = d->span_slots;
+	s->nslots = nslots;
 	s->magic = d->magic;
 	s->mshift = d->mshift;
 	s->meta = meta;
@@ -619,6 +646,7 @@ static struct span *carve(struct ccdma_pool *p, unsigned ci)
 		ccdma_dirty_test_clear(p, s->first + i);
 	s->nfree = s->nslots;
 	d->nslots += s->nslots;
+	d->npages += s->npages;
 	d->nfree += s->nslots;
 	d->grows++;
 	depot_list_add(d, s);
@@ -633,8 +661,11 @@ static void release_span(struct ccdma_pool *p, struct depot *d, struct span *s)
 	uint32_t i;
 
 	depot_list_del(d, s);
+	if (s->idle_since)
+		__atomic_sub_fetch(&p->idle_spans, 1, __ATOMIC_RELAXED);
 	d->nfree -= s->nslots;
 	d->nslots -= s->nslots;
+	d->npages -= s->npages;
 	d->shrinks++;
 	for (i = 0; i < s->nslots; i++) {
 		if (meta[i].dirty) {
@@ -678,6 +709,8 @@ int ccdma_small_refill(struct ccdma_pool *p, struct tcache *tc, unsigned ci)
 			c->n++;
 			d->nfree--;
 		}
+		if (s->idle_since)
+			__atomic_sub_fetch(&p->idle_spans, 1, __ATOMIC_RELAXED);
 		s->idle_since = 0;
 		if (!s->nfree)
 			depot_list_del(d, s);
@@ -710,6 +743,8 @@ static void depot_put(struct ccdma_pool *p, struct depot *d, struct tc_entry e,
 		} else {
 			if (!*now)
 				*now = ccdma_os_now_ns();
+			if (!s->idle_since)
+				__atomic_add_fetch(&p->idle_spans, 1, __ATOMIC_RELAXED);
 			s->idle_since = *now;
 		}
 	}
@@ -1029,6 +1064,55 @@ static int wait_and_retry(struct ccdma_pool *p, const struct plan *pl,
 	return rc;
 }
 
+/*
+ * Before an allocation fails or waits: give back what the pool holds but
+ * does not use.  The calling thread's cached slots of every class go to
+ * their depots, and every wholly free span of every depot goes to the page
+ * allocator (the depots otherwise keep one idle span per class).  True
+ * when that freed pages, so that trying again can succeed.  Other
+ * threads' caches are theirs (lock-free): they come back at those
+ * threads' next flush or exit.
+ */
+static bool reclaimable(struct ccdma_pool *p)
+{
+	struct heap *h = ccdma_tls_heap;
+	struct tcache *tc;
+	unsigned ci;
+
+	if (__atomic_load_n(&p->idle_spans, __ATOMIC_RELAXED))
+		return true;
+	if (!h || h->e[p->id].gen != p->gen)
+		return false;
+	tc = h->e[p->id].tc;
+	for (ci = 0; ci < CCDMA_NSMALL; ci++)
+		if (tc->cls[ci].n)
+			return true;
+	return false;
+}
+
+static bool reclaim(struct ccdma_pool *p)
+{
+	uint64_t before, after;
+
+	/* An exhausted pool fails fast: nothing to look for. */
+	if (!reclaimable(p))
+		return false;
+
+	ccdma_mutex_lock(&p->page_lock);
+	before = p->free_pages;
+	ccdma_mutex_unlock(&p->page_lock);
+	ccdma_pool_thread_flush(p);
+	ccdma_depot_release_idle(p, 0, 0, true);
+	ccdma_mutex_lock(&p->page_lock);
+	after = p->free_pages;
+	ccdma_mutex_unlock(&p->page_lock);
+	if (after > before) {
+		__atomic_add_fetch(&p->reclaims, 1, __ATOMIC_RELAXED);
+		return true;
+	}
+	return false;
+}
+
 /* `tried`: the caller's fast path already failed this very attempt. */
 static int alloc_planned(struct ccdma_pool *p, const struct plan *pl,
 			 size_t size, unsigned flags, uint64_t timeout_ns,
@@ -1037,6 +1121,10 @@ static int alloc_planned(struct ccdma_pool *p, const struct plan *pl,
 	int rc = tried ? -ENOMEM : attempt(p, pl, size, flags, addr);
 
 	if (likely(!rc))
+		return 0;
+	if (reclaim(p))
+		rc = attempt(p, pl, size, flags, addr);
+	if (!rc)
 		return 0;
 	/* Exhausted: never spin.  Ask the grower for room, then either
 	 * fail now (NOWAIT) or sleep until memory appears or time is up. */
@@ -1101,6 +1189,51 @@ int ccdma_pool_alloc(struct ccdma_pool *p, size_t size, unsigned flags,
 		return alloc_slow(p, size, flags, addr, true);
 	}
 	return alloc_slow(p, size, flags, addr, false);
+}
+
+int ccdma_pool_would_fit(struct ccdma_pool *p, size_t size)
+{
+	struct ccdma_pool_req r = { .size = size };
+	struct heap *h;
+	struct plan pl;
+	bool fit = false;
+	unsigned ci;
+
+	if (!p || !size || size > CCDMA_POOL_MAX_ALLOC)
+		return -EINVAL;
+	if (plan_request(p, &r, &pl))
+		return -EINVAL;
+	h = ccdma_tls_heap;
+	/* A free slot of the class, cached here or in the depot. */
+	if (pl.small) {
+		if (h && h->e[p->id].gen == p->gen && h->e[p->id].tc->cls[pl.ci].n)
+			return 1;
+		ccdma_mutex_lock(&p->depot[pl.ci].lock);
+		fit = p->depot[pl.ci].nfree > 0;
+		ccdma_mutex_unlock(&p->depot[pl.ci].lock);
+		if (fit)
+			return 1;
+	}
+	/* Otherwise pages: as the allocation would see them after taking
+	 * back this thread's cache and the depots' free spans. */
+	ccdma_pool_thread_flush(p);
+	ccdma_depot_release_idle(p, 0, 0, true);
+	if (pl.small) {
+		ccdma_mutex_lock(&p->depot[pl.ci].lock);
+		fit = p->depot[pl.ci].nfree > 0;
+		ccdma_mutex_unlock(&p->depot[pl.ci].lock);
+		if (fit)
+			return 1;
+	}
+	ccdma_mutex_lock(&p->page_lock);
+	if (pl.small) {
+		ci = pl.ci;
+		fit = ccdma_pa_fits(p, one_slot_pages(p, ci));
+	} else {
+		fit = ccdma_pa_fits(p, pl.npages);
+	}
+	ccdma_mutex_unlock(&p->page_lock);
+	return fit ? 1 : 0;
 }
 
 /* ---- free ------------------------------------------------------------ */

@@ -117,6 +117,7 @@ struct depot {
 	ccdma_mutex_t lock;
 	struct span *partial;     /* spans with free slots (nfree > 0) */
 	uint64_t nfree, nslots;   /* over all spans of the class */
+	uint64_t npages;          /* pages of all spans (some may be short) */
 	uint64_t high_water;      /* peak nslots - nfree */
 	uint64_t grows, shrinks;
 	uint32_t span_pages, span_slots, tc_cap;
@@ -205,6 +206,11 @@ struct ccdma_pool {
 	uint64_t avail_seq;
 	unsigned nwaiting;
 	uint64_t waits, wait_ns, deferred_runs;
+	uint64_t reclaims;         /* atomic adds */
+	/* Wholly free spans the depots keep (idle_since set), atomic: a
+	 * failing allocation looks for something to take back only when
+	 * there is some. */
+	uint64_t idle_spans;
 	struct ccdma_pool_waiter *defer_head, *defer_tail;
 	/* Held across every region event and while a listener is installed,
 	 * so each region is announced exactly once and withdrawn once. */

@@ -44,7 +44,7 @@ int ccdma_pool_get_stats(struct ccdma_pool *p, struct ccdma_pool_stats *st)
 	for (ci = 0; ci < CCDMA_NSMALL; ci++) {
 		struct ccdma_pool_class_stats *c = &st->classes[ci];
 		struct depot *d = &p->depot[ci];
-		uint64_t nslots;
+		uint64_t nslots, npages;
 
 		c->size = ccdma_class_bytes(ci);
 		c->allocs = allocs[ci];
@@ -54,6 +54,7 @@ int ccdma_pool_get_stats(struct ccdma_pool *p, struct ccdma_pool_stats *st)
 		c->in_use = allocs[ci] > frees[ci] ? allocs[ci] - frees[ci] : 0;
 		ccdma_mutex_lock(&d->lock);
 		nslots = d->nslots;
+		npages = d->npages;
 		c->high_water = d->high_water;
 		c->grows = d->grows;
 		c->shrinks = d->shrinks;
@@ -61,8 +62,7 @@ int ccdma_pool_get_stats(struct ccdma_pool *p, struct ccdma_pool_stats *st)
 		if (c->in_use > nslots)
 			c->in_use = nslots;
 		c->free = nslots - c->in_use;
-		c->shared_bytes = d->span_slots ?
-			nslots / d->span_slots * ((uint64_t)d->span_pages << p->gran_shift) : 0;
+		c->shared_bytes = npages << p->gran_shift;
 		st->in_use_bytes += c->in_use * c->size;
 	}
 
@@ -120,6 +120,7 @@ int ccdma_pool_get_stats(struct ccdma_pool *p, struct ccdma_pool_stats *st)
 	st->wait_ns = p->wait_ns;
 	st->deferred_callbacks = p->deferred_runs;
 	st->grower_passes = p->grower_passes;
+	st->reclaims = __atomic_load_n(&p->reclaims, __ATOMIC_RELAXED);
 	ccdma_mutex_unlock(&p->lock);
 	return 0;
 }
