@@ -140,7 +140,7 @@ static void check_info(const struct ccdma_vblk_info *in, uint64_t offered,
 		 "queues %u of %u (transport %u)", in->num_queues,
 		 in->device_queues, C.max_queues_tp);
 	FZ_CHECK(pow2(in->queue_size) && in->queue_size >= 4 &&
-		 in->queue_size <= 256 && in->queue_size <= C.qmax_tp,
+		 in->queue_size <= CCDMA_VRING_MAX_NUM && in->queue_size <= C.qmax_tp,
 		 "queue size %u (device max %u)", in->queue_size, C.qmax_tp);
 	FZ_CHECK(!in->discard || in->max_discard_sectors >= 1, "discard limit");
 	FZ_CHECK(!in->write_zeroes || in->max_write_zeroes_sectors >= 1,
@@ -259,8 +259,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(cfg.num_queues <= 16, "num_queues");
 		if (cfg.num_queues)
 			FZ_CHECK(info.num_queues <= cfg.num_queues, "queues");
-		if (cfg.queue_size)
-			FZ_CHECK(info.queue_size <= cfg.queue_size, "queue size");
+		FZ_CHECK(info.queue_size <= (cfg.queue_size ? cfg.queue_size : 256),
+			 "queue size %u, asked %u", info.queue_size, cfg.queue_size);
 		/* Only now is the device honest: the first config stays. */
 		run_io(b, &info, &in);
 		ccdma_vblk_destroy(b);

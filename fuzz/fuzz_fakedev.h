@@ -79,6 +79,30 @@ static inline uint64_t fz_in_use(void)
 	return st.in_use_bytes;
 }
 
+/* Leave `byte` in free pool memory of the sizes bounce buffers take, so
+ * that a driver that hands stale bounce bytes to a caller is caught the
+ * same way in every run (in a fresh process the pool is all zeros). */
+#define FZ_STALE_BYTE 0x5e
+static inline void fz_dirty_pool(void)
+{
+	struct ccdma_pool *pool = ccdma_dev_pool(fz_dma);
+	void *p[5][8];
+	int k, i;
+
+	for (k = 0; k < 5; k++)
+		for (i = 0; i < 8; i++) {
+			size_t len = 512u << k;
+
+			FZ_CHECK(ccdma_pool_alloc(pool, len, 0, &p[k][i]) == 0,
+				 "pool alloc");
+			memset(p[k][i], FZ_STALE_BYTE, len);
+		}
+	for (k = 4; k >= 0; k--)
+		for (i = 7; i >= 0; i--)
+			FZ_CHECK(ccdma_pool_free(pool, p[k][i], SIZE_MAX) == 0,
+				 "pool free");
+}
+
 /* After the driver is destroyed: everything it took from the pool is
  * back, and the ownership checker reported nothing. */
 static inline void fz_check_released(uint64_t in_use_before)

@@ -439,6 +439,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		offered &= ~(1ull << CCDMA_VIRTIO_F_EVENT_IDX);
 	if (c & 2)
 		offered &= ~(1ull << CCDMA_VIRTIO_F_INDIRECT_DESC);
+	fz_dirty_pool();
 	before = fz_in_use();
 	fz_fake_init(&U.fd, offered, 1, 4u << ((c >> 2) % 4),
 		     (uint64_t)NREQ * TAG_SECTORS);
