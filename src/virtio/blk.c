@@ -582,8 +582,14 @@ static int complete_head(struct ccdma_vblk *b, struct vblk_queue *qq,
 
 	if (written > data_len)
 		written = data_len;
-	unmap_part(b, p, written);
 	st = __atomic_load_n(scr + SCR_STATUS, __ATOMIC_RELAXED);
+	/* A bad status byte proves the device hostile: nothing it reported
+	 * as written is returned (found by fuzz_used_ring: an entry naming a
+	 * chain the device never read, with a length, handed the caller
+	 * stale bounce bytes, e.g. an earlier request's data). */
+	if (st > CCDMA_VBLK_S_UNSUPP)
+		written = 0;
+	unmap_part(b, p, written);
 	switch (st) {
 	case CCDMA_VBLK_S_OK:
 		err = 0;
