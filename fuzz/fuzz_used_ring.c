@@ -16,13 +16,14 @@
  * Invariants (a violation traps):
  *   - every request submitted completes exactly once (by destroy at the
  *     latest), and its buffer does not change after its callback;
- *   - status 0 only for a request whose chain the device completed with
- *     status byte 0 under its own head id, and for a READ only with the
- *     whole length reported: the buffer then holds exactly the bytes the
- *     device wrote; -EIO / -EOPNOTSUPP only for what the device said;
- *     -ENODEV only once the device is broken;
- *   - a READ's buffer never holds other bytes than the device's, or
- *     zeros, and zeros beyond the length the device reported;
+ *   - status 0 only for a request whose status byte the device set to 0
+ *     after the driver posted it (the driver resets it at post; which
+ *     request owns a head the device learns from the avail ring), and a
+ *     READ that the device filled then holds exactly the device's bytes;
+ *     -EIO / -EOPNOTSUPP only for what the device said; -ENODEV only
+ *     once the device is broken, and then with a READ buffer of zeros
+ *     (a device found broken returns no data);
+ *   - a failed READ the device filled holds the device's bytes or zeros;
  *   - every chain the driver posts is well formed, in device-reachable
  *     memory, and a WRITE's data is the caller's;
  *   - once the device is broken, submit, poll, wait and the synchronous
@@ -418,19 +419,19 @@ static void check_req(unsigned i)
 		 "request %u: buffer changed after completion", i);
 	switch (u->status) {
 	case 0:
-		FZ_CHECK(u->dev_named && (u->dev_st & ST_OK),
+		FZ_CHECK(u->dev_st & ST_OK,
 			 "request %u succeeded, but the device never wrote "
 			 "status 0 for it (named %d, status bits %#x)", i,
 			 u->dev_named, u->dev_st);
 		break;
 	case -EIO:
-		FZ_CHECK(u->dev_named && ((u->dev_st & ST_IOERR) ||
+		FZ_CHECK(((u->dev_st & ST_IOERR) ||
 			 (u->read && (u->dev_st & ST_OK))), "request %u: -EIO "
 			 "the device did not report (status bits %#x)", i,
 			 u->dev_st);
 		break;
 	case -EOPNOTSUPP:
-		FZ_CHECK(u->dev_named && (u->dev_st & ST_UNSUPP),
+		FZ_CHECK(u->dev_st & ST_UNSUPP,
 			 "request %u: -EOPNOTSUPP the device did not report", i);
 		break;
 	case -ENODEV:
