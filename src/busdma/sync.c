@@ -139,8 +139,8 @@ static void sync_bounced(struct ccdma_bus_dma_tag *t, struct ccdma_bus_dmamap *m
 		pos = end;
 	}
 	if (copied && (ops & (CCDMA_BUS_DMASYNC_PREWRITE | CCDMA_BUS_DMASYNC_POSTREAD)))
-		ccdma_pool_count_copy(t->dev->pool, (ops & CCDMA_BUS_DMASYNC_PREWRITE) != 0,
-				      copied);
+		ccdma_dev_bounced(t->dev, (ops & CCDMA_BUS_DMASYNC_PREWRITE) != 0,
+				  m->dm_mapsize, copied);
 }
 
 int ccdma_bus_dmamap_sync_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,

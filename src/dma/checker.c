@@ -247,6 +247,7 @@ static void emit_report(struct ccdma_debug_report *r, const char *mlabel,
 	compose(line, sizeof(line), r, mlabel, body, false);
 	compose(r->msg, sizeof(r->msg), r, mlabel, body, true);
 	keep_report(r);
+	CCDMA_TRACE4(checker_report, (int)r->kind, r->addr, r->size, r->msg);
 	ccdma_err("dma-debug: %s", line);
 }
 

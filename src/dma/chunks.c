@@ -242,10 +242,9 @@ static const char *loc(const char *file)
 	return file ? file : "?";
 }
 
-int ccdma_map_chunks_attrs_at(struct ccdma_dev *d,
-			      const struct ccdma_chunk_list *in,
-			      struct ccdma_seg_list *out, enum ccdma_dir dir,
-			      unsigned attrs, const char *file, int line)
+static int map_chunks(struct ccdma_dev *d, const struct ccdma_chunk_list *in,
+		      struct ccdma_seg_list *out, enum ccdma_dir dir,
+		      unsigned attrs, const char *file, int line)
 {
 	struct chunk_plan p;
 	uint64_t cursor = 0, first_orig = 0;
@@ -319,7 +318,7 @@ int ccdma_map_chunks_attrs_at(struct ccdma_dev *d,
 			if (dir != CCDMA_FROM_DEVICE && !(attrs & CCDMA_ATTR_SKIP_CPU_SYNC)) {
 				ccdma_memcpy((char *)b + cursor,
 					     (const void *)(uintptr_t)c->addr, c->len);
-				ccdma_pool_count_copy(d->pool, true, c->len);
+				ccdma_dev_bounced(d, true, c->len, c->len);
 			}
 			dma = bdma + cursor;
 			cursor += c->len;
@@ -349,6 +348,25 @@ int ccdma_map_chunks_attrs_at(struct ccdma_dev *d,
 		ccdma_chk_map(d, CHK_LIST, out->n ? out->seg[0].addr : 0, out, 0,
 			      (size_t)in->bytes, dir, b != NULL, in, file, line);
 	return (int)out->n;
+}
+
+/* Every failure also fires ccdma:map_fail (device name or "", the bytes
+ * of the list, -errno). */
+int ccdma_map_chunks_attrs_at(struct ccdma_dev *d,
+			      const struct ccdma_chunk_list *in,
+			      struct ccdma_seg_list *out, enum ccdma_dir dir,
+			      unsigned attrs, const char *file, int line)
+{
+	int rc = map_chunks(d, in, out, dir, attrs, file, line);
+
+	if (unlikely(rc)) {
+		uint64_t total = 0;
+
+		for (uint32_t i = 0; in && in->chunk && i < in->n; i++)
+			total += in->chunk[i].len;
+		CCDMA_TRACE3(map_fail, d ? d->name : "", total, rc);
+	}
+	return rc;
 }
 
 /*
@@ -395,7 +413,7 @@ static void walk_copy(struct ccdma_dev *d, const struct ccdma_chunk_list *in,
 		}
 	}
 	if (copied)
-		ccdma_pool_count_copy(d->pool, !to_cpu, copied);
+		ccdma_dev_bounced(d, !to_cpu, len, copied);
 }
 
 static int check_live(struct ccdma_dev *d, const struct ccdma_chunk_list *in,

@@ -28,6 +28,7 @@
 
 #include "platform/os.h"
 #include "pool/pool_dma.h"
+#include "platform/trace.h"
 
 
 /* Owner record tags (pool_dma.h): kind in the low byte, direction above. */
@@ -273,5 +274,15 @@ void ccdma_chk_report(enum ccdma_debug_kind k, const char *file, int line,
 		      uint64_t size, const char *fmt, ...);
 /* Report and reclaim every mapping still live; returns how many. */
 unsigned ccdma_chk_dev_destroy(struct ccdma_dev *d);
+
+/* A bounce copy was made for a mapping of `mapped` bytes on d: counted
+ * in the pool's statistics, and the trace point ccdma:bounce (device
+ * name, mapped bytes, 1 towards the device / 0 from it, copied bytes). */
+static inline void ccdma_dev_bounced(struct ccdma_dev *d, bool to_device,
+				     size_t mapped, size_t copied)
+{
+	ccdma_pool_count_copy(d->pool, to_device, copied);
+	CCDMA_TRACE4(bounce, d->name, mapped, to_device ? 1 : 0, copied);
+}
 
 #endif /* CCDMA_DMA_INTERNAL_H */

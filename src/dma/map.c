@@ -11,9 +11,12 @@
 
 static _Thread_local int last_map_err;
 
-static ccdma_addr_t map_fail(int err)
+/* Every failed streaming mapping: the error for ccdma_mapping_error()
+ * and the trace point ccdma:map_fail (device name or "", bytes, -errno). */
+static ccdma_addr_t map_fail(const struct ccdma_dev *d, size_t size, int err)
 {
 	last_map_err = err;
+	CCDMA_TRACE3(map_fail, d ? d->name : "", size, err);
 	return CCDMA_MAPPING_ERROR;
 }
 
@@ -98,7 +101,7 @@ ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
 			  "that wraps, an unknown direction or attribute, or "
 			  "REPORTED_LEN with a direction other than FROM_DEVICE)",
 			  ptr, size, (int)dir, attrs, file ? file : "?", line);
-		return map_fail(-EINVAL);
+		return map_fail(d, size, -EINVAL);
 	}
 	/* Pool memory: one O(1) lookup says it is inside a live allocation
 	 * (the only pool memory a mapping may name). */
@@ -123,27 +126,27 @@ ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
 		ccdma_err("dev %s: map_single(%p, %zu) at %s:%d: the buffer is in the "
 			  "pool's address range but not inside one live allocation",
 			  d->name, ptr, size, file ? file : "?", line);
-		return map_fail(-EINVAL);
+		return map_fail(d, size, -EINVAL);
 	}
 
 	if (attrs & CCDMA_ATTR_NO_BOUNCE) {
 		ccdma_err("dev %s: map_single(%p, %zu) at %s:%d: the device cannot "
 			  "reach the buffer directly and NO_BOUNCE forbids a bounce",
 			  d->name, ptr, size, file ? file : "?", line);
-		return map_fail(-EIO);
+		return map_fail(d, size, -EIO);
 	}
 	if (unlikely(size > CCDMA_POOL_MAX_ALLOC)) {
 		ccdma_err("dev %s: map_single(%p, %zu) at %s:%d: a bounce is at "
 			  "most %u bytes", d->name, ptr, size, file ? file : "?",
 			  line, CCDMA_POOL_MAX_ALLOC);
-		return map_fail(-EINVAL);
+		return map_fail(d, size, -EINVAL);
 	}
 	rc = ccdma_bounce_alloc(d, a, size, dir, attrs, TAG_BOUNCE, &b);
 	if (unlikely(rc))
-		return map_fail(rc);
+		return map_fail(d, size, rc);
 	if (dir != CCDMA_FROM_DEVICE && !(attrs & CCDMA_ATTR_SKIP_CPU_SYNC)) {
 		ccdma_memcpy(b, ptr, size);
-		ccdma_pool_count_copy(d->pool, true, size);
+		ccdma_dev_bounced(d, true, size, size);
 	}
 	dma = ccdma_dev_dma_of(d, W_POOL, NULL, (uintptr_t)b);
 	ccdma_pt_map(d, W_POOL, NULL, (uintptr_t)b, size, ccdma_dir_perm(dir));
@@ -203,7 +206,7 @@ static int bounce_release(struct ccdma_dev *d, void *b,
 			ccdma_memset((void *)(uintptr_t)(o->orig + n), 0, o->len - n);
 		}
 		ccdma_memcpy((void *)(uintptr_t)o->orig, b, n);
-		ccdma_pool_count_copy(d->pool, false, n);
+		ccdma_dev_bounced(d, false, o->len, n);
 	}
 	return release_pool_mem(d, b, o->len, ccdma_dir_perm(mdir), "bounce");
 }
@@ -365,10 +368,10 @@ static int sync_range(struct ccdma_dev *d, ccdma_addr_t addr, size_t off,
 		}
 		if (for_cpu && mdir != CCDMA_TO_DEVICE) {
 			ccdma_memcpy((void *)(uintptr_t)(o.orig + boff), (void *)pa, size);
-			ccdma_pool_count_copy(d->pool, false, size);
+			ccdma_dev_bounced(d, false, o.len, size);
 		} else if (!for_cpu && mdir != CCDMA_FROM_DEVICE) {
 			ccdma_memcpy((void *)pa, (const void *)(uintptr_t)(o.orig + boff), size);
-			ccdma_pool_count_copy(d->pool, true, size);
+			ccdma_dev_bounced(d, true, o.len, size);
 		}
 	} else if (w == W_INVALID) {
 		goto bad;

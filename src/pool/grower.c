@@ -136,6 +136,7 @@ int ccdma_region_add(struct ccdma_pool *p, size_t size)
 	if (p->shared_bytes > p->shared_high_water)
 		p->shared_high_water = p->shared_bytes;
 	p->region_grows++;
+	CCDMA_TRACE3(pool_grow, p->name, size, p->region_grows - p->region_shrinks);
 	ccdma_mutex_unlock(&p->lock);
 
 	/* Devices are told before any byte of the region can be allocated
@@ -247,6 +248,8 @@ static void shrink(struct ccdma_pool *p, uint64_t now)
 			__atomic_store_n(&p->shared_bytes, p->shared_bytes - r->size,
 					 __ATOMIC_RELAXED);
 			p->region_shrinks++;
+			CCDMA_TRACE3(pool_shrink, p->name, r->size,
+				     p->region_grows - p->region_shrinks);
 		}
 		ccdma_mutex_unlock(&p->page_lock);
 		ccdma_mutex_unlock(&p->lock);
@@ -281,6 +284,7 @@ static void run_deferred(struct ccdma_pool *p)
 	for (; w; w = next) {
 		next = w->next_;
 		w->next_ = NULL;
+		CCDMA_TRACE2(deferred, p->name, w->arg);
 		w->fn(w->arg); /* may register w again */
 	}
 }

@@ -1030,6 +1030,7 @@ static int wait_and_retry(struct ccdma_pool *p, const struct plan *pl,
 	uint64_t t0 = ccdma_os_now_ns(), deadline = t0 + timeout_ns;
 	int rc;
 
+	CCDMA_TRACE2(wait_start, p->name, size);
 	ccdma_mutex_lock(&p->lock);
 	p->nwaiting++;
 	update_hungry(p);
@@ -1061,6 +1062,7 @@ static int wait_and_retry(struct ccdma_pool *p, const struct plan *pl,
 	p->waits++;
 	p->wait_ns += ccdma_os_now_ns() - t0;
 	ccdma_mutex_unlock(&p->lock);
+	CCDMA_TRACE4(wait_end, p->name, size, rc, ccdma_os_now_ns() - t0);
 	return rc;
 }
 
@@ -1131,6 +1133,8 @@ static int alloc_planned(struct ccdma_pool *p, const struct plan *pl,
 	ccdma_pool_kick(p, pl->want);
 	if (flags & CCDMA_POOL_WAIT)
 		rc = wait_and_retry(p, pl, size, flags, timeout_ns, addr);
+	else
+		CCDMA_TRACE2(nowait_fail, p->name, size);
 	if (rc)
 		__atomic_add_fetch(&p->failures[pl->ci], 1, __ATOMIC_RELAXED);
 	return rc;

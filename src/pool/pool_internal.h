@@ -48,6 +48,7 @@
 
 #include "platform/os.h"
 #include "pool/pool_dma.h"
+#include "platform/trace.h"
 
 
 /* Classes 0 .. NSMALL-1 are served by slot caches. */
