@@ -52,3 +52,13 @@ target_include_directories(ccdma_freestanding PRIVATE
 set_target_properties(ccdma_freestanding PROPERTIES C_VISIBILITY_PRESET hidden)
 set_source_files_properties(platform/freestanding/libc.c PROPERTIES
   COMPILE_OPTIONS -fno-tree-loop-distribute-patterns)
+
+# examples/port_bare.c: an embedder's platform layer (the os.h hooks for
+# TDX firmware), compiled the same way; scripts/freestanding.sh checks that
+# the core plus this port need only the firmware's fw_* services.
+add_library(ccdma_example_port OBJECT EXCLUDE_FROM_ALL
+  ${PROJECT_SOURCE_DIR}/examples/port_bare.c)
+target_compile_options(ccdma_example_port PRIVATE
+  -ffreestanding -nostdinc -isystem ${ccdma_free_include})
+target_include_directories(ccdma_example_port PRIVATE
+  ${PROJECT_SOURCE_DIR}/include ${CMAKE_CURRENT_SOURCE_DIR})

@@ -9,7 +9,10 @@
 # in build-free-<target>.  Then the objects' undefined symbols must all be
 # platform hooks of src/platform/os.h (ccdma_os_*, ccdma_mutex_*,
 # ccdma_cond_*, ccdma_thread_*) or the compiler's own runtime: what an
-# embedder supplies, and nothing else.  Nothing is linked.
+# embedder supplies, and nothing else.  The example port
+# (examples/port_bare.c, target ccdma_example_port) compiles the same way,
+# and with it the objects need only its firmware's fw_* services and the
+# compiler's runtime.  Nothing is linked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/ensure-tools.sh
@@ -43,7 +46,7 @@ for t in "${targets[@]}"; do
   cmake -S . -B "$build" "${args[@]}" -DCCDMA_FREESTANDING_CHECK=ON -DCCDMA_WERROR=ON \
         -DCCDMA_BUILD_TESTS=OFF -DCCDMA_BUILD_BENCH=OFF -DCCDMA_BUILD_TOOLS=OFF \
         -DCMAKE_C_COMPILER_LAUNCHER="$launcher" >/dev/null
-  if ! cmake --build "$build" --target ccdma_freestanding -j"${JOBS:-$(nproc)}" \
+  if ! cmake --build "$build" --target ccdma_freestanding ccdma_example_port -j"${JOBS:-$(nproc)}" \
        >"$build/build.log" 2>&1; then
     grep -E 'error|warning' "$build/build.log" | head -40 || tail -40 "$build/build.log"
     echo "== $t: FAILED to compile freestanding (log: $build/build.log)"
@@ -65,6 +68,19 @@ for t in "${targets[@]}"; do
     status=1
   else
     echo "== $t: ok"
+  fi
+  # The example port (examples/port_bare.c) supplies every hook: with it,
+  # the core needs only the firmware's fw_* services and the runtime.
+  port=$(find "$build/src/CMakeFiles/ccdma_example_port.dir" -name '*.o')
+  pdefined=$("$nm" --defined-only "${objs[@]}" $port | awk 'NF == 3 { print $3 }' | sort -u)
+  pbad=$("$nm" -u "${objs[@]}" $port | awk 'NF == 2 { print $2 }' | sort -u |
+         comm -23 - <(printf '%s\n' "$pdefined") | grep -Ev "^fw_[a-z0-9_]+$|$runtime" | grep . || true)
+  if [ -n "$pbad" ]; then
+    echo "== $t: FAILED: the core with examples/port_bare.c still needs:"
+    printf '%s\n' "$pbad" | sed 's/^/    /'
+    status=1
+  else
+    echo "== $t: examples/port_bare.c supplies every hook: ok"
   fi
 done
 exit $status

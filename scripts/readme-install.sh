@@ -11,7 +11,10 @@
 #          (none): before both
 # Nothing is added to the commands: no rpath, no LD_LIBRARY_PATH, no
 # PKG_CONFIG_PATH beyond what the README says (the variables are cleared).
-# Then: the library's SONAME, and the installed tools start (--help).
+# Then: the library's SONAME, the installed tools start (--help), the
+# examples (examples/*.c) build with pkg-config against the prefix and run
+# (blk_client against the installed ccdma-devsim), and the man pages are
+# installed and readable with man -M.
 # Needs the build tree `build` (scripts/test.sh builds it; the README's
 # build command then has nothing left to do).  The system part needs root
 # and mount namespaces; elsewhere it is skipped with a note, except under
@@ -121,3 +124,29 @@ for t in ccdma-blk ccdma-devsim ccdma-demo ccdma-bench; do
     { echo "readme-install: $prefix/bin/$t --help failed" >&2; exit 1; }
 done
 echo "installed tools start: ccdma-blk ccdma-devsim ccdma-demo ccdma-bench"
+
+# The examples (examples/*.c) build against the installed library with
+# pkg-config, as a user's program does, and run; so do the man pages.
+export PKG_CONFIG_PATH
+PKG_CONFIG_PATH=$(dirname "$(find "$prefix" -name ccdma.pc | head -1)")
+libdir=$(pkg-config --variable=libdir ccdma)
+mkdir -p "$scratch/examples"
+for ex in linux_driver bsd_driver blk_client; do
+  # shellcheck disable=SC2046
+  cc -Wall -Werror "$src/examples/$ex.c" -o "$scratch/examples/$ex" \
+     $(pkg-config --cflags --libs ccdma) -Wl,-rpath,"$libdir" ||
+    { echo "readme-install: examples/$ex.c does not build against the installed library" >&2; exit 1; }
+done
+"$scratch/examples/linux_driver" >/dev/null &&
+  "$scratch/examples/bsd_driver" >/dev/null &&
+  "$src/examples/with-devsim.sh" "$prefix/bin/ccdma-devsim" "$scratch/examples/blk_client" ||
+  { echo "readme-install: an example built against the installed library failed" >&2; exit 1; }
+echo "examples build with pkg-config against the installed library and run: linux_driver bsd_driver blk_client"
+for page in man3/ccdma_map_single.3 man3/ccdma_bus_dmamap_load_at.3 man7/ccdma.7 man1/ccdma-blk.1; do
+  [ -f "$prefix/share/man/$page" ] || { echo "readme-install: $page is not installed" >&2; exit 1; }
+done
+if command -v man >/dev/null 2>&1; then
+  MANWIDTH=80 man -M "$prefix/share/man" 3 ccdma_unmap_single 2>/dev/null | grep -q 'RETURN VALUE' ||
+    { echo "readme-install: man cannot show the installed ccdma_unmap_single(3)" >&2; exit 1; }
+fi
+echo "man pages installed: man -M $prefix/share/man ccdma"
