@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the Debian packages (debian/: libccdma0, libccdma-dev, ccdma-tools)
 # with dpkg-buildpackage from a clean copy of the tree, install them, and
-# use them as a user would: a program built with pkg-config and no rpath
-# runs against the installed libccdma.so.0, and ccdma-blk from
+# use them as a user would: an example (examples/linux_driver.c) built
+# with pkg-config and no rpath runs against the installed libccdma.so.0,
+# the man pages are in the packages, and ccdma-blk from
 # ccdma-tools runs a verified job on the ccdma-devsim it starts.
 #
 #   scripts/deb.sh            # build, install, check, then remove them
@@ -63,29 +64,10 @@ dpkg -i "$work"/libccdma0_*.deb "$work"/libccdma-dev_*.deb "$work"/ccdma-tools_*
 dpkg -L libccdma0 | grep -q 'libccdma.so.0$'
 dpkg -L libccdma-dev | grep -q '/pkgconfig/ccdma.pc$'
 
-echo "== a program against the installed package (pkg-config, no rpath)"
-cat >"$work/app.c" <<'C'
-#include <ccdma/pool.h>
-#include <stdio.h>
-#include <string.h>
-
-int main(void)
-{
-	struct ccdma_pool *p;
-	struct ccdma_pool_stats st;
-	void *b;
-
-	if (ccdma_pool_create(NULL, &p) || ccdma_pool_alloc(p, 4096, 0, &b))
-		return 1;
-	memset(b, 0x5a, 4096);
-	ccdma_pool_free(p, b, 4096);
-	ccdma_pool_get_stats(p, &st);
-	ccdma_pool_destroy(p);
-	printf("pool: %llu region(s), %llu allocation(s)\n",
-	       (unsigned long long)st.regions, (unsigned long long)st.allocs);
-	return st.allocs == 1 ? 0 : 1;
-}
-C
+echo "== an example against the installed package (pkg-config, no rpath)"
+# examples/linux_driver.c: map_single, coherent memory and chunk lists
+# against its in-process device.
+cp "$src/examples/linux_driver.c" "$work/app.c"
 # shellcheck disable=SC2046
 env -u PKG_CONFIG_PATH -u LD_LIBRARY_PATH \
 	cc -o "$work/app" "$work/app.c" $(pkg-config --cflags --libs ccdma)
@@ -103,6 +85,12 @@ if [ -z "$lib" ] || [ "$(readlink -f "$lib")" != "$(readlink -f "$pkglib")" ]; t
 	exit 1
 fi
 echo "linked at run time: $lib (package libccdma0: $pkglib)"
+
+echo "== man pages: libccdma-dev (sections 3 and 7), ccdma-tools (section 1)"
+for page in ccdma_map_single ccdma_bus_dmamap_load ccdma 'ccdma-blk'; do
+	dpkg -L libccdma-dev ccdma-tools | grep -q "/man[137]/$page\.[137]" ||
+		{ echo "deb.sh: no man page $page in the packages" >&2; exit 1; }
+done
 
 echo "== ccdma-tools: ccdma-blk starts the packaged ccdma-devsim"
 (cd "$work" && env -u CCDMA_DEVSIM PATH=/usr/bin:/bin ccdma-blk --rw randrw \
