@@ -87,10 +87,13 @@ fi
 echo "linked at run time: $lib (package libccdma0: $pkglib)"
 
 echo "== man pages: libccdma-dev (sections 3 and 7), ccdma-tools (section 1)"
+files=$(dpkg -L libccdma-dev ccdma-tools)
 for page in ccdma_map_single ccdma_bus_dmamap_load ccdma 'ccdma-blk'; do
-	dpkg -L libccdma-dev ccdma-tools | grep -q "/man[137]/$page\.[137]" ||
+	grep -q "/man[137]/$page\.[137]" <<<"$files" ||
 		{ echo "deb.sh: no man page $page in the packages" >&2; exit 1; }
 done
+man -w ccdma_unmap_single >/dev/null 2>&1 || ! command -v man >/dev/null ||
+	{ echo "deb.sh: man does not find the packaged ccdma_unmap_single(3)" >&2; exit 1; }
 
 echo "== ccdma-tools: ccdma-blk starts the packaged ccdma-devsim"
 (cd "$work" && env -u CCDMA_DEVSIM PATH=/usr/bin:/bin ccdma-blk --rw randrw \
