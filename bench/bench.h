@@ -79,4 +79,19 @@ void bench_json_u64(struct bench_json *j, const char *key, uint64_t v);
 void bench_json_str(struct bench_json *j, const char *key, const char *v);
 void bench_json_bool(struct bench_json *j, const char *key, bool v);
 
+/*
+ * --plot DIR (bench_plot.c): open DIR/NAME.dat for the figure's rows
+ * (write them to p->dat), then draw: the gnuplot commands after the
+ * common preamble (PNG terminal, output NAME.png, title) go to
+ * DIR/NAME.gp and gnuplot runs it in DIR.  open: 0 or -1 (said why).
+ * draw: 0 drawn, 1 no gnuplot (the data and script stay; said), -1 failed.
+ */
+struct bench_plot {
+	FILE *dat;
+	char dir[256], name[64];
+};
+int bench_plot_open(struct bench_plot *p, const char *dir, const char *name);
+int bench_plot_draw(struct bench_plot *p, const char *title, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif /* CCDMA_BENCH_H */

@@ -107,6 +107,7 @@ static void usage(FILE *f)
 		"usage: ccdma-bench blk [--json] [--quick] [--rounds N] [--seconds S]\n"
 		"                       [--only devsim|qsd] [--qsd PATH] [--devsim PATH]\n"
 		"                       [--poll-us N (default 200; 0: sleep at once)]\n"
+		"                       [--plot DIR (gnuplot PNGs of the figures)]\n"
 		"virtio-blk over vhost-user: CPU time per I/O, confidential (bounced)\n"
 		"against direct, beside the cross-core copy floor measured in the same\n"
 		"run, on qemu-storage-daemon (null-co) and ccdma-devsim (RAM disk).\n"
@@ -329,11 +330,67 @@ static void print_backend(const struct backend_result *br, unsigned rounds)
 	}
 }
 
+/* --plot DIR: per back-end, CPU per I/O of both modes beside direct +
+ * the floor (what a bounce that costs only the copy would give); and the
+ * tax over the floor of every case against the target. */
+static void plot_blk(const char *dir, const struct backend_result *br,
+		     unsigned rounds)
+{
+	struct bench_plot p;
+
+	for (unsigned b = 0; b < 2; b++) {
+		char name[64];
+
+		if (!br[b].ran)
+			continue;
+		snprintf(name, sizeof(name), "blk-%s-cpu", br[b].name);
+		if (bench_plot_open(&p, dir, name))
+			return;
+		fprintf(p.dat, "# case confidential direct direct+floor (CPU ns per I/O, medians)\n");
+		for (unsigned k = 0; k < NCASES; k++) {
+			const struct case_result *cr = &br[b].c[k];
+
+			fprintf(p.dat, "%s %.0f %.0f %.0f\n", cases[k].name,
+				bench_median(cr->cpu_io[0], rounds),
+				bench_median(cr->cpu_io[1], rounds),
+				bench_median(cr->cpu_io[1], rounds) +
+					bench_median(cr->floor_ns, rounds));
+		}
+		bench_plot_draw(&p, "ccdma-bench blk, CPU per I/O of the driver",
+				"set style data histograms\n"
+				"set style histogram clustered gap 1\n"
+				"set style fill solid 0.8 border -1\n"
+				"set xtics rotate by -30\n"
+				"set logscale y\n"
+				"set ylabel \"CPU ns per I/O (median of %u rounds)\"\n"
+				"plot \"%s.dat\" using 2:xtic(1) title \"confidential\", "
+				"\"\" using 3 title \"direct\", "
+				"\"\" using 4 title \"direct + the copy floor\"\n",
+				rounds, name);
+	}
+	if (bench_plot_open(&p, dir, "blk-tax"))
+		return;
+	fprintf(p.dat, "# case qsd_null devsim (tax_vs_floor, medians; 0 for a back-end not run)\n");
+	for (unsigned k = 0; k < NCASES; k++)
+		fprintf(p.dat, "%s %.3f %.3f\n", cases[k].name,
+			br[0].ran ? bench_median(br[0].c[k].tax_floor, rounds) : 0,
+			br[1].ran ? bench_median(br[1].c[k].tax_floor, rounds) : 0);
+	bench_plot_draw(&p, "ccdma-bench blk, the bounce tax in copies (target <= 1.2)",
+			"set style data histograms\n"
+			"set style histogram clustered gap 1\n"
+			"set style fill solid 0.8 border -1\n"
+			"set xtics rotate by -30\n"
+			"set ylabel \"(CPU/IO confidential - direct) / cross-core copy\"\n"
+			"plot \"blk-tax.dat\" using 2:xtic(1) title \"qemu-storage-daemon\", "
+			"\"\" using 3 title \"ccdma-devsim\", 1.2 with lines lw 2 "
+			"title \"target\"\n");
+}
+
 int bench_blk_main(int argc, char **argv)
 {
 	static struct backend_result br[2] = { { .name = "qsd_null" },
 					       { .name = "devsim" } };
-	const char *qsd = NULL, *devsim = NULL, *only = NULL;
+	const char *qsd = NULL, *devsim = NULL, *only = NULL, *plot = NULL;
 	bool json = false, quick = false;
 	unsigned rounds = 0;
 	double seconds = 0;
@@ -382,6 +439,9 @@ int bench_blk_main(int argc, char **argv)
 				fprintf(stderr, "ccdma-bench blk: --poll-us 0..100000\n");
 				return 2;
 			}
+		} else if (v && !strcmp(a, "--plot")) {
+			plot = v;
+			i++;
 		} else if (v && !strcmp(a, "--qsd")) {
 			qsd = v;
 			i++;
@@ -422,6 +482,8 @@ int bench_blk_main(int argc, char **argv)
 		blkjob_devsim_stop(&proc);
 	}
 
+	if (plot)
+		plot_blk(plot, br, rounds);
 	t4 = worst_tax(br, 2, 4096, rounds);
 	t128 = worst_tax(br, 2, 131072, rounds);
 	touched = touched_min(br, 2, rounds);

@@ -68,6 +68,7 @@
 
 struct params {
 	bool quick, json, share_cost;
+	const char *plot;          /* --plot DIR, or NULL */
 	unsigned fp_samples;       /* batches timed for the median */
 	unsigned fp_batch;         /* pairs per batch */
 	double tp_seconds;         /* each throughput run */
@@ -555,6 +556,11 @@ struct mix_result {
  * and refilled in random order; a failed allocation leaves its slot empty.
  * capacity 0: no fragmentation accounting.
  */
+/* --plot: the footprint run's samples (step, bytes requested in flight,
+ * the pool's shared and in-use bytes), every MIX_TRACE_EVERY steps. */
+static FILE *mix_trace;
+#define MIX_TRACE_EVERY 500
+
 static int run_mix(const struct target *t, const struct params *P, bool wait,
 		   size_t capacity, bool track_reserved, struct mix_result *r)
 {
@@ -597,6 +603,15 @@ static int run_mix(const struct target *t, const struct params *P, bool wait,
 		} else if (rc != -EIO) {
 			INTERNAL("%s: alloc(%zu) = %d", t->name, size, rc);
 		}
+		if (mix_trace && t->pool && step % MIX_TRACE_EVERY == 0) {
+			struct ccdma_pool_stats st;
+
+			if (ccdma_pool_get_stats(t->pool, &st) == 0)
+				fprintf(mix_trace, "%llu %zu %llu %llu\n",
+					(unsigned long long)step, inflight,
+					(unsigned long long)st.shared_bytes,
+					(unsigned long long)st.in_use_bytes);
+		}
 		if (track_reserved) {
 			size_t res = t_reserved(t);
 
@@ -620,6 +635,7 @@ struct mix_report {
 	struct mix_result base_foot[NBASE];
 	size_t capacity;                  /* X */
 	struct mix_result frag[NALLOC];
+	struct bench_plot trace;     /* --plot: the footprint run */
 };
 
 static int bench_mix(const struct params *P, struct mix_report *m)
@@ -632,7 +648,12 @@ static int bench_mix(const struct params *P, struct mix_report *m)
 	rc = ccdma_target(&t, "bench-mix", 0, 0, 0);
 	if (rc)
 		return rc;
+	if (P->plot && !bench_plot_open(&m->trace, P->plot, "pool-mix-footprint")) {
+		mix_trace = m->trace.dat;
+		fprintf(mix_trace, "# step requested_in_flight shared_bytes in_use_bytes\n");
+	}
 	rc = run_mix(&t, P, true, 0, false, &m->cc_foot);
+	mix_trace = NULL;
 	if (!rc && ccdma_pool_get_stats(t.pool, &m->cc_stats))
 		INTERNAL("ccdma_pool_get_stats failed");
 	target_destroy(&t);
@@ -1396,10 +1417,44 @@ static void print_json(FILE *f, const struct params *P, const struct fp_result *
 
 /* ------------------------------------------------------------------ */
 
+/* --plot DIR: the footprint run's samples, and the fast path of every
+ * allocator. */
+static void plot_pool(const struct params *P, const struct fp_result *fp,
+		      struct mix_report *m)
+{
+	struct bench_plot p;
+
+	if (m->trace.dir[0])
+		bench_plot_draw(&m->trace, "ccdma-bench pool [2]: the pool's size "
+				"under the measured mix (grower on)",
+				"set xlabel \"allocations and frees\"\n"
+				"set ylabel \"MiB\"\n"
+				"plot \"pool-mix-footprint.dat\" using 1:($3/1048576) "
+				"with steps lw 2 title \"shared (the pool's regions)\", "
+				"\"\" using 1:($4/1048576) with lines title "
+				"\"in use (rounded to slots and pages)\", "
+				"\"\" using 1:($2/1048576) with lines title "
+				"\"requested in flight\"\n");
+	if (bench_plot_open(&p, P->plot, "pool-fastpath"))
+		return;
+	fprintf(p.dat, "# allocator ns_per_pair Mpairs_per_s_1thread Mpairs_per_s_2threads\n");
+	for (size_t i = 0; i < NALLOC; i++)
+		fprintf(p.dat, "%s %.1f %.2f %.2f\n", alloc_name(i), fp[i].ns_median,
+			fp[i].pps_1t / 1e6, fp[i].pps_2t / 1e6);
+	bench_plot_draw(&p, "ccdma-bench pool [1]: 4 KiB alloc+free, ccdma and "
+			"models of other bounce allocators",
+			"set style data histograms\n"
+			"set style histogram clustered gap 1\n"
+			"set style fill solid 0.8 border -1\n"
+			"set ylabel \"million pairs per second\"\n"
+			"plot \"pool-fastpath.dat\" using 3:xtic(1) title \"1 thread\", "
+			"\"\" using 4 title \"2 threads\"\n");
+}
+
 static void pool_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ccdma-bench pool [--json] [--quick] [--share-cost]\n"
+		"usage: ccdma-bench pool [--json] [--quick] [--share-cost] [--plot DIR]\n"
 		"  ccdma's bounce pool vs models of the Linux swiotlb, OpenBSD SEV\n"
 		"  and FreeBSD bounce allocators: fast path, two-thread scaling,\n"
 		"  footprint and fragmentation on the measured size mix, the Linux\n"
@@ -1408,6 +1463,8 @@ static void pool_usage(FILE *f)
 		"  --quick       shorter runs (about 10 s)\n"
 		"  --share-cost  keep the modelled cost of making memory shared\n"
 		"                (default: set to 0 for the run)\n"
+		"  --plot DIR    gnuplot PNGs: the pool's size over the mix against\n"
+		"                bytes in flight; ccdma against the baselines\n"
 		"Exit status 0 whether or not targets are met; 1 on an internal error.\n");
 }
 
@@ -1429,6 +1486,8 @@ int bench_pool_main(int argc, char **argv)
 			P.json = true;
 		} else if (!strcmp(argv[i], "--quick")) {
 			P.quick = true;
+		} else if (!strcmp(argv[i], "--plot") && i + 1 < argc) {
+			P.plot = argv[++i];
 		} else if (!strcmp(argv[i], "--share-cost")) {
 			P.share_cost = true;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -1486,6 +1545,8 @@ int bench_pool_main(int argc, char **argv)
 		free(m);
 		return 1;
 	}
+	if (P.plot)
+		plot_pool(&P, fp, m);
 	print_human(P.json ? stderr : stdout, &P, fp, &mach, m, &occ, &nw, elapsed);
 	if (P.json)
 		print_json(stdout, &P, fp, &mach, m, &occ, &nw, elapsed);

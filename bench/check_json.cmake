@@ -20,6 +20,9 @@
 #   check_ratio(<what> <value> <num> <den>)
 #       value (a printed ratio) is num / den (integers) within 0.001
 #   check_fail(<message>)
+#   check_plot(<dir> <name> <min rows>)
+#       --plot wrote <dir>/<name>.dat with at least <min rows> data rows
+#       and <name>.gp, and <name>.png when gnuplot is installed
 #   check_json_done(<name>)    fatal with every failure, or a pass line
 cmake_minimum_required(VERSION 3.16)
 
@@ -134,3 +137,20 @@ macro(check_json_done name)
   endif()
   message("${name}: every field present and consistent")
 endmacro()
+
+macro(check_plot dir name min_rows)
+  if(NOT EXISTS "${dir}/${name}.dat" OR NOT EXISTS "${dir}/${name}.gp")
+    check_fail("--plot: no ${dir}/${name}.dat or .gp")
+  else()
+    file(STRINGS "${dir}/${name}.dat" check_rows REGEX "^[^#]")
+    list(LENGTH check_rows check_n)
+    if(check_n LESS ${min_rows})
+      check_fail("--plot: ${name}.dat has ${check_n} rows, want >= ${min_rows}")
+    endif()
+    find_program(check_gnuplot gnuplot)
+    if(check_gnuplot AND NOT EXISTS "${dir}/${name}.png")
+      check_fail("--plot: gnuplot is installed but ${name}.png was not drawn")
+    endif()
+  endif()
+endmacro()
+

@@ -8,7 +8,12 @@ include(${CMAKE_CURRENT_LIST_DIR}/check_json.cmake)
 if(NOT BENCH)
   message(FATAL_ERROR "BENCH (the ccdma-bench program) is not set")
 endif()
-check_json_run(${BENCH} pool --quick --json)
+set(plotdir "${CMAKE_CURRENT_BINARY_DIR}/plots-pool")
+file(REMOVE_RECURSE "${plotdir}")
+check_json_run(${BENCH} pool --quick --json --plot ${plotdir})
+# --plot: the footprint run sampled every 500 steps, 4 allocators.
+check_plot("${plotdir}" pool-mix-footprint 100)
+check_plot("${plotdir}" pool-fastpath 4)
 
 json_str(v benchmark)
 if(NOT v STREQUAL "pool")
