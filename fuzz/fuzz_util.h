@@ -11,6 +11,7 @@
 #ifndef CCDMA_FUZZ_UTIL_H
 #define CCDMA_FUZZ_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,16 +24,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* An invariant the library must keep, whatever the device does: a
  * violation is a finding, so the run stops at once (libFuzzer saves the
- * input as a crash). */
+ * input as a crash).  The message goes to stderr and, with
+ * CCDMA_FUZZ_REPORT=FILE, is appended to FILE (libFuzzer's fork mode
+ * keeps no output of the job that crashed). */
+__attribute__((format(printf, 4, 5), noreturn, unused)) static void
+fz_violation(const char *file, int line, const char *cond, const char *fmt, ...)
+{
+	const char *path = getenv("CCDMA_FUZZ_REPORT");
+	FILE *f = path ? fopen(path, "a") : NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "%s:%d: INVARIANT VIOLATED: %s: ", file, line, cond);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	if (f) {
+		va_start(ap, fmt);
+		fprintf(f, "%s:%d: INVARIANT VIOLATED: %s: ", file, line, cond);
+		vfprintf(f, fmt, ap);
+		fputc('\n', f);
+		va_end(ap);
+		fclose(f);
+	}
+	__builtin_trap();
+}
+
 #define FZ_CHECK(cond, ...)                                                  \
 	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "%s:%d: INVARIANT VIOLATED: %s: ",     \
-				__FILE__, __LINE__, #cond);                  \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			__builtin_trap();                                    \
-		}                                                            \
+		if (!(cond))                                                 \
+			fz_violation(__FILE__, __LINE__, #cond,              \
+				     __VA_ARGS__);                           \
 	} while (0)
 
 /* The input, consumed front to back; past its end every read gives 0. */
