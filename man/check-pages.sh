@@ -5,7 +5,9 @@
 #   - a function the library exports (nm -D), or a function-like macro of
 #     the public headers (ccdma_map_single, ...), has no page man3/NAME.3;
 #   - a link page (.so man3/X.3) names a page that does not exist, or a
-#     function's link page leads to a page whose NAME section omits it;
+#     function's link page leads to a page whose NAME section omits it, or
+#     whose SYNOPSIS has no prototype of it or no #include <ccdma/...>
+#     that declares it;
 #   - a page lacks NAME, SYNOPSIS, DESCRIPTION or SEE ALSO, or documents a
 #     function (a prototype in SYNOPSIS) without RETURN VALUE and ERRORS;
 #   - a reference (.BR ccdma_x (3)) names a page that does not exist;
@@ -57,9 +59,18 @@ for n in "${syms[@]}" "${macros[@]}"; do
     continue
   fi
   target=$(resolve "$page")
-  if [ -f "$target" ] && ! names_of "$target" | grep -qx "$n"; then
+  [ -f "$target" ] || continue
+  if ! names_of "$target" | grep -qx "$n"; then
     bad "$n: $page leads to $target, whose NAME section does not list it"
   fi
+  # Its prototype is in SYNOPSIS, under an #include that declares it.
+  synopsis=$(awk '/^\.SH SYNOPSIS/ { on = 1; next } /^\.SH/ { on = 0 } on' "$target")
+  grep -q "[ *]$n(" <<<"$synopsis" || bad "$n: no prototype in the SYNOPSIS of $target"
+  declared=0
+  for h in $(sed -n 's/^\.B #include <\(ccdma\/[a-z_]*\.h\)>$/\1/p' <<<"$synopsis"); do
+    grep -Eq "(^|[ *])$n\\(" "$incdir/$h" 2>/dev/null && declared=1
+  done
+  [ $declared = 1 ] || bad "$n: none of the headers $target's SYNOPSIS includes declares it"
 done
 
 # 2. Every page: links resolve, sections are there, SEE ALSO resolves.
