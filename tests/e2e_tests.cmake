@@ -10,6 +10,11 @@ ccdma_add_backend_test(e2e_blk_tool)
 ccdma_add_backend_test(e2e_devsim_orphan)
 # Requests larger than the bounce pool holds at once (issue 12, D1).
 ccdma_add_backend_test(e2e_blk_large)
+# Faults survived: device processes killed and restarted under a --verify
+# run with --reconnect (issue 13, section 3).
+ccdma_add_backend_test(e2e_reconnect)
+ccdma_add_backend_test(e2e_reconnect_fail)
+ccdma_add_backend_test(e2e_reconnect_stall)
 # ccdma-blk as a user runs it (issue 12, D1-D5), and the device program
 # lookup it shares with ccdma-bench blk.
 foreach(t blk_tool_limits blk_tool_failure blk_tool_messages blk_tool_find_devsim

@@ -122,6 +122,30 @@ static void no_access_platform(void)
 	fake_fini(&fd);
 }
 
+/* Reconnect asked of a transport that cannot reconnect (the fake one has
+ * no reconnect()): create refuses with -EINVAL, nothing set up. */
+static void reconnect_needs_transport(void)
+{
+	struct ccdma_vblk_config cfg;
+	struct fake_opts o;
+	struct fake_dev fd;
+	struct ccdma_vblk *b = (struct ccdma_vblk *)&cfg;
+
+	fake_opts_init(&o);
+	fake_init(&fd, &o);
+	CHECK(fd.t.ops->reconnect == NULL);
+	ccdma_vblk_config_init(&cfg);
+	cfg.reconnect_ms = 1000;
+	CHECK_EQ(ccdma_vblk_create(&fd.t, &cfg, &b), -EINVAL);
+	CHECK(b == NULL);
+	CHECK_EQ(fd.set_features_calls, 0);
+	cfg.reconnect_ms = 0;
+	b = fake_vblk(&fd, &cfg);
+	CHECK(b != NULL);
+	ccdma_vblk_destroy(b);
+	fake_fini(&fd);
+}
+
 int main(void)
 {
 	unsigned c;
@@ -130,5 +154,6 @@ int main(void)
 	for (c = 0; c < 8; c++)
 		combo(c & 1, c & 2, c & 4);
 	no_access_platform();
+	reconnect_needs_transport();
 	return test_done("virtio_blk_features");
 }

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 volatile sig_atomic_t blkjob_stop_requested;
+volatile sig_atomic_t blkjob_end_requested;
 const char *blkjob_prog = "ccdma-blk";
 
 /* One message line on stderr, after the program's name. */
@@ -808,7 +809,8 @@ static int issue_one(struct job *j, uint64_t end)
 	size_t len;
 	int rc;
 
-	if (!blkjob_stop_requested && !(end && now_ns() >= end))
+	if (!blkjob_stop_requested &&
+	    !(end && (now_ns() >= end || blkjob_end_requested)))
 		pick = next_io(j, &block, &nblk, &is_read);
 	if (pick == PICK_WAIT)
 		return 1;
@@ -852,6 +854,8 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 	unsigned q = j->o->queue;
 	uint64_t t0 = now_ns(), end = 0, idle_since = 0;
 	uint64_t last_print = t0, last_ios = 0, last_bytes = 0;
+	uint64_t idle_limit = (j->o->idle_limit_ms ? j->o->idle_limit_ms
+						   : 10000u) * 1000000ull;
 	bool issuing = true;
 	int ret = 0;
 
@@ -900,9 +904,10 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 		if (rc == -ETIMEDOUT) {
 			if (!idle_since)
 				idle_since = now_ns();
-			if (now_ns() - idle_since > 10000000000ull) {
-				say("the device completed nothing in 10 s with %u "
-				    "request(s) in flight", j->inflight);
+			if (now_ns() - idle_since > idle_limit) {
+				say("the device completed nothing in %.0f s with "
+				    "%u request(s) in flight", (double)idle_limit / 1e9,
+				    j->inflight);
 				ret = -ETIMEDOUT;
 				goto out;
 			}

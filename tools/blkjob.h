@@ -143,6 +143,9 @@ struct blkjob_opts {
 	/* > 0: the device process; the timed phase also measures its CPU
 	 * time (result.dev_cpu_ns). */
 	pid_t dev_pid;
+	/* A phase gives up (-ETIMEDOUT) when the device completes nothing
+	 * for this long with requests in flight; 0: 10 s. */
+	unsigned idle_limit_ms;
 };
 void blkjob_opts_init(struct blkjob_opts *o);
 
@@ -182,6 +185,9 @@ struct blkjob_result {
 
 /* Set (from a signal handler) to stop issuing; in-flight I/O completes. */
 extern volatile sig_atomic_t blkjob_stop_requested;
+/* Set (from a signal handler) to end a phase that runs for a time
+ * (--runtime) now, as if its time were up: the run stays complete. */
+extern volatile sig_atomic_t blkjob_end_requested;
 
 /*
  * Run the job.  Returns 0 when every request succeeded and every compared

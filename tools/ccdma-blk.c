@@ -40,6 +40,8 @@ struct cli {
 	bool pool_set;
 	struct ccdma_pool_config pool;
 	unsigned linger_ms;
+	/* --reconnect[=S] (0: off), --stall-timeout S (0: the driver's). */
+	unsigned reconnect_ms, stall_ms;
 	struct blkjob_opts job;
 };
 
@@ -79,7 +81,18 @@ static void usage(FILE *f)
 		"  --linger MS          after the job, stay connected and idle until the\n"
 		"                       pool has given back what it gives back when idle\n"
 		"                       (at most MS ms), and report the pool then\n"
+		"  --reconnect[=S]      when the device process hangs up, breaks the\n"
+		"                       protocol or stalls, wait up to S seconds (default\n"
+		"                       30) for it to come back on the socket, and post\n"
+		"                       again what was in flight: a delay, not an error\n"
+		"                       (the summary and the JSON count reconnects)\n"
+		"  --stall-timeout S    the device is stalled when it completes nothing\n"
+		"                       for S seconds with requests in flight (default\n"
+		"                       30): with --reconnect it is reconnected, without\n"
+		"                       it the run fails\n"
 		"  --json               one JSON object on stdout instead of the summary\n"
+		"  (SIGUSR1 ends the timed run now, as if --runtime had passed; the\n"
+		"  verification then runs.  SIGINT/SIGTERM stop it: cut short.)\n"
 		"  --quiet              no progress line on stderr\n"
 		"  -h, --help           this text\n"
 		"SIZE takes k, m, g suffixes (powers of two).  In direct mode the buffers\n"
@@ -92,6 +105,20 @@ static int bad(const char *opt, const char *val, const char *why)
 {
 	fprintf(stderr, "ccdma-blk: %s '%s': %s (try --help)\n", opt, val, why);
 	return 2;
+}
+
+/* Seconds (a fraction allowed) from 0.001 to 3600, into ms.  0 or -1. */
+static int parse_seconds_ms(const char *s, unsigned *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0.001) || v > 3600)
+		return -1;
+	*ms = (unsigned)(v * 1000.0 + 0.5);
+	return 0;
 }
 
 static int parse_uint(const char *s, unsigned max, unsigned *out)
@@ -158,6 +185,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		{ "pool-idle-ms", required_argument, 0, 'I' },
 		{ "pool-high-water", required_argument, 0, 'H' },
 		{ "linger", required_argument, 0, 'L' },
+		{ "reconnect", optional_argument, 0, 'r' },
+		{ "stall-timeout", required_argument, 0, 'T' },
 		{ "json", no_argument, 0, 'j' },
 		{ "quiet", no_argument, 0, 'u' },
 		{ "help", no_argument, 0, 'h' },
@@ -273,6 +302,17 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			if (parse_uint(optarg, 3600000, &c->linger_ms) || !c->linger_ms)
 				return bad("--linger", optarg, "milliseconds, 1..3600000");
 			break;
+		case 'r':
+			c->reconnect_ms = 30000;
+			if (optarg && parse_seconds_ms(optarg, &c->reconnect_ms))
+				return bad("--reconnect", optarg,
+					   "seconds, > 0 (at most 3600)");
+			break;
+		case 'T':
+			if (parse_seconds_ms(optarg, &c->stall_ms))
+				return bad("--stall-timeout", optarg,
+					   "seconds, > 0 (at most 3600)");
+			break;
 		case 'j': c->json = true; break;
 		case 'u': c->quiet = true; break;
 		case 'h':
@@ -313,6 +353,14 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	/* On stderr, so --json output on stdout stays one object. */
 	c->job.progress = !c->quiet;
 	c->queues = c->job.queue + 1;
+	/* The job's own "device silent" limit: --stall-timeout; with
+	 * --reconnect beyond the driver's stall timeout and reconnect (the
+	 * driver decides). */
+	c->job.idle_limit_ms = c->stall_ms;
+	if (c->reconnect_ms)
+		c->job.idle_limit_ms = (c->stall_ms ? c->stall_ms :
+					CCDMA_VBLK_SYNC_TIMEOUT_DEFAULT_MS) +
+				       c->reconnect_ms + 10000u;
 	return 0;
 }
 
@@ -456,6 +504,9 @@ static void print_summary(const struct cli *c, const struct blkjob_dev *d,
 	if (r->drv.used_len_clamped)
 		printf("  device: %llu used length(s) above what was posted "
 		       "(clamped)\n", (unsigned long long)r->drv.used_len_clamped);
+	if (c->reconnect_ms || r->drv.reconnects)
+		printf("  reconnects: %llu\n",
+		       (unsigned long long)r->drv.reconnects);
 }
 
 static void print_json(const struct cli *c, const struct blkjob_dev *d,
@@ -518,6 +569,7 @@ static void print_json(const struct cli *c, const struct blkjob_dev *d,
 	bench_json_u64(&j, "failed_requests", r->failed);
 	bench_json_str(&j, "first_error", r->error ? strerror(-r->error) : "");
 	bench_json_u64(&j, "used_len_clamped", r->drv.used_len_clamped);
+	bench_json_u64(&j, "reconnects", r->drv.reconnects);
 	bench_json_str(&j, "result", rc == 0 ? "ok" : rc == -EILSEQ ? "verify-failed" : "error");
 	bench_json_end(&j);
 	fputc('\n', stdout);
@@ -525,8 +577,10 @@ static void print_json(const struct cli *c, const struct blkjob_dev *d,
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	blkjob_stop_requested = 1;
+	if (sig == SIGUSR1)
+		blkjob_end_requested = 1;
+	else
+		blkjob_stop_requested = 1;
 }
 
 /* The library's log lines carry the tool's name too. */
@@ -550,6 +604,9 @@ static int run(const struct cli *c, const char *sock)
 	ccdma_vblk_config_init(&vcfg);
 	vcfg.num_queues = c->queues;
 	vcfg.poll_ns = c->poll_us * 1000u;
+	vcfg.reconnect_ms = c->reconnect_ms;
+	vcfg.sync_timeout_ms = c->stall_ms;
+
 	if (blkjob_open(&d, sock, c->mode, &vcfg, c->pool_set ? &c->pool : NULL))
 		return 1;
 	if (c->job.queue >= d.info.num_queues) {
@@ -614,6 +671,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	sock = c.socket;

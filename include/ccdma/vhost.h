@@ -53,6 +53,22 @@
  *     back-end answered (it stops the ring first); the connection stays
  *     up.  -EINVAL (not started), -ENODEV (broken, or no valid answer
  *     within reply_timeout_ms: broken then).
+ *   - reconnect(timeout_ms) (used by ccdma_vblk with reconnect on) drops
+ *     the connection (the old back-end sees a hang-up), then connects to
+ *     socket_path again until a back-end answers or timeout_ms has passed
+ *     (each reply waited for at most reply_timeout_ms, within what is
+ *     left), negotiates as ccdma_vhost_connect() does, and requires the
+ *     new back-end to offer every feature bit set_features() accepted
+ *     (the protocol-features bit included) and at least as many queues
+ *     (and memory slots as the pool has regions); it then sends the same
+ *     SET_FEATURES and the pool's regions (ADD_MEM_REG each, or one
+ *     SET_MEM_TABLE): the pool's shared regions as they are now, never
+ *     private memory.  No queue is started: queue_start() again (the
+ *     same eventfds are reused, emptied).  Regions the pool adds while
+ *     the connection is down are kept for it.  0, or -ENODEV (no
+ *     back-end within timeout_ms, or one that offers less or breaks the
+ *     protocol: logged, broken for good).  ccdma_vhost_get_info()
+ *     counts the successes (reconnects).
  * A reply with descriptors attached breaks the connection, also when this
  * process had no free descriptor slot to receive them (at RLIMIT_NOFILE;
  * the log says so): no descriptor this process did not receive is ever
@@ -131,8 +147,9 @@ CCDMA_API struct ccdma_dev *ccdma_vhost_dev(struct ccdma_vhost *h);
  * or the driver's fail()); also for NULL. */
 CCDMA_API bool ccdma_vhost_broken(struct ccdma_vhost *h);
 
-/* One entry of the memory table as the back-end was last told (regions
- * the back-end acknowledged; in no particular order).  guest_phys_addr =
+/* One entry of the memory table (in no particular order): the regions
+ * the back-end acknowledged, and, once the connection is broken, those
+ * the pool added since (a reconnect sends them).  guest_phys_addr =
  * user_addr = the region's CPU address here, mmap_offset = 0. */
 struct ccdma_vhost_region {
 	uint64_t guest_phys_addr, size, user_addr, mmap_offset;
@@ -161,6 +178,8 @@ struct ccdma_vhost_info {
 	 * cap above) and its growth unit.  A single allocation is at most
 	 * CCDMA_POOL_MAX_ALLOC bytes and needs room within one region. */
 	uint64_t pool_max_bytes, pool_region_bytes;
+	/* Successful reconnects (the transport's reconnect()). */
+	uint64_t reconnects;
 };
 /* Snapshot of the negotiation results and counters. */
 CCDMA_API void ccdma_vhost_get_info(struct ccdma_vhost *h,

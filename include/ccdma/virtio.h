@@ -86,6 +86,18 @@ struct ccdma_virtio_transport_ops {
 	 * -EINVAL.  0, -EINVAL (q not started), -ENODEV (the device is
 	 * broken, or did not answer: it is broken then). */
 	int (*queue_stop)(void *ctx, unsigned q);
+	/* Optional (NULL: the transport cannot reconnect).  The device hung
+	 * up, broke the protocol or stalled: drop the connection to it (when
+	 * still up), wait up to timeout_ms for a device at the same address
+	 * and bring it where the old one was after set_features(): the same
+	 * features accepted and the same memory reachable (the transport's
+	 * dma memory, nothing else), no queue started: the driver starts
+	 * each again with queue_start() (index 0) and posts what it had in
+	 * flight.  Not broken when it returns 0.  0, or -ENODEV (no device
+	 * came within timeout_ms, or the one that came offers less: fewer
+	 * features, queues or memory slots; broken then, and each failure
+	 * logged). */
+	int (*reconnect)(void *ctx, unsigned timeout_ms);
 };
 
 struct ccdma_virtio_transport {

@@ -120,6 +120,36 @@ struct ccdma_vblk_config {
 	 * short.  0: CCDMA_VBLK_SYNC_TIMEOUT_DEFAULT_MS (30 s, as Linux's
 	 * block layer); CCDMA_VBLK_NO_TIMEOUT: wait for ever. */
 	uint32_t sync_timeout_ms;
+	/* Reconnect (0: off; needs a transport with reconnect(), such as
+	 * vhost-user, else create fails with -EINVAL).  When the device
+	 * hangs up, breaks the transport's protocol, or stalls (connected,
+	 * with requests in flight on a queue and none completed for
+	 * sync_timeout_ms, seen by ccdma_vblk_wait() and the synchronous
+	 * helpers), the driver waits up to reconnect_ms for a device at the
+	 * same address, negotiates the same features again (a device that
+	 * offers less fails the reconnect), gives it the same memory (the
+	 * transport's dma memory, never private memory), starts every queue
+	 * again and posts every request part that was in flight, rebuilt
+	 * from the driver's private record of what it posted (nothing is
+	 * read back from shared memory; a write's bounce is filled again
+	 * from the caller's buffer).  The caller sees a delay, not an
+	 * error: each request completes exactly once, a request the old
+	 * device completed (and the driver took) is never posted again.  The
+	 * calls that meet the failure (poll, wait, submit's kick, the
+	 * helpers) run the reconnect, holding every queue's lock meanwhile;
+	 * other threads' calls wait for it.  When no device comes back
+	 * within reconnect_ms, the device is broken as without reconnect
+	 * (in-flight requests complete with -ENODEV).  A stall is only seen
+	 * while some thread waits (ccdma_vblk_wait or a helper); poll alone
+	 * sees hang-ups, not stalls. */
+	uint32_t reconnect_ms;
+	/* With reconnect on, also reconnect a device the driver proved
+	 * hostile (its used ring broke the rules, or a status byte was not
+	 * one of the three): off by default, because such a device is not
+	 * failing but attacking, and a new connection to it is a new chance
+	 * for it; see docs/vhost.md.  The request whose status byte was bad
+	 * still fails (-ENODEV); the others are posted again. */
+	bool reconnect_hostile;
 };
 #define CCDMA_VBLK_SYNC_TIMEOUT_DEFAULT_MS 30000u
 #define CCDMA_VBLK_NO_TIMEOUT UINT32_MAX
@@ -283,6 +313,8 @@ struct ccdma_vblk_stats {
 	/* Reads the device completed as good with a used length short of
 	 * the data (failed with -EIO: bytes beyond it are not used). */
 	uint64_t short_reads;
+	/* Reconnects that succeeded (ccdma_vblk_config.reconnect_ms). */
+	uint64_t reconnects;
 };
 CCDMA_API void ccdma_vblk_get_stats(struct ccdma_vblk *b,
 				    struct ccdma_vblk_stats *st);

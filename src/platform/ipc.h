@@ -75,6 +75,11 @@ bool ccdma_os_eventfd_clear(int fd);
  */
 int ccdma_os_eventfd_wait(int efd, int sock, uint64_t deadline_ns);
 
+/* Make descriptor `fd` refer to what `newfd` refers to (atomically: a
+ * thread that uses fd meanwhile sees the old file or the new one, never
+ * another), then close newfd.  0 or -errno (newfd is closed either way). */
+int ccdma_os_fd_replace(int fd, int newfd);
+
 /* Close a descriptor this process owns (-1 is ignored). */
 void ccdma_os_close(int fd);
 

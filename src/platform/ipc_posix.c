@@ -4,6 +4,7 @@
  * Unix sockets with SCM_RIGHTS, eventfds, poll.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <string.h>
@@ -326,6 +327,17 @@ int ccdma_os_eventfd_wait(int efd, int sock, uint64_t deadline_ns)
 		if (rc == 0)
 			return -ETIMEDOUT;
 	}
+}
+
+int ccdma_os_fd_replace(int fd, int newfd)
+{
+	int rc = 0;
+
+	/* dup3 keeps close-on-exec on fd (dup2 would clear it). */
+	if (dup3(newfd, fd, O_CLOEXEC) < 0)
+		rc = -errno;
+	close(newfd);
+	return rc;
 }
 
 void ccdma_os_close(int fd)

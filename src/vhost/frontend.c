@@ -104,6 +104,7 @@ struct ccdma_vhost {
 
 	uint64_t messages_sent;
 	uint64_t regions_added, regions_removed, table_sends;
+	uint64_t reconnects;
 };
 
 static const char *req_name(uint32_t req)
@@ -414,8 +415,6 @@ static void region_event(void *arg, bool added, int fd, void *addr,
 	(void)pool_offset;
 	ccdma_mutex_lock(&h->lock);
 	if (added) {
-		if (is_broken(h))
-			goto out;
 		if (h->nregions >= h->table_max) {
 			/* The pool cap should make this impossible. */
 			vh_break(h, -ENOSPC, "pool region %#llx does not fit the "
@@ -430,12 +429,16 @@ static void region_event(void *arg, bool added, int fd, void *addr,
 		r->r.memory_size = size;
 		r->r.mmap_offset = 0;
 		r->fd = fd;
-		if (h->mem_slots ? send_mem_reg(h, CCDMA_VU_ADD_MEM_REG, r) :
-				   send_table(h)) {
-			/* Not in the back-end's table, so not in ours. */
-			h->nregions--;
+		if (is_broken(h)) {
+			/* Not sent; a reconnect sends the whole table. */
+			h->regions_added++;
 			goto out;
 		}
+		/* A failure broke the connection: the region stays in the
+		 * table, which a reconnect sends whole. */
+		if (h->mem_slots ? send_mem_reg(h, CCDMA_VU_ADD_MEM_REG, r) :
+				   send_table(h))
+			goto out;
 		h->regions_added++;
 		ccdma_dbg("vhost %s: +region %#llx, %zu bytes (fd %d)", h->path,
 			  (unsigned long long)a, size, fd);
@@ -795,6 +798,132 @@ static bool t_broken(void *ctx)
 	return is_broken(ctx);
 }
 
+static int negotiate(struct ccdma_vhost *h);
+
+/* The memory table, whole, to a back-end that has none yet.  Lock held.
+ * 0 or -ENODEV. */
+static int resend_table(struct ccdma_vhost *h)
+{
+	unsigned i, room = h->mem_slots ? h->mem_slots : CCDMA_VU_MAX_TABLE_REGIONS;
+
+	if (h->nregions > room) {
+		vh_break(h, -EPROTO, "the new back-end takes %u memory region(s), "
+			 "the pool has %u", room, h->nregions);
+		return -ENODEV;
+	}
+	if (!h->mem_slots)
+		return send_table(h);
+	for (i = 0; i < h->nregions; i++)
+		if (send_mem_reg(h, CCDMA_VU_ADD_MEM_REG, &h->table[i]))
+			return -ENODEV;
+	return 0;
+}
+
+/*
+ * One attempt on a fresh connection `fd`: negotiate as at connect, check
+ * that the back-end offers everything the old one had accepted, accept the
+ * same features and send the table.  Lock held.  0, -EAGAIN (it hung up or
+ * did not answer: try again), -ENODEV (it offers less: give up).
+ */
+static int reconnect_once(struct ccdma_vhost *h, int fd)
+{
+	unsigned queues = h->max_queues, i;
+	uint64_t want = h->acked;
+	int rc;
+
+	rc = ccdma_os_fd_replace(h->sock, fd);
+	if (rc) {
+		ccdma_err("vhost %s: reconnect: cannot replace the socket (%d)",
+			  h->path, rc);
+		return -ENODEV;
+	}
+	h->protocol_features = 0;
+	h->mem_slots = 0;
+	h->err = 0;
+	__atomic_store_n(&h->broken, 0u, __ATOMIC_RELEASE);
+	rc = negotiate(h);
+	if (!rc && (h->features & want) != want) {
+		vh_break(h, -EPROTO, "reconnect: the new back-end lacks features "
+			 "%#llx", (unsigned long long)(want & ~h->features));
+		rc = -ENOTSUP;
+	}
+	if (!rc && h->max_queues < queues) {
+		vh_break(h, -EPROTO, "reconnect: the new back-end has %u queue(s), "
+			 "the old one %u", h->max_queues, queues);
+		rc = -ENOTSUP;
+	}
+	h->max_queues = queues; /* the size of h->q */
+	if (!rc)
+		rc = vh_request(h, CCDMA_VU_SET_FEATURES, &want, 8, NULL, 0, true);
+	if (!rc)
+		rc = resend_table(h);
+	if (rc == -ENOTSUP || (rc && h->err == -EPROTO))
+		return -ENODEV;
+	if (rc)
+		return -EAGAIN;
+	for (i = 0; i < h->max_queues; i++) {
+		__atomic_store_n(&h->q[i].started, false, __ATOMIC_RELEASE);
+		(void)ccdma_os_eventfd_clear(h->q[i].kick_fd);
+		(void)ccdma_os_eventfd_clear(h->q[i].call_fd);
+	}
+	return 0;
+}
+
+static int t_reconnect(void *ctx, unsigned timeout_ms)
+{
+	struct ccdma_vhost *h = ctx;
+	uint64_t deadline = ccdma_os_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	unsigned saved = h->timeout_ms;
+	int rc = -EAGAIN, fd;
+
+	ccdma_mutex_lock(&h->lock);
+	if (!h->features_set) {
+		ccdma_mutex_unlock(&h->lock);
+		return -ENODEV;
+	}
+	/* Hung up, or given up on (a stall): the old back-end is told. */
+	if (!__atomic_exchange_n(&h->broken, 1u, __ATOMIC_ACQ_REL)) {
+		withdraw_kicks(h);
+		ccdma_os_sock_shutdown(h->sock);
+	}
+	ccdma_warn("vhost %s: reconnecting (up to %u ms)", h->path, timeout_ms);
+	while (rc == -EAGAIN) {
+		uint64_t now = ccdma_os_now_ns();
+		unsigned left;
+
+		if (now >= deadline)
+			break;
+		left = (unsigned)((deadline - now) / 1000000u) + 1;
+		/* Each reply within what is left (a back-end still starting
+		 * or stopped does not hold the reconnect past its end). */
+		h->timeout_ms = left < saved ? left : saved;
+		if (ccdma_os_unix_connect(h->path, h->timeout_ms, &fd)) {
+			/* Not there yet: the back-end restarts. */
+			ccdma_os_sleep_ns(10000000ull);
+			continue;
+		}
+		rc = reconnect_once(h, fd);
+		if (rc == -EAGAIN)
+			ccdma_os_sleep_ns(10000000ull);
+	}
+	h->timeout_ms = saved;
+	if (!rc) {
+		h->reconnects++;
+		ccdma_warn("vhost %s: reconnected (%llu so far)", h->path,
+			   (unsigned long long)h->reconnects);
+	} else {
+		if (rc == -EAGAIN)
+			ccdma_err("vhost %s: reconnect: no back-end within %u ms",
+				  h->path, timeout_ms);
+		/* Broken for good. */
+		__atomic_store_n(&h->broken, 1u, __ATOMIC_RELEASE);
+		ccdma_os_sock_shutdown(h->sock);
+		rc = -ENODEV;
+	}
+	ccdma_mutex_unlock(&h->lock);
+	return rc;
+}
+
 static const struct ccdma_virtio_transport_ops vhost_ops = {
 	.dma_dev = t_dma_dev,
 	.device_features = t_device_features,
@@ -808,6 +937,7 @@ static const struct ccdma_virtio_transport_ops vhost_ops = {
 	.fail = t_fail,
 	.broken = t_broken,
 	.queue_stop = t_queue_stop,
+	.reconnect = t_reconnect,
 };
 
 /* ---- connect / close -------------------------------------------------- */
@@ -1123,6 +1253,7 @@ void ccdma_vhost_get_info(struct ccdma_vhost *h, struct ccdma_vhost_info *info)
 	info->regions_added = h->regions_added;
 	info->regions_removed = h->regions_removed;
 	info->table_sends = h->table_sends;
+	info->reconnects = h->reconnects;
 	info->pool_max_bytes = h->pool_max;
 	info->pool_region_bytes = h->pool_region;
 	ccdma_mutex_unlock(&h->lock);

@@ -61,8 +61,12 @@
  * queue, wait for bounce memory (CCDMA_ATTR_WAIT) rather than fail. */
 #define VBLK_REQ_WAIT_ (1u << 31)
 
+/* What was posted for a head, privately: enough to post it again on a
+ * new device (reconnect) without reading anything back from shared
+ * memory. */
 struct vblk_part {
 	struct ccdma_vblk_req *req;
+	uint64_t off, n;         /* the units of req it carries */
 	ccdma_addr_t dma;
 	uint32_t len;            /* mapped bytes; 0: no data mapping */
 	uint8_t dir;
@@ -78,6 +82,9 @@ struct vblk_queue {
 	unsigned reqs;           /* requests in flight */
 	unsigned waiters;
 	bool lock_ok;
+	/* Last completion, or when the queue became busy (stall clock of
+	 * ccdma_vblk_wait with reconnect on). */
+	uint64_t progress_ns;
 	struct ccdma_vblk_stats st;
 };
 
@@ -90,6 +97,16 @@ struct ccdma_vblk {
 	uint32_t sync_timeout_ms; /* synchronous helpers: stalled after this */
 	unsigned broken;             /* atomic (a word: riscv64 has no 1-byte exchange) */
 	struct vblk_queue *q;
+	/* Reconnect (ccdma_vblk_config.reconnect_ms): rec_lock serialises
+	 * reconnects and is taken before any queue lock; gen (atomic) counts
+	 * them, so a thread that saw the old device fail does not reconnect
+	 * the new one. */
+	uint32_t reconnect_ms;
+	bool reconnect_hostile;
+	ccdma_mutex_t rec_lock;
+	bool rec_lock_ok;
+	unsigned gen;
+	uint64_t reconnects;         /* atomic */
 };
 
 void ccdma_vblk_config_init(struct ccdma_vblk_config *cfg)
@@ -112,6 +129,22 @@ static void vblk_break(struct ccdma_vblk *b, unsigned q, const char *why)
 	ccdma_err("virtio-blk: queue %u: %s: device marked broken", q, why);
 	b->t.ops->fail(b->t.ctx, why);
 }
+
+static inline unsigned cur_gen(struct ccdma_vblk *b)
+{
+	return __atomic_load_n(&b->gen, __ATOMIC_ACQUIRE);
+}
+
+/* Whether a failure is met with a reconnect: a hang-up, a protocol error
+ * or a stall always (when on); a device proven hostile only when asked. */
+static inline bool can_recover(const struct ccdma_vblk *b, bool hostile)
+{
+	return b->reconnect_ms && b->t.ops->reconnect &&
+	       (!hostile || b->reconnect_hostile);
+}
+
+static int vblk_recover(struct ccdma_vblk *b, unsigned gen, unsigned q,
+			const char *why);
 
 /* ---- create / destroy ------------------------------------------------- */
 
@@ -426,6 +459,10 @@ int ccdma_vblk_create(const struct ccdma_virtio_transport *t,
 		ccdma_err("virtio-blk: VERSION_1 cannot be refused");
 		return -EINVAL;
 	}
+	if (cfg->reconnect_ms && !t->ops->reconnect) {
+		ccdma_err("virtio-blk: reconnect asked, the transport has none");
+		return -EINVAL;
+	}
 	if (t->ops->broken(t->ctx))
 		return -ENODEV;
 
@@ -433,6 +470,13 @@ int ccdma_vblk_create(const struct ccdma_virtio_transport *t,
 	if (!b)
 		return -ENOMEM;
 	b->t = *t;
+	b->reconnect_ms = cfg->reconnect_ms;
+	b->reconnect_hostile = cfg->reconnect_hostile;
+	if (ccdma_mutex_init(&b->rec_lock)) {
+		ccdma_os_free(b);
+		return -ENOMEM;
+	}
+	b->rec_lock_ok = true;
 	b->poll_ns = cfg->poll_ns;
 	b->sync_timeout_ms = cfg->sync_timeout_ms ? cfg->sync_timeout_ms
 						  : CCDMA_VBLK_SYNC_TIMEOUT_DEFAULT_MS;
@@ -509,6 +553,8 @@ fail:
 			queue_fini(b, &b->q[i]);
 		ccdma_os_free(b->q);
 	}
+	if (b->rec_lock_ok)
+		ccdma_mutex_destroy(&b->rec_lock);
 	ccdma_os_free(b);
 	return create_error(rc);
 }
@@ -648,10 +694,12 @@ static void drain(struct ccdma_vblk *b, struct vblk_queue *qq,
 	ccdma_vq_drain(qq->vq, drain_head, &c);
 }
 
-/* Take what the device completed on qq (lock held).  Returns 0 or -ENODEV
- * (broken: the queue's in-flight requests are then in dl too). */
+/* Take what the device completed on qq (lock held).  Returns 0, -ENODEV
+ * (broken: the queue's in-flight requests are then in dl too) or, with
+ * `why` (a reconnect may follow), -EAGAIN: the device failed and is to be
+ * reconnected (*why says how); nothing was drained. */
 static int reap(struct ccdma_vblk *b, unsigned q, struct vblk_queue *qq,
-		struct done_list *dl)
+		struct done_list *dl, const char **rwhy)
 {
 	struct ccdma_vq *vq = qq->vq;
 	const char *why = NULL;
@@ -669,15 +717,27 @@ static int reap(struct ccdma_vblk *b, unsigned q, struct vblk_queue *qq,
 		if (unlikely(clamped))
 			qq->st.used_len_clamped++;
 		if (unlikely(complete_head(b, qq, h, len, dl))) {
-			vblk_break(b, q, "bad status byte");
-			goto dead;
+			why = "bad status byte";
+			rc = -EIO;
+			break;
 		}
 	}
+	if (got)
+		qq->progress_ns = ccdma_os_now_ns();
 	if (unlikely(rc < 0)) {
+		/* Proven hostile: its used ring or a status byte. */
+		if (rwhy && can_recover(b, true)) {
+			*rwhy = why;
+			return -EAGAIN;
+		}
 		vblk_break(b, q, why);
 		goto dead;
 	}
 	if (!got && vq->inflight && b->t.ops->broken(b->t.ctx)) {
+		if (rwhy && can_recover(b, false)) {
+			*rwhy = "transport down";
+			return -EAGAIN;
+		}
 		vblk_break(b, q, "transport down");
 		goto dead;
 	}
@@ -729,9 +789,12 @@ static bool publish(struct vblk_queue *qq)
 static int kick_queue(struct ccdma_vblk *b, unsigned q, struct done_list *dl)
 {
 	struct vblk_queue *qq = &b->q[q];
+	unsigned gen = cur_gen(b);
 
 	if (likely(!b->t.ops->notify(b->t.ctx, q)))
 		return 0;
+	if (can_recover(b, false) && !vblk_recover(b, gen, q, "notify failed"))
+		return 0; /* posted again, and kicked, on the new device */
 	ccdma_mutex_lock(&qq->lock);
 	vblk_break(b, q, "notify failed");
 	if (dl)
@@ -775,7 +838,9 @@ int ccdma_vblk_poll(struct ccdma_vblk *b, unsigned q)
 {
 	struct vblk_queue *qq;
 	struct done_list dl;
+	const char *why = NULL;
 	bool kick = false;
+	unsigned gen;
 	int rc;
 
 	if (!b || q >= b->info.num_queues)
@@ -783,10 +848,23 @@ int ccdma_vblk_poll(struct ccdma_vblk *b, unsigned q)
 	qq = &b->q[q];
 	dl_init(&dl);
 	ccdma_mutex_lock(&qq->lock);
-	rc = reap(b, q, qq, &dl);
+	gen = cur_gen(b);
+	rc = reap(b, q, qq, &dl, &why);
 	if (!rc && qq->open)
 		kick = advance(b, qq, false, &dl);
 	ccdma_mutex_unlock(&qq->lock);
+	if (rc == -EAGAIN) {
+		/* Reconnect: what was in flight is posted again; what fails
+		 * now was drained by the queues' next reap. */
+		rc = vblk_recover(b, gen, q, why);
+		if (rc) {
+			ccdma_mutex_lock(&qq->lock);
+			drain(b, qq, &dl);
+			ccdma_mutex_unlock(&qq->lock);
+		}
+		run_callbacks(&dl);
+		return rc ? rc : dl.n;
+	}
 	if (kick)
 		rc = kick_queue(b, q, &dl);
 	run_callbacks(&dl);
@@ -847,11 +925,29 @@ int ccdma_vblk_wait(struct ccdma_vblk *b, unsigned q, uint64_t timeout_ns)
 		} while (ccdma_os_now_ns() < end);
 	}
 	for (;;) {
-		uint64_t left = UINT64_MAX;
+		uint64_t left = UINT64_MAX, stall = UINT64_MAX;
+		unsigned gen = cur_gen(b);
 
 		ccdma_mutex_lock(&qq->lock);
 		stuck = qq->open && !qq->vq->inflight;
+		if (can_recover(b, false) && qq->vq->inflight &&
+		    b->sync_timeout_ms != CCDMA_VBLK_NO_TIMEOUT)
+			stall = qq->progress_ns +
+				(uint64_t)b->sync_timeout_ms * 1000000ull;
 		ccdma_mutex_unlock(&qq->lock);
+		if (stall != UINT64_MAX && ccdma_os_now_ns() >= stall) {
+			/* Connected, and nothing completes: a stall, met as a
+			 * hang-up. */
+			ccdma_err("virtio-blk: queue %u: the device completed "
+				  "nothing in %u ms", q, b->sync_timeout_ms);
+			rc = vblk_recover(b, gen, q, "device stalled");
+			n = ccdma_vblk_poll(b, q);
+			if (n)
+				return n;
+			if (rc)
+				return -ENODEV;
+			continue;
+		}
 		if (stuck) {
 			n = unstick(b, q);
 			if (n)
@@ -866,10 +962,11 @@ int ccdma_vblk_wait(struct ccdma_vblk *b, unsigned q, uint64_t timeout_ns)
 		ccdma_mutex_unlock(&qq->lock);
 		rc = 0;
 		if (!more) {
-			if (deadline != UINT64_MAX) {
-				now = ccdma_os_now_ns();
+			now = ccdma_os_now_ns();
+			if (deadline != UINT64_MAX)
 				left = now < deadline ? deadline - now : 0;
-			}
+			if (stall != UINT64_MAX && stall - now < left)
+				left = stall - now; /* wakes as a timeout */
 			rc = left ? b->t.ops->wait(b->t.ctx, q, left)
 				  : -ETIMEDOUT;
 			if (rc == 0)
@@ -878,6 +975,10 @@ int ccdma_vblk_wait(struct ccdma_vblk *b, unsigned q, uint64_t timeout_ns)
 		ccdma_mutex_lock(&qq->lock);
 		qq->waiters--;
 		ccdma_mutex_unlock(&qq->lock);
+		if (rc && rc != -ETIMEDOUT && can_recover(b, false)) {
+			if (!vblk_recover(b, gen, q, "transport wait failed"))
+				rc = 0; /* posted again on the new device */
+		}
 		if (rc && rc != -ETIMEDOUT) {
 			ccdma_mutex_lock(&qq->lock);
 			vblk_break(b, q, "transport wait failed");
@@ -891,6 +992,9 @@ int ccdma_vblk_wait(struct ccdma_vblk *b, unsigned q, uint64_t timeout_ns)
 		}
 		if (n)
 			return n;
+		if (rc == -ETIMEDOUT && (deadline == UINT64_MAX ||
+					 ccdma_os_now_ns() < deadline))
+			continue; /* woken for the stall check */
 		if (rc == -ETIMEDOUT)
 			return -ETIMEDOUT;
 	}
@@ -917,57 +1021,81 @@ static inline unsigned data_segs(const struct ccdma_vblk *b, uint32_t len)
 			  b->info.size_max);
 }
 
-/* Post one part (lock held, room checked).  Returns 0 or the map error. */
-static int post_part(struct ccdma_vblk *b, struct vblk_queue *qq,
-		     struct ccdma_vblk_req *r, uint32_t type, uint64_t sector,
-		     void *data, uint32_t dlen, enum ccdma_dir dir,
-		     const struct ccdma_vblk_dwz *dwz, unsigned attrs)
+static uint32_t req_type(enum ccdma_vblk_op op);
+static inline bool is_rw(enum ccdma_vblk_op op);
+
+/*
+ * Write the chain of part p (its request, units [off, off+n), its data
+ * mapping) into the ring at the next head, from private memory only: the
+ * header, the discard / write-zeroes segment and the status byte are
+ * written afresh into the head's scratch.  Lock held, room checked.  Used
+ * by submit and by a reconnect (the same part posted again).
+ */
+static void add_chain(struct ccdma_vblk *b, struct vblk_queue *qq,
+		      const struct vblk_part *pp)
 {
 	struct ccdma_vq *vq = qq->vq;
 	struct ccdma_vq_buf *bf = qq->bufs;
+	const struct ccdma_vblk_req *r = pp->req;
 	unsigned h = ccdma_vq_next_head(vq), n = 0;
-	struct vblk_part *p = &qq->part[h];
 	struct ccdma_vblk_hdr *hdr;
-	ccdma_addr_t sdma, dma = 0;
+	ccdma_addr_t sdma;
 	uint8_t *scr = ccdma_vq_scratch(vq, h, &sdma);
 	uint32_t off;
 
-	if (dlen) {
-		int rc;
-
-		dma = ccdma_map_single_attrs(b->dev, data, dlen, dir, attrs |
-					     (dir == CCDMA_FROM_DEVICE
-						      ? CCDMA_ATTR_REPORTED_LEN : 0));
-		rc = ccdma_mapping_error(b->dev, dma);
-		if (unlikely(rc))
-			return rc;
-	}
 	hdr = (struct ccdma_vblk_hdr *)(void *)(scr + SCR_HDR);
-	hdr->type = ccdma_cpu_to_le32(type);
+	hdr->type = ccdma_cpu_to_le32(req_type(r->op));
 	hdr->reserved = ccdma_cpu_to_le32(0);
-	hdr->sector = ccdma_cpu_to_le64(sector);
+	hdr->sector = ccdma_cpu_to_le64(is_rw(r->op) ?
+		r->sector + pp->off / CCDMA_VBLK_SECTOR : 0);
 	__atomic_store_n(scr + SCR_STATUS, (uint8_t)STATUS_UNSET,
 			 __ATOMIC_RELAXED);
 	bf[n++] = (struct ccdma_vq_buf){ sdma + SCR_HDR, sizeof(*hdr), false };
-	for (off = 0; off < dlen; off += b->info.size_max) {
-		uint32_t l = dlen - off;
+	for (off = 0; off < pp->len; off += b->info.size_max) {
+		uint32_t l = pp->len - off;
 
 		if (l > b->info.size_max)
 			l = b->info.size_max;
-		bf[n++] = (struct ccdma_vq_buf){ dma + off, l,
-						 dir == CCDMA_FROM_DEVICE };
+		bf[n++] = (struct ccdma_vq_buf){ pp->dma + off, l,
+						 pp->dir == CCDMA_FROM_DEVICE };
 	}
-	if (dwz) {
-		ccdma_memcpy(scr + SCR_DWZ, dwz, sizeof(*dwz));
-		bf[n++] = (struct ccdma_vq_buf){ sdma + SCR_DWZ, sizeof(*dwz),
+	if (r->op == CCDMA_VBLK_DISCARD || r->op == CCDMA_VBLK_WRITE_ZEROES) {
+		struct ccdma_vblk_dwz d;
+		bool unmap = r->op == CCDMA_VBLK_WRITE_ZEROES &&
+			     (r->flags & CCDMA_VBLK_REQ_UNMAP);
+
+		d.sector = ccdma_cpu_to_le64(r->sector + pp->off);
+		d.num_sectors = ccdma_cpu_to_le32((uint32_t)pp->n);
+		d.flags = ccdma_cpu_to_le32(unmap ? 1u : 0u);
+		ccdma_memcpy(scr + SCR_DWZ, &d, sizeof(d));
+		bf[n++] = (struct ccdma_vq_buf){ sdma + SCR_DWZ, sizeof(d),
 						 false };
 	}
 	bf[n++] = (struct ccdma_vq_buf){ sdma + SCR_STATUS, 1, true };
 	ccdma_vq_add(vq, bf, n);
-	p->req = r;
-	p->dma = dma;
-	p->len = dlen;
-	p->dir = (uint8_t)dir;
+	qq->part[h] = *pp;
+}
+
+/* Post one part (lock held, room checked): map its data (dlen bytes at
+ * data), then its chain.  Returns 0 or the map error. */
+static int post_part(struct ccdma_vblk *b, struct vblk_queue *qq,
+		     struct ccdma_vblk_req *r, uint64_t off, uint64_t n,
+		     void *data, uint32_t dlen, enum ccdma_dir dir,
+		     unsigned attrs)
+{
+	struct vblk_part p = { r, off, n, 0, dlen, (uint8_t)dir };
+
+	if (dlen) {
+		int rc;
+
+		p.dma = ccdma_map_single_attrs(b->dev, data, dlen, dir, attrs |
+					       (dir == CCDMA_FROM_DEVICE
+							? CCDMA_ATTR_REPORTED_LEN : 0));
+		rc = ccdma_mapping_error(b->dev, p.dma);
+		if (unlikely(rc))
+			return rc;
+	}
+	add_chain(b, qq, &p);
 	return 0;
 }
 
@@ -1024,7 +1152,6 @@ static int post_next(struct ccdma_vblk *b, struct vblk_queue *qq,
 	uint64_t left = req_units(r) - r->_off;
 	uint64_t n = left < r->_chunk ? left : r->_chunk;
 	unsigned bufs = 2;
-	uint32_t type = req_type(r->op);
 	int rc;
 
 	if (is_rw(r->op))
@@ -1036,32 +1163,18 @@ static int post_next(struct ccdma_vblk *b, struct vblk_queue *qq,
 	switch (r->op) {
 	case CCDMA_VBLK_READ:
 	case CCDMA_VBLK_WRITE:
-		rc = post_part(b, qq, r, type,
-			       r->sector + r->_off / CCDMA_VBLK_SECTOR,
-			       (uint8_t *)r->buf + r->_off, (uint32_t)n,
+		rc = post_part(b, qq, r, r->_off, n, (uint8_t *)r->buf + r->_off,
+			       (uint32_t)n,
 			       r->op == CCDMA_VBLK_READ ? CCDMA_FROM_DEVICE
 							: CCDMA_TO_DEVICE,
-			       NULL, attrs);
+			       attrs);
 		break;
-	case CCDMA_VBLK_DISCARD:
-	case CCDMA_VBLK_WRITE_ZEROES: {
-		struct ccdma_vblk_dwz d;
-		bool unmap = r->op == CCDMA_VBLK_WRITE_ZEROES &&
-			     (r->flags & CCDMA_VBLK_REQ_UNMAP);
-
-		d.sector = ccdma_cpu_to_le64(r->sector + r->_off);
-		d.num_sectors = ccdma_cpu_to_le32((uint32_t)n);
-		d.flags = ccdma_cpu_to_le32(unmap ? 1u : 0u);
-		rc = post_part(b, qq, r, type, 0, NULL, 0, CCDMA_TO_DEVICE, &d, 0);
-		break;
-	}
 	case CCDMA_VBLK_GET_ID:
-		rc = post_part(b, qq, r, type, 0, r->buf, CCDMA_VBLK_ID_BYTES,
-			       CCDMA_FROM_DEVICE, NULL, attrs);
+		rc = post_part(b, qq, r, r->_off, n, r->buf, CCDMA_VBLK_ID_BYTES,
+			       CCDMA_FROM_DEVICE, attrs);
 		break;
-	default: /* FLUSH */
-		rc = post_part(b, qq, r, type, 0, NULL, 0, CCDMA_TO_DEVICE, NULL,
-			       0);
+	default: /* FLUSH, DISCARD, WRITE_ZEROES: no data mapping */
+		rc = post_part(b, qq, r, r->_off, n, NULL, 0, CCDMA_TO_DEVICE, 0);
 		break;
 	}
 	if (likely(!rc)) {
@@ -1226,6 +1339,8 @@ int ccdma_vblk_submit(struct ccdma_vblk *b, unsigned q,
 		rc = -EAGAIN;
 		goto out;
 	}
+	if (!qq->reqs)
+		qq->progress_ns = ccdma_os_now_ns(); /* the stall clock */
 	rc = post_parts(b, qq, r, r->flags & VBLK_REQ_WAIT_);
 	if (rc && !r->_parts)
 		goto out; /* nothing posted: refused */
@@ -1248,6 +1363,101 @@ int ccdma_vblk_submit(struct ccdma_vblk *b, unsigned q,
 out:
 	ccdma_mutex_unlock(&qq->lock);
 	return rc;
+}
+
+/* ---- reconnect -------------------------------------------------------- */
+
+/*
+ * Queue q on the new device (its lock held): start the ring again from
+ * index 0 and post every part that was in flight on the old one, from the
+ * private part records (saved: room for num), never from shared memory; a
+ * write's bounce is filled again from the caller's buffer.  Returns 0 or
+ * queue_start's error.
+ */
+static int requeue(struct ccdma_vblk *b, unsigned q, struct vblk_part *saved)
+{
+	struct vblk_queue *qq = &b->q[q];
+	struct ccdma_vq *vq = qq->vq;
+	struct ccdma_vq_layout l;
+	unsigned h, n = 0, k;
+	int rc;
+
+	for (h = 0; h < vq->num; h++)
+		if (vq->chain[h].inflight)
+			saved[n++] = qq->part[h];
+	ccdma_vq_reset(vq);
+	ccdma_vq_layout(vq, &l);
+	rc = b->t.ops->queue_start(b->t.ctx, q, &l);
+	if (rc) {
+		ccdma_err("virtio-blk: reconnect: starting queue %u: error %d",
+			  q, rc);
+		/* Back in the record, for drain() to complete them. */
+		for (k = 0; k < n; k++)
+			add_chain(b, qq, &saved[k]);
+		return rc;
+	}
+	for (k = 0; k < n; k++) {
+		const struct vblk_part *p = &saved[k];
+
+		if (p->len && p->dir == CCDMA_TO_DEVICE)
+			(void)ccdma_sync_single_for_device(b->dev, p->dma, p->len,
+							   CCDMA_TO_DEVICE);
+		add_chain(b, qq, p);
+	}
+	(void)publish(qq);
+	qq->progress_ns = ccdma_os_now_ns();
+	return 0;
+}
+
+/*
+ * The device failed (why) while at generation gen: reconnect through the
+ * transport (at most reconnect_ms) and post again everything in flight on
+ * every queue.  No queue lock held by the caller.  Returns 0 (reconnected
+ * now, or by another thread since gen) or -ENODEV (broken: no device came
+ * back, or it offers less; the queues complete their requests with
+ * -ENODEV at their next poll or wait).
+ */
+static int vblk_recover(struct ccdma_vblk *b, unsigned gen, unsigned q,
+			const char *why)
+{
+	unsigned nq = b->info.num_queues, num = b->info.queue_size, i, busy = 0;
+	struct vblk_part *saved;
+	int rc;
+
+	ccdma_mutex_lock(&b->rec_lock);
+	if (cur_gen(b) != gen || is_broken(b)) {
+		rc = is_broken(b) ? -ENODEV : 0;
+		ccdma_mutex_unlock(&b->rec_lock);
+		return rc;
+	}
+	for (i = 0; i < nq; i++) {
+		ccdma_mutex_lock(&b->q[i].lock);
+		busy += b->q[i].vq->inflight;
+	}
+	ccdma_warn("virtio-blk: queue %u: %s: reconnecting (up to %u ms) with "
+		   "%u request part(s) in flight", q, why, b->reconnect_ms, busy);
+	saved = ccdma_os_calloc(num, sizeof(*saved));
+	rc = saved ? b->t.ops->reconnect(b->t.ctx, b->reconnect_ms) : -ENOMEM;
+	for (i = 0; !rc && i < nq; i++)
+		rc = requeue(b, i, saved);
+	ccdma_os_free(saved);
+	if (rc) {
+		vblk_break(b, q, "reconnect failed");
+	} else {
+		__atomic_add_fetch(&b->reconnects, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&b->gen, 1, __ATOMIC_RELEASE);
+	}
+	for (i = nq; i-- > 0;)
+		ccdma_mutex_unlock(&b->q[i].lock);
+	/* Kick every queue: the new device has not seen a kick yet.  A
+	 * failure here is seen (and met) by the next poll or wait. */
+	for (i = 0; !rc && i < nq; i++)
+		(void)b->t.ops->notify(b->t.ctx, i);
+	ccdma_mutex_unlock(&b->rec_lock);
+	if (!rc)
+		ccdma_warn("virtio-blk: reconnected; %u request part(s) posted "
+			   "again", busy);
+	return rc ? -ENODEV : 0;
 }
 
 /* ---- synchronous helpers ---------------------------------------------- */
@@ -1275,6 +1485,7 @@ static uint64_t sync_deadline(const struct ccdma_vblk *b)
 static int sync_wait(struct ccdma_vblk *b, uint64_t *deadline)
 {
 	uint64_t now = ccdma_os_now_ns();
+	unsigned gen = cur_gen(b);
 	int rc;
 
 	rc = ccdma_vblk_wait(b, 0, *deadline == UINT64_MAX ? UINT64_MAX :
@@ -1289,6 +1500,15 @@ static int sync_wait(struct ccdma_vblk *b, uint64_t *deadline)
 		return 0; /* woken early: wait on */
 	ccdma_err("virtio-blk: queue 0: the device completed nothing in %u ms "
 		  "(synchronous request)", b->sync_timeout_ms);
+	if (can_recover(b, false)) {
+		/* A stall is met as a hang-up: posted again on a new
+		 * connection, the clock restarts. */
+		rc = vblk_recover(b, gen, 0, "device stalled");
+		if (!rc) {
+			*deadline = sync_deadline(b);
+			return 0;
+		}
+	}
 	ccdma_mutex_lock(&b->q[0].lock);
 	vblk_break(b, 0, "device stalled");
 	ccdma_mutex_unlock(&b->q[0].lock);
@@ -1461,6 +1681,7 @@ void ccdma_vblk_get_stats(struct ccdma_vblk *b, struct ccdma_vblk_stats *st)
 		st->short_reads += qq->st.short_reads;
 		ccdma_mutex_unlock(&qq->lock);
 	}
+	st->reconnects = __atomic_load_n(&b->reconnects, __ATOMIC_RELAXED);
 }
 
 /*
@@ -1500,7 +1721,7 @@ void ccdma_vblk_destroy(struct ccdma_vblk *b)
 		dl_init(&dl);
 		ccdma_mutex_lock(&qq->lock);
 		/* Take what is complete; the rest cannot be waited for. */
-		reap(b, i, qq, &dl);
+		reap(b, i, qq, &dl, NULL);
 		busy = qq->vq->inflight && !is_broken(b);
 		ccdma_mutex_unlock(&qq->lock);
 		/* No lock held: the transport may talk to the device (nobody
@@ -1510,7 +1731,7 @@ void ccdma_vblk_destroy(struct ccdma_vblk *b)
 		ccdma_mutex_lock(&qq->lock);
 		/* What the device completed before it stopped counts. */
 		if (busy && !is_broken(b))
-			reap(b, i, qq, &dl);
+			reap(b, i, qq, &dl, NULL);
 		/* In-flight parts and an open request's unposted ones. */
 		if (qq->vq->inflight || qq->open)
 			drain(b, qq, &dl);
@@ -1520,5 +1741,6 @@ void ccdma_vblk_destroy(struct ccdma_vblk *b)
 	for (i = 0; i < b->info.num_queues; i++)
 		queue_fini(b, &b->q[i]);
 	ccdma_os_free(b->q);
+	ccdma_mutex_destroy(&b->rec_lock);
 	ccdma_os_free(b);
 }

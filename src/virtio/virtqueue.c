@@ -55,7 +55,6 @@ int ccdma_vq_create(struct ccdma_dev *dev, unsigned index, unsigned num,
 {
 	struct ccdma_vq *vq;
 	void *p;
-	unsigned i;
 	int rc;
 
 	*out = NULL;
@@ -102,20 +101,37 @@ int ccdma_vq_create(struct ccdma_dev *dev, unsigned index, unsigned num,
 	if (rc)
 		goto fail;
 
-	for (i = 0; i < num; i++)
-		vq->next_free[i] = (uint16_t)((i + 1) & vq->mask);
-	vq->free_head = 0;
-	vq->num_free = num;
-	/* Interrupts off until a waiter arms them.  With EVENT_IDX there is
-	 * no "off": ask for the entry furthest away. */
-	vq->avail_flags = CCDMA_VRING_AVAIL_F_NO_INTERRUPT;
-	ccdma_vring_st16(&vq->avail->flags, vq->avail_flags, __ATOMIC_RELAXED);
-	ccdma_vring_st16(ccdma_vring_used_event(vq->avail, num), 0x7fff, __ATOMIC_RELAXED);
+	ccdma_vq_reset(vq);
 	*out = vq;
 	return 0;
 fail:
 	ccdma_vq_destroy(vq);
 	return rc;
+}
+
+void ccdma_vq_reset(struct ccdma_vq *vq)
+{
+	unsigned i;
+
+	for (i = 0; i < vq->num; i++) {
+		vq->next_free[i] = (uint16_t)((i + 1) & vq->mask);
+		vq->chain[i].inflight = false;
+	}
+	vq->free_head = 0;
+	vq->num_free = vq->num;
+	vq->inflight = 0;
+	vq->avail_idx = vq->avail_pub = vq->kick_old = vq->last_used = 0;
+	ccdma_memset(vq->used, 0, ccdma_vring_used_size(vq->num));
+	ccdma_vring_st16(&vq->avail->idx, 0, __ATOMIC_RELAXED);
+	/* Interrupts off until a waiter arms them.  With EVENT_IDX there is
+	 * no "off": ask for the entry furthest away. */
+	if (vq->armed)
+		vq->avail_flags = 0;
+	else
+		vq->avail_flags = CCDMA_VRING_AVAIL_F_NO_INTERRUPT;
+	ccdma_vring_st16(&vq->avail->flags, vq->avail_flags, __ATOMIC_RELAXED);
+	ccdma_vring_st16(ccdma_vring_used_event(vq->avail, vq->num),
+			 vq->armed ? 0 : 0x7fff, __ATOMIC_RELAXED);
 }
 
 void ccdma_vq_layout(const struct ccdma_vq *vq, struct ccdma_vq_layout *l)

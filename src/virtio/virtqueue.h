@@ -153,6 +153,11 @@ bool ccdma_vq_arm(struct ccdma_vq *vq);
 /* No interrupts wanted (best effort with EVENT_IDX). */
 void ccdma_vq_disarm(struct ccdma_vq *vq);
 
+/* Start over on a new device (a reconnect): every chain forgotten (the
+ * caller has its own record of them), indices at 0, the used ring
+ * cleared; interrupts stay as armed.  The caller adds the chains again. */
+void ccdma_vq_reset(struct ccdma_vq *vq);
+
 /* Forget every chain in flight (the device is broken): calls fn(head) for
  * each, then frees it.  A scan of the heads; never on the I/O path. */
 void ccdma_vq_drain(struct ccdma_vq *vq, void (*fn)(void *arg, unsigned head),
