@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Stalls (issue 13, section 3): ccdma-devsim on a file is stopped with
+ * Stalls (issue 13, section 3): ccdma-devsim on a file (and, for the
+ * longer stall with --reconnect, qemu-storage-daemon) is stopped with
  * SIGSTOP under a ccdma-blk --verify randrw run, then resumed (SIGCONT):
  *   - shorter than the stall timeout (2 s of 30 s): nothing to
  *     reconnect, exit 0;
@@ -12,7 +13,8 @@
  */
 #include "reconnect_util.h"
 
-static void stall(struct tool *t, const char *prog, bool longer, bool reconnect)
+static void stall(struct tool *t, const char *prog, bool qsd, bool longer,
+		  bool reconnect)
 {
 	const char *args[] = { "--rw", "randrw", "--verify", "--bs", "4k-64k",
 			       "--iodepth", "16", "--runtime", "600",
@@ -22,7 +24,7 @@ static void stall(struct tool *t, const char *prog, bool longer, bool reconnect)
 	pid_t pid;
 	int err, st;
 
-	pid = rc_running(t, &d, prog, false, args, &err);
+	pid = rc_running(t, &d, prog, qsd, args, &err);
 	kill(d.b.pid, SIGSTOP);
 	if (!longer)
 		/* The stall's length, not a wait for an event: any stall
@@ -43,7 +45,8 @@ static void stall(struct tool *t, const char *prog, bool longer, bool reconnect)
 		kill(pid, SIGUSR1);
 	}
 	st = rc_blk_end(t, pid, err);
-	printf("stall %s, %s: exit %d\n%s", longer ? "longer" : "shorter",
+	printf("%s: stall %s, %s: exit %d\n%s",
+	       qsd ? "qemu-storage-daemon" : "ccdma-devsim", longer ? "longer" : "shorter",
 	       reconnect ? "reconnect" : "no reconnect", st, tool_text(t->out));
 	if (longer && !reconnect) {
 		CHECK_EQ(st, 1);
@@ -63,9 +66,13 @@ int main(int argc, char **argv)
 	struct tool t;
 
 	tool_init(&t, argc, argv);
-	stall(&t, argv[2], false, true);
-	stall(&t, argv[2], true, true);
-	stall(&t, argv[2], true, false);
+	stall(&t, argv[2], false, false, true);
+	stall(&t, argv[2], false, true, true);
+	stall(&t, argv[2], false, true, false);
+	if (argv[1] && *argv[1] && access(argv[1], X_OK) == 0)
+		stall(&t, argv[1], true, true, true);
+	else
+		printf("qemu-storage-daemon not found: its part skipped\n");
 	tool_fini(&t);
 	return test_done("e2e_reconnect_stall");
 }
