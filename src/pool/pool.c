@@ -1124,13 +1124,15 @@ static int alloc_planned(struct ccdma_pool *p, const struct plan *pl,
 
 	if (likely(!rc))
 		return 0;
+	/* Short of memory: ask the grower for room (for the requests to
+	 * come, even when taking back cached memory serves this one), take
+	 * back what is cached, and try once more.  Then, never spinning,
+	 * fail now (NOWAIT) or sleep until memory appears or time is up. */
+	ccdma_pool_kick(p, pl->want);
 	if (reclaim(p))
 		rc = attempt(p, pl, size, flags, addr);
 	if (!rc)
 		return 0;
-	/* Exhausted: never spin.  Ask the grower for room, then either
-	 * fail now (NOWAIT) or sleep until memory appears or time is up. */
-	ccdma_pool_kick(p, pl->want);
 	if (flags & CCDMA_POOL_WAIT)
 		rc = wait_and_retry(p, pl, size, flags, timeout_ns, addr);
 	else
