@@ -458,7 +458,7 @@ int bench_blk_main(int argc, char **argv)
 	if (!rounds)
 		rounds = quick ? 1 : 5;
 	if (!(seconds > 0))
-		seconds = quick ? 0.2 : 1.0;
+		seconds = quick ? 0.1 : 1.0;
 	if (!qsd)
 		qsd = access("/usr/bin/qemu-storage-daemon", X_OK) == 0 ?
 			      "/usr/bin/qemu-storage-daemon" : "qemu-storage-daemon";
