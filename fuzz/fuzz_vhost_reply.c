@@ -13,10 +13,12 @@
  * wrong request code, wrong flags, a wrong size (then hang up, or the
  * front-end would wait for bytes that never come), other payload bytes,
  * descriptors attached, an empty reply, a failing REPLY_ACK status, a
- * reply to a message that wants none, or hang up before or in the middle
- * of the reply.  An input that runs out answers honestly from there on.
+ * reply to a message that wants none, or hang up before, in the middle
+ * of the reply, or after it.  An input that runs out answers honestly
+ * from there on.
  * Over that connection: ccdma_vhost_connect, ccdma_vblk_create, a READ the
- * device never completes, destroy (GET_VRING_BASE) and close.
+ * device never completes, a bounded wait for it (-ENODEV when the back-end
+ * hung up), destroy (GET_VRING_BASE) and close.
  *
  * Invariants (a violation traps):
  *   - connect and create return only their documented errors;
@@ -358,6 +360,11 @@ static void *backend(void *arg)
 			memset(out + 12, 0, 8);
 			out[12] = (uint8_t)(1 + fz_u8(&be->in));
 			break;
+		case 20:
+			/* The right reply, then gone: the front-end sees the
+			 * hang-up at its next message, or in wait(). */
+			hangup_after = true;
+			break;
 		case 19:
 			/* A config space that changes between reads. */
 			fz_bytes(&be->in, be->cfg, 16);
@@ -445,6 +452,16 @@ static void drive(struct ccdma_vhost *h, uint8_t drv)
 	if (posted) {
 		rc = ccdma_vblk_poll(b, 0);
 		FZ_CHECK(rc == 0 || rc == -ENODEV || rc == 1, "poll: %d", rc);
+		/* A back-end that hung up (or never will answer): the wait
+		 * ends with -ENODEV, or times out (the device completes
+		 * nothing here). */
+		rc = ccdma_vblk_wait(b, 0, 2000000);
+		FZ_TRACE("wait: %d\n", rc);
+		FZ_CHECK(rc == -ETIMEDOUT || rc == -ENODEV, "wait: %d", rc);
+		if (rc == -ENODEV)
+			FZ_CHECK(calls == 1 && r.status == -ENODEV,
+				 "wait -ENODEV: READ %d, %d callback(s)",
+				 r.status, calls);
 	}
 	ccdma_vblk_destroy(b);
 	FZ_TRACE("READ: status %d, %d callback(s)\n", r.status, calls);
