@@ -42,8 +42,8 @@ if(NOT last EQUAL 0)
 endif()
 # Every case of every back-end: CPU per I/O of both processes in both
 # modes above 0, the floor at least 0, the tax and its ratio to the floor (any
-# sign: a test never depends on timing), the throughput in both modes above
-# 0 and their ratio in (0, 10].
+# sign: a test never depends on timing), the throughput in both modes and
+# their ratio above 0.
 set(cases 4k_read_qd1 4k_read_qd32 4k_write_qd1 4k_write_qd32 128k_read_qd1
           128k_read_qd32 128k_write_qd1 128k_write_qd32 128k_read_qd1_touched
           128k_write_qd1_touched)
@@ -67,9 +67,11 @@ foreach(b ${backends})
               p50_us_confidential p50_us_direct)
       need_num("${b};${c};${m}")
     endforeach()
+    # Any positive ratio: two 0.1 s runs on a busy machine can differ
+    # 13-fold (seen), so no upper bound is a fact about the code.
     need_num("${b};${c};throughput_ratio")
-    if(last STREQUAL "" OR NOT last GREATER 0 OR last GREATER 10)
-      string(APPEND failures "  ${b}.${c}.throughput_ratio ${last} is not in (0, 10]\n")
+    if(last STREQUAL "" OR NOT last GREATER 0)
+      string(APPEND failures "  ${b}.${c}.throughput_ratio ${last} is not above 0\n")
     endif()
   endforeach()
 endforeach()
