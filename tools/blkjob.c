@@ -796,6 +796,16 @@ static void progress(struct job *j, uint64_t start, uint64_t *last_print,
 	*last_bytes = bytes;
 }
 
+/* A phase with a runtime ends when it has passed (or SIGUSR1 asked); the
+ * timed phase only once an I/O has completed too, so that a very short
+ * --runtime on a busy machine measures something rather than nothing. */
+static bool time_up(const struct job *j, uint64_t end)
+{
+	if (!end || (now_ns() < end && !blkjob_end_requested))
+		return false;
+	return j->phase != PH_TIMED || j->r->reads + j->r->writes + j->r->failed;
+}
+
 /* Issue the next I/O of the phase: 0 issued, 1 nothing to issue until a
  * completion, 2 the phase issues nothing more, or the submit's error. */
 static int issue_one(struct job *j, uint64_t end)
@@ -809,8 +819,7 @@ static int issue_one(struct job *j, uint64_t end)
 	size_t len;
 	int rc;
 
-	if (!blkjob_stop_requested &&
-	    !(end && (now_ns() >= end || blkjob_end_requested)))
+	if (!blkjob_stop_requested && !time_up(j, end))
 		pick = next_io(j, &block, &nblk, &is_read);
 	if (pick == PICK_WAIT)
 		return 1;
