@@ -2,7 +2,10 @@
 # Soak: long verified random read/write runs of ccdma-blk against both
 # back-ends (ccdma-devsim and qemu-storage-daemon, each on a file-backed
 # disk), with I/O sizes from 512 B to 4 MiB, a small bounce pool that grows
-# and shrinks (--pool-max 32m, regions given back after 100 ms idle), while
+# and shrinks (--pool-max 32m, regions given back after 100 ms idle), the
+# device process killed and restarted every sixth of the run (every other
+# ccdma-devsim misbehaving: used-ring violations), ccdma-blk reconnecting
+# (--reconnect --reconnect-hostile), while
 # the driver and the device process are sampled every few seconds: the
 # driver's private memory (RssAnon), its open fds, the pool's regions
 # (memfd mappings) and shared bytes, and the device process's fds.  It
@@ -15,7 +18,9 @@
 # DURATION is seconds, or a number with an m or h suffix; it is split
 # evenly between the back-ends.  Environment: BUILD_DIR (default build; the
 # tools are built there when missing), SOAK_BACKENDS (default
-# "devsim qsd"), QSD (default qemu-storage-daemon), SOAK_IODEPTH (16).
+# "devsim qsd"), QSD (default qemu-storage-daemon), SOAK_IODEPTH (16),
+# SOAK_RESTART_EVERY (seconds between restarts; default a sixth of each
+# back-end's share, at least 5).
 # Output in --out DIR (default a new /tmp/ccdma-soak.*): samples.tsv, one
 # JSON summary per run, the logs, and plots (PNG) when gnuplot is there.
 set -euo pipefail
@@ -153,21 +158,44 @@ samples=$out/samples.tsv
 printf 'run\tt_s\trss_anon_kib\tfds\tregions\tshared_kib\tdev_fds\n' >"$samples"
 
 dev_pid=""
-start_backend() { # backend sock disk
-	case "$1" in
-	devsim) "$devsim" --socket "$2" --file "$3" --size 256m --quiet \
-		>>"$out/$1.log" 2>&1 & ;;
-	qsd) "$qsd" --blockdev "driver=file,node-name=disk0,filename=$3" \
-		--export "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=$2,writable=on,num-queues=1" \
-		>>"$out/$1.log" 2>&1 & ;;
+start_backend() { # backend sock disk [devsim args...]
+	local b=$1 sock=$2 disk=$3
+	shift 3
+	rm -f "$sock"
+	case "$b" in
+	devsim) "$devsim" --socket "$sock" --file "$disk" --size 256m --quiet "$@" \
+		>>"$out/$b.log" 2>&1 & ;;
+	qsd) "$qsd" --blockdev "driver=file,node-name=disk0,filename=$disk" \
+		--export "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=$sock,writable=on,num-queues=1" \
+		>>"$out/$b.log" 2>&1 & ;;
 	esac
 	dev_pid=$!
 	for _ in $(seq 100); do
-		[ -S "$2" ] && return 0
-		kill -0 "$dev_pid" 2>/dev/null || die "$1 exited at start (see $out/$1.log)"
+		[ -S "$sock" ] && return 0
+		kill -0 "$dev_pid" 2>/dev/null || die "$b exited at start (see $out/$b.log)"
 		sleep 0.1
 	done
-	die "$1 did not create $2 in 10 s (see $out/$1.log)"
+	die "$b did not create $sock in 10 s (see $out/$b.log)"
+}
+
+# Restarts: every restart_every seconds the device process is killed
+# (SIGKILL) and started again on the same socket and disk; ccdma-blk
+# reconnects and posts again what was in flight (--reconnect).  Every
+# other ccdma-devsim restart misbehaves: a used-ring violation every 2000
+# events (ccdma-devsim --misbehave), which the driver catches, and, with
+# --reconnect-hostile, reconnects past.
+restart_every=${SOAK_RESTART_EVERY:-$(( per / 6 > 5 ? per / 6 : 5 ))}
+modes=(id-range idx-back id-unposted double)
+restart_backend() { # backend sock disk n
+	local extra=()
+	kill -9 "$dev_pid" 2>/dev/null || true
+	wait "$dev_pid" 2>/dev/null || true
+	if [ "$1" = devsim ] && [ $(($4 % 2)) = 1 ]; then
+		extra=(--misbehave "${modes[$(( ($4 / 2) % ${#modes[@]} ))]}"
+		       --misbehave-after 300 --misbehave-every 2000)
+	fi
+	echo "soak: $1: restart $4 ${extra[*]}" >>"$out/restarts.log"
+	start_backend "$1" "$2" "$3" "${extra[@]}"
 }
 
 cleanup() {
@@ -184,10 +212,19 @@ for b in $backends; do
 	start_backend "$b" "$sock" "$disk"
 	"$blk" --socket "$sock" --rw randrw --bs 512-4m --iodepth "$depth" \
 		--size 256m --verify --runtime "$per" --pool-max "${pool_max_mib}m" \
-		--pool-idle-ms 100 --pool-high-water 0 --linger 30000 --json --quiet >"$out/$b.json" 2>"$out/$b.blk.log" &
+		--pool-idle-ms 100 --pool-high-water 0 --linger 30000 \
+		--reconnect=30 --reconnect-hostile --stall-timeout 10 --json --quiet >"$out/$b.json" 2>"$out/$b.blk.log" &
 	blk_pid=$!
 	t0=$(date +%s)
+	restarts=0
+	next=$((t0 + restart_every))
 	while kill -0 "$blk_pid" 2>/dev/null; do
+		# No restart in the last stretch: the run ends, then verifies.
+		if [ "$(date +%s)" -ge "$next" ] && [ $(( $(date +%s) - t0 + restart_every / 2 )) -lt "$per" ]; then
+			restarts=$((restarts + 1))
+			restart_backend "$b" "$sock" "$disk" "$restarts"
+			next=$(( $(date +%s) + restart_every ))
+		fi
 		read -r regions shared < <(memfd_maps "$blk_pid")
 		printf '%s\t%d\t%s\t%s\t%s\t%s\t%s\n' "$b" $(( $(date +%s) - t0 )) \
 			"$(status_kib "$blk_pid" RssAnon)" "$(nfds "$blk_pid")" \
@@ -225,6 +262,13 @@ for b in $backends; do
 		echo "soak: $b: the pool did not come back after the run: $linger" >&2
 		fail=1
 	fi
+	reconnects=$(jfield reconnects <"$out/$b.json")
+	if [ "$restarts" -gt 0 ] && ! [ "${reconnects:-0}" -ge "$restarts" ]; then
+		echo "soak: $b: $restarts restart(s) but ${reconnects:-no} reconnect(s)" >&2
+		fail=1
+	fi
+	echo "soak: $b: $restarts restart(s) of the device process$([ "$b" = devsim ] &&
+	     echo ' (every other one misbehaving)'), $reconnects reconnect(s)"
 	echo "soak: $b: $per s, $(jfield verified_bytes <"$out/$b.json") bytes" \
 	     "verified, pool regions created $(jfield pool_region_grows <"$out/$b.json")," \
 	     "given back $(echo "$linger" | jfield pool_region_shrinks)," \

@@ -77,6 +77,8 @@ int main(int argc, char **argv)
 	refused((const char *[]){ "--pool-max", "4m", "--pool-region", "8m", NULL },
 		"less than one region");
 	refused((const char *[]){ "--linger", "0", NULL }, "1..3600000");
+	refused((const char *[]){ "--reconnect-hostile", NULL },
+		"--reconnect-hostile needs --reconnect");
 
 	/* The pool grows under large I/O, then comes back when idle. */
 	CHECK_EQ(tool_blk(&t, (const char *[]){ "--bs", "512-4m", "--rw", "randrw",

@@ -42,6 +42,7 @@ struct cli {
 	unsigned linger_ms;
 	/* --reconnect[=S] (0: off), --stall-timeout S (0: the driver's). */
 	unsigned reconnect_ms, stall_ms;
+	bool reconnect_hostile;    /* --reconnect-hostile */
 	struct blkjob_opts job;
 };
 
@@ -86,6 +87,9 @@ static void usage(FILE *f)
 		"                       30) for it to come back on the socket, and post\n"
 		"                       again what was in flight: a delay, not an error\n"
 		"                       (the summary and the JSON count reconnects)\n"
+		"  --reconnect-hostile  with --reconnect, reconnect after a used-ring\n"
+		"                       violation too (a device proven hostile; the\n"
+		"                       soak's misbehaving restarts; docs/vhost.md)\n"
 		"  --stall-timeout S    the device is stalled when it completes nothing\n"
 		"                       for S seconds with requests in flight (default\n"
 		"                       30): with --reconnect it is reconnected, without\n"
@@ -187,6 +191,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		{ "linger", required_argument, 0, 'L' },
 		{ "reconnect", optional_argument, 0, 'r' },
 		{ "stall-timeout", required_argument, 0, 'T' },
+		{ "reconnect-hostile", no_argument, 0, 'X' },
 		{ "json", no_argument, 0, 'j' },
 		{ "quiet", no_argument, 0, 'u' },
 		{ "help", no_argument, 0, 'h' },
@@ -308,6 +313,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 				return bad("--reconnect", optarg,
 					   "seconds, > 0 (at most 3600)");
 			break;
+		case 'X': c->reconnect_hostile = true; break;
 		case 'T':
 			if (parse_seconds_ms(optarg, &c->stall_ms))
 				return bad("--stall-timeout", optarg,
@@ -348,6 +354,11 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		fprintf(stderr, "ccdma-blk: --pool-max %zu bytes is less than one "
 			"region of %zu bytes (--pool-region) (try --help)\n",
 			c->pool.max_bytes, c->pool.region_size);
+		return 2;
+	}
+	if (c->reconnect_hostile && !c->reconnect_ms) {
+		fprintf(stderr, "ccdma-blk: --reconnect-hostile needs --reconnect "
+			"(try --help)\n");
 		return 2;
 	}
 	/* On stderr, so --json output on stdout stays one object. */
@@ -605,6 +616,7 @@ static int run(const struct cli *c, const char *sock)
 	vcfg.num_queues = c->queues;
 	vcfg.poll_ns = c->poll_us * 1000u;
 	vcfg.reconnect_ms = c->reconnect_ms;
+	vcfg.reconnect_hostile = c->reconnect_hostile;
 	vcfg.sync_timeout_ms = c->stall_ms;
 
 	if (blkjob_open(&d, sock, c->mode, &vcfg, c->pool_set ? &c->pool : NULL))
