@@ -24,6 +24,7 @@
 
 #include "platform/ipc.h"
 #include "platform/os.h"
+#include "platform/trace.h"
 #include "vhost/vhost_proto.h"
 
 /* The vring index of KICK/CALL messages has 8 bits. */
@@ -174,6 +175,7 @@ static void vh_break(struct ccdma_vhost *h, int err, const char *fmt, ...)
 	va_end(ap);
 	ccdma_err("vhost %s: %s; %s", h->path, why,
 		  h->connected ? "device broken" : "connect failed");
+	CCDMA_TRACE3(device_broken, h->path, why, err);
 	withdraw_kicks(h);
 	ccdma_os_sock_shutdown(h->sock);
 }
@@ -214,6 +216,7 @@ static int vh_send(struct ccdma_vhost *h, uint32_t req, uint32_t flags,
 		return -ENODEV;
 	}
 	h->messages_sent++;
+	CCDMA_TRACE4(vhost_send, h->path, req, size, nfds);
 	return 0;
 }
 
@@ -297,6 +300,7 @@ static int vh_recv(struct ccdma_vhost *h, uint32_t req, void *buf,
 	    vh_recv_part(h, req, "payload", buf, hdr.size, deadline))
 		return -ENODEV;
 	*size = hdr.size;
+	CCDMA_TRACE3(vhost_reply, h->path, req, hdr.size);
 	return 0;
 }
 
@@ -907,6 +911,8 @@ static int t_reconnect(void *ctx, unsigned timeout_ms)
 			ccdma_os_sleep_ns(10000000ull);
 	}
 	h->timeout_ms = saved;
+	CCDMA_TRACE3(reconnect, h->path, rc == -EAGAIN ? -ETIMEDOUT : rc,
+		     ccdma_os_now_ns() - (deadline - (uint64_t)timeout_ms * 1000000ull));
 	if (!rc) {
 		h->reconnects++;
 		ccdma_warn("vhost %s: reconnected (%llu so far)", h->path,

@@ -37,6 +37,7 @@
 #include <ccdma/virtio_blk.h>
 
 #include "virtio/virtqueue.h"
+#include "platform/trace.h"
 
 #define VBLK_MAX_QUEUES 16u
 #define VBLK_DEFAULT_QSIZE 256u
@@ -127,6 +128,7 @@ static void vblk_break(struct ccdma_vblk *b, unsigned q, const char *why)
 	if (__atomic_exchange_n(&b->broken, 1u, __ATOMIC_ACQ_REL))
 		return;
 	ccdma_err("virtio-blk: queue %u: %s: device marked broken", q, why);
+	CCDMA_TRACE3(device_broken, "virtio-blk", why, q);
 	b->t.ops->fail(b->t.ctx, why);
 }
 
