@@ -86,6 +86,7 @@ void bench_json_bool(struct bench_json *j, const char *key, bool v);
  * DIR/NAME.gp and gnuplot runs it in DIR.  open: 0 or -1 (said why).
  * draw: 0 drawn, 1 no gnuplot (the data and script stay; said), -1 failed.
  */
+extern const char *bench_plot_prog;  /* starts its messages */
 struct bench_plot {
 	FILE *dat;
 	char dir[256], name[64];

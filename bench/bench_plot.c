@@ -16,13 +16,15 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+const char *bench_plot_prog = "ccdma-bench";
+
 int bench_plot_open(struct bench_plot *p, const char *dir, const char *name)
 {
 	char path[512];
 
 	memset(p, 0, sizeof(*p));
 	if (mkdir(dir, 0755) && errno != EEXIST) {
-		fprintf(stderr, "ccdma-bench: --plot %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "%s: --plot %s: %s\n", bench_plot_prog, dir, strerror(errno));
 		return -1;
 	}
 	snprintf(p->dir, sizeof(p->dir), "%s", dir);
@@ -30,7 +32,7 @@ int bench_plot_open(struct bench_plot *p, const char *dir, const char *name)
 	snprintf(path, sizeof(path), "%s/%s.dat", dir, name);
 	p->dat = fopen(path, "w");
 	if (!p->dat) {
-		fprintf(stderr, "ccdma-bench: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", bench_plot_prog, path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -50,7 +52,7 @@ int bench_plot_draw(struct bench_plot *p, const char *title, const char *fmt, ..
 	snprintf(path, sizeof(path), "%s/%s.gp", p->dir, p->name);
 	gp = fopen(path, "w");
 	if (!gp) {
-		fprintf(stderr, "ccdma-bench: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", bench_plot_prog, path, strerror(errno));
 		return -1;
 	}
 	/* Paths in the script are relative: it runs in DIR. */
@@ -67,16 +69,16 @@ int bench_plot_draw(struct bench_plot *p, const char *title, const char *fmt, ..
 		 "cd '%s' && gnuplot '%s.gp'", p->dir, p->name);
 	rc = system(cmd);
 	if (rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 127) {
-		fprintf(stderr, "ccdma-bench: no gnuplot (Debian gnuplot-nox): "
+		fprintf(stderr, "%s: no gnuplot (Debian gnuplot-nox): "
 			"%s/%s.dat and .gp written; draw with: cd %s && gnuplot %s.gp\n",
-			p->dir, p->name, p->dir, p->name);
+			bench_plot_prog, p->dir, p->name, p->dir, p->name);
 		return 1;
 	}
 	if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc)) {
-		fprintf(stderr, "ccdma-bench: gnuplot failed on %s/%s.gp\n", p->dir,
+		fprintf(stderr, "%s: gnuplot failed on %s/%s.gp\n", bench_plot_prog, p->dir,
 			p->name);
 		return -1;
 	}
-	fprintf(stderr, "ccdma-bench: plot %s/%s.png\n", p->dir, p->name);
+	fprintf(stderr, "%s: plot %s/%s.png\n", bench_plot_prog, p->dir, p->name);
 	return 0;
 }

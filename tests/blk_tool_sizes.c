@@ -5,6 +5,7 @@
  *     verified block by block (MIN-sized blocks), random and sequential,
  *     every byte matched and reported in the summary and the JSON;
  *     malformed ranges and pool options refused (exit 2) with the rule;
+ *   - --log-every MS --plot DIR: IOPS and latency over time (data, PNG);
  *   - --pool-max/--pool-idle-ms/--pool-high-water and --linger: the pool
  *     grows under 512 B - 4 MiB I/O, and after the run comes back to one
  *     region with only the rings in use; a --linger too short to see that
@@ -79,6 +80,10 @@ int main(int argc, char **argv)
 	refused((const char *[]){ "--linger", "0", NULL }, "1..3600000");
 	refused((const char *[]){ "--reconnect-hostile", NULL },
 		"--reconnect-hostile needs --reconnect");
+	refused((const char *[]){ "--log-every", "100", NULL },
+		"--log-every and --plot go together");
+	refused((const char *[]){ "--log-every", "5", "--plot", "x", NULL },
+		"milliseconds, 10..3600000");
 
 	/* The pool grows under large I/O, then comes back when idle. */
 	CHECK_EQ(tool_blk(&t, (const char *[]){ "--bs", "512-4m", "--rw", "randrw",
@@ -103,6 +108,32 @@ int main(int argc, char **argv)
 			  "--quiet", NULL }), 0);
 	CHECK(tool_has(t.out, "linger: settled after"));
 	CHECK(tool_has(t.out, "in 1 region(s)"));
+	/* --log-every/--plot: a row per interval of the timed run (the run
+	 * lasts until its 0.3 s passed: at least 3 rows of 50 ms), and the
+	 * picture when gnuplot is there. */
+	{
+		char dir[256], path[300];
+		int rows = 0;
+		FILE *f;
+
+		snprintf(dir, sizeof(dir), "%s/plot", t.dir);
+		CHECK_EQ(tool_blk(&t, (const char *[]){ "--rw", "randread",
+				  "--disk-size", "4m", "--runtime", "0.3",
+				  "--log-every", "50", "--plot", dir, "--quiet",
+				  NULL }), 0);
+		snprintf(path, sizeof(path), "%s/blk-log.dat", dir);
+		f = fopen(path, "r");
+		CHECK(f != NULL);
+		while (f && fgets(path, sizeof(path), f))
+			rows += path[0] != '#';
+		if (f)
+			fclose(f);
+		CHECK(rows >= 3);
+		snprintf(path, sizeof(path), "%s/blk-log.png", dir);
+		if (system("command -v gnuplot >/dev/null 2>&1") == 0)
+			CHECK(access(path, R_OK) == 0);
+		CHECK(tool_all_lines(t.err, "ccdma-blk: "));
+	}
 	/* 1 ms is less than the pool's idle time: never settled. */
 	CHECK_EQ(tool_blk(&t, (const char *[]){ "--bs", "4k", "--rw", "randread",
 			  "--disk-size", "4m", "--pool-idle-ms", "1000",

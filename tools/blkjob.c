@@ -537,6 +537,7 @@ struct job {
 	unsigned size_steps; /* log2(max_blk) + 1: the sizes to draw from */
 	uint64_t lat_hist[HIST_N];
 	uint64_t lat_sum_ns, lat_n, lat_max_ns;
+	uint64_t log_last, log_ios, log_bytes, log_lat_sum, log_lat_n;
 	bool fatal;         /* issue nothing more */
 	int fatal_err;      /* why (0: the device broke) */
 };
@@ -796,6 +797,33 @@ static void progress(struct job *j, uint64_t start, uint64_t *last_print,
 	*last_bytes = bytes;
 }
 
+/* One row of opts.log per log_every_ms of the timed phase. */
+static void log_sample(struct job *j, uint64_t start)
+{
+	const struct blkjob_opts *o = j->o;
+	struct ccdma_pool_stats ps;
+	uint64_t now = now_ns(), ios, bytes, n;
+	double dt;
+
+	if (!o->log || now - j->log_last < (uint64_t)o->log_every_ms * 1000000ull)
+		return;
+	ios = j->r->reads + j->r->writes;
+	bytes = j->r->bytes_read + j->r->bytes_written;
+	dt = (double)(now - j->log_last) / 1e9;
+	n = j->lat_n - j->log_lat_n;
+	ccdma_pool_get_stats(ccdma_dev_pool(j->d->dma), &ps);
+	fprintf(o->log, "%.3f %.0f %.2f %.2f %.1f\n", (double)(now - start) / 1e9,
+		(double)(ios - j->log_ios) / dt,
+		(double)(bytes - j->log_bytes) / dt / 1048576.0,
+		n ? (double)(j->lat_sum_ns - j->log_lat_sum) / (double)n / 1000.0 : 0.0,
+		(double)ps.shared_bytes / 1048576.0);
+	j->log_last = now;
+	j->log_ios = ios;
+	j->log_bytes = bytes;
+	j->log_lat_sum = j->lat_sum_ns;
+	j->log_lat_n = j->lat_n;
+}
+
 /* A phase with a runtime ends when it has passed (or SIGUSR1 asked); the
  * timed phase only once an I/O has completed too, so that a very short
  * --runtime on a busy machine measures something rather than nothing. */
@@ -869,6 +897,8 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 	int ret = 0;
 
 	j->phase = ph;
+	if (ph == PH_TIMED)
+		j->log_last = t0;
 	j->issued = 0;
 	j->issue_limit = limit;
 	j->seq_next = 0;
@@ -929,8 +959,10 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 			goto out;
 		}
 		idle_since = 0;
-		if (ph == PH_TIMED)
+		if (ph == PH_TIMED) {
 			progress(j, start, &last_print, &last_ios, &last_bytes);
+			log_sample(j, start);
+		}
 	}
 	if (j->fatal)
 		ret = j->fatal_err ? j->fatal_err : -ENODEV;

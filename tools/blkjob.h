@@ -13,6 +13,7 @@
 #include <ccdma/virtio_blk.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <signal.h>
 #include <sys/types.h>
 
@@ -146,6 +147,11 @@ struct blkjob_opts {
 	/* A phase gives up (-ETIMEDOUT) when the device completes nothing
 	 * for this long with requests in flight; 0: 10 s. */
 	unsigned idle_limit_ms;
+	/* Non-NULL: every log_every_ms of the timed phase, one row
+	 * "t_s iops mib_s mean_latency_us pool_mib" (the caller writes any
+	 * header). */
+	FILE *log;
+	unsigned log_every_ms;
 };
 void blkjob_opts_init(struct blkjob_opts *o);
 

@@ -43,6 +43,8 @@ struct cli {
 	/* --reconnect[=S] (0: off), --stall-timeout S (0: the driver's). */
 	unsigned reconnect_ms, stall_ms;
 	bool reconnect_hostile;    /* --reconnect-hostile */
+	unsigned log_every_ms;     /* --log-every MS */
+	const char *plot;          /* --plot DIR */
 	struct blkjob_opts job;
 };
 
@@ -87,6 +89,10 @@ static void usage(FILE *f)
 		"                       30) for it to come back on the socket, and post\n"
 		"                       again what was in flight: a delay, not an error\n"
 		"                       (the summary and the JSON count reconnects)\n"
+		"  --log-every MS --plot DIR\n"
+		"                       sample the timed run every MS ms (IOPS, MiB/s,\n"
+		"                       mean latency, pool) into DIR/blk-log.dat and\n"
+		"                       draw DIR/blk-log.png with gnuplot\n"
 		"  --reconnect-hostile  with --reconnect, reconnect after a used-ring\n"
 		"                       violation too (a device proven hostile; the\n"
 		"                       soak's misbehaving restarts; docs/vhost.md)\n"
@@ -192,6 +198,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		{ "reconnect", optional_argument, 0, 'r' },
 		{ "stall-timeout", required_argument, 0, 'T' },
 		{ "reconnect-hostile", no_argument, 0, 'X' },
+		{ "log-every", required_argument, 0, 'G' },
+		{ "plot", required_argument, 0, 'O' },
 		{ "json", no_argument, 0, 'j' },
 		{ "quiet", no_argument, 0, 'u' },
 		{ "help", no_argument, 0, 'h' },
@@ -314,6 +322,13 @@ static int parse_args(int argc, char **argv, struct cli *c)
 					   "seconds, > 0 (at most 3600)");
 			break;
 		case 'X': c->reconnect_hostile = true; break;
+		case 'G':
+			if (parse_uint(optarg, 3600000, &c->log_every_ms) ||
+			    c->log_every_ms < 10)
+				return bad("--log-every", optarg,
+					   "milliseconds, 10..3600000");
+			break;
+		case 'O': c->plot = optarg; break;
 		case 'T':
 			if (parse_seconds_ms(optarg, &c->stall_ms))
 				return bad("--stall-timeout", optarg,
@@ -354,6 +369,11 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		fprintf(stderr, "ccdma-blk: --pool-max %zu bytes is less than one "
 			"region of %zu bytes (--pool-region) (try --help)\n",
 			c->pool.max_bytes, c->pool.region_size);
+		return 2;
+	}
+	if (!c->log_every_ms != !c->plot) {
+		fprintf(stderr, "ccdma-blk: --log-every and --plot go together "
+			"(try --help)\n");
 		return 2;
 	}
 	if (c->reconnect_hostile && !c->reconnect_ms) {
@@ -610,6 +630,8 @@ static int run(const struct cli *c, const char *sock)
 	struct blkjob_dev d;
 	struct ccdma_pool_stats before;
 	struct linger l;
+	struct bench_plot plot;
+	struct blkjob_opts job;
 	int rc, status = 0;
 
 	ccdma_vblk_config_init(&vcfg);
@@ -630,7 +652,27 @@ static int run(const struct cli *c, const char *sock)
 	memset(&l, 0, sizeof(l));
 	ccdma_pool_get_stats(ccdma_dev_pool(d.dma), &before);
 	l.in_use_before = before.in_use_bytes;
-	rc = blkjob_run(&d, &c->job, &r);
+	if (c->plot && bench_plot_open(&plot, c->plot, "blk-log")) {
+		blkjob_close(&d);
+		return 2;
+	}
+	job = c->job;
+	if (c->plot) {
+		fprintf(plot.dat, "# t_s iops mib_s mean_latency_us pool_mib\n");
+		job.log = plot.dat;
+		job.log_every_ms = c->log_every_ms;
+	}
+	rc = blkjob_run(&d, &job, &r);
+	if (c->plot)
+		bench_plot_draw(&plot, "ccdma-blk: IOPS and mean latency over the run",
+				"set xlabel \"seconds\"\n"
+				"set ylabel \"IOPS\"\n"
+				"set y2label \"mean latency (us)\"\n"
+				"set y2tics\n"
+				"set ytics nomirror\n"
+				"plot \"blk-log.dat\" using 1:2 with lines lw 2 "
+				"title \"IOPS\", \"\" using 1:4 axes x1y2 with lines "
+				"title \"mean latency (us)\"\n");
 	if (c->linger_ms && r.complete && d.blk)
 		do_linger(c, &d, &l);
 	/* A job refused before it ran (its message said why) has nothing
@@ -675,6 +717,7 @@ int main(int argc, char **argv)
 	bool spawned = false;
 	int rc, status;
 
+	bench_plot_prog = "ccdma-blk";
 	rc = parse_args(argc, argv, &c);
 	if (rc)
 		return rc;
