@@ -36,6 +36,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'echo "deb.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 version=$(dpkg-parsechangelog -l debian/changelog -S Version)
 tree=$work/ccdma-$version
 mkdir -p "$tree"
@@ -61,8 +62,12 @@ fi
 
 echo "== install"
 dpkg -i "$work"/libccdma0_*.deb "$work"/libccdma-dev_*.deb "$work"/ccdma-tools_*.deb >/dev/null
-dpkg -L libccdma0 | grep -q 'libccdma.so.0$'
-dpkg -L libccdma-dev | grep -q '/pkgconfig/ccdma.pc$'
+# (grep reads all its input: with -q it may stop early, and dpkg's
+# SIGPIPE then fails the pipeline under pipefail, silently.)
+dpkg -L libccdma0 | grep 'libccdma.so.0$' >/dev/null ||
+	{ echo "deb.sh: libccdma0 has no libccdma.so.0" >&2; exit 1; }
+dpkg -L libccdma-dev | grep '/pkgconfig/ccdma.pc$' >/dev/null ||
+	{ echo "deb.sh: libccdma-dev has no ccdma.pc" >&2; exit 1; }
 
 echo "== an example against the installed package (pkg-config, no rpath)"
 # examples/linux_driver.c: map_single, coherent memory and chunk lists
@@ -71,7 +76,7 @@ cp "$src/examples/linux_driver.c" "$work/app.c"
 # shellcheck disable=SC2046
 env -u PKG_CONFIG_PATH -u LD_LIBRARY_PATH \
 	cc -o "$work/app" "$work/app.c" $(pkg-config --cflags --libs ccdma)
-if readelf -d "$work/app" | grep -Eq 'RPATH|RUNPATH'; then
+if readelf -d "$work/app" | grep -E 'RPATH|RUNPATH' >/dev/null; then
 	echo "deb.sh: the program has an rpath" >&2
 	exit 1
 fi
