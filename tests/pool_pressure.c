@@ -15,16 +15,23 @@
  */
 #include "test.h"
 
-/* A pool of one 1 MiB region, no grower: what is there is all there is. */
+#include <unistd.h>
+
+/* The pool's granule (the page size: 4 KiB, or 64 KiB under qemu-user
+ * with QEMU_PAGESIZE=65536): every size below is counted in pages. */
+static size_t pg;
+
+/* A pool of one region of 256 pages, no grower: what is there is all
+ * there is. */
 static struct ccdma_pool *fixed_pool(const char *name)
 {
 	struct ccdma_pool_config cfg;
 	struct ccdma_pool *p;
 
 	test_config(&cfg, name);
-	cfg.region_size = 1u << 20;
-	cfg.max_bytes = 1u << 20;
-	cfg.initial_bytes = 1u << 20;
+	cfg.region_size = 256 * pg;
+	cfg.max_bytes = 256 * pg;
+	cfg.initial_bytes = 256 * pg;
 	cfg.flags = CCDMA_POOL_F_NO_GROWER;
 	REQUIRE(ccdma_pool_create(&cfg, &p) == 0);
 	return p;
@@ -47,31 +54,34 @@ static void exact_fit(void)
 	void *a[64], *x, *rest[64];
 	unsigned n, m, i;
 
-	/* 100000 bytes are 25 pages: a run of 25 lies in the bin of runs
-	 * 24..27 pages, and a request rounded up to 28 never looks there. */
-	n = fill(p, 100000, a, 64);
+	/* 24.4 pages (100000 bytes with 4 KiB pages) take 25: a run of 25
+	 * lies in the bin of runs 24..27 pages, and a request rounded up to
+	 * 28 never looks there. */
+	size_t sz = 24 * pg + pg * 2 / 5;
+
+	n = fill(p, sz, a, 64);
 	CHECK(n >= 9);
-	m = fill(p, 4096 * 4 + 1, rest, 64);   /* what is left, in pieces */
+	m = fill(p, pg * 4 + 1, rest, 64);   /* what is left, in pieces */
 	(void)m;
 	CHECK_EQ(ccdma_pool_free(p, a[n / 2], 0), 0);
-	CHECK_EQ(ccdma_pool_would_fit(p, 100000), 1);
-	CHECK_EQ(ccdma_pool_alloc(p, 100000, 0, &x), 0);
+	CHECK_EQ(ccdma_pool_would_fit(p, sz), 1);
+	CHECK_EQ(ccdma_pool_alloc(p, sz, 0, &x), 0);
 	CHECK(x == a[n / 2]);
-	CHECK_EQ(ccdma_pool_would_fit(p, 100000), 0);
+	CHECK_EQ(ccdma_pool_would_fit(p, sz), 0);
 	a[n / 2] = x;
 	/* Aligned: the freed run of pages 25..49 holds 22 pages aligned to
 	 * 16 KiB (pages 28..49), though 22 + 3 for alignment rounds up past
 	 * its bin. */
 	{
-		struct ccdma_pool_req r = { .size = 22 * 4096, .align = 16384 };
+		struct ccdma_pool_req r = { .size = 22 * pg, .align = 4 * pg };
 		uintptr_t base = (uintptr_t)a[1];
 
 		CHECK_EQ(ccdma_pool_free(p, a[1], 0), 0);
 		CHECK_EQ(ccdma_pool_alloc_req(p, &r, &x), 0);
-		CHECK(((uintptr_t)x & 16383) == 0);
-		CHECK((uintptr_t)x >= base && (uintptr_t)x + 22 * 4096 <= base + 25 * 4096);
+		CHECK(((uintptr_t)x & (4 * pg - 1)) == 0);
+		CHECK((uintptr_t)x >= base && (uintptr_t)x + 22 * pg <= base + 25 * pg);
 		CHECK_EQ(ccdma_pool_free(p, x, 0), 0);
-		CHECK_EQ(ccdma_pool_alloc(p, 100000, 0, &a[1]), 0);
+		CHECK_EQ(ccdma_pool_alloc(p, sz, 0, &a[1]), 0);
 	}
 	for (i = 0; i < n; i++)
 		CHECK_EQ(ccdma_pool_free(p, a[i], 0), 0);
@@ -83,7 +93,7 @@ static void exact_fit(void)
 static void reclaim(void)
 {
 	struct ccdma_pool *p = fixed_pool("reclaim");
-	static void *small[4096];
+	static void *small[16384];
 	void *big;
 	unsigned n = 0, i;
 
@@ -91,20 +101,20 @@ static void reclaim(void)
 	 * slots sit in this thread's cache, a span stays with the class's
 	 * depot, and only all of it together is the 1 MiB a request for the
 	 * whole pool needs. */
-	while (n < 4096 && ccdma_pool_alloc(p, 2048, 0, &small[n]) == 0)
+	while (n < 16384 && ccdma_pool_alloc(p, 2048, 0, &small[n]) == 0)
 		n++;
 	CHECK(n >= 256);
 	for (i = 0; i < n; i++)
 		CHECK_EQ(ccdma_pool_free(p, small[i], 0), 0);
-	CHECK_EQ(ccdma_pool_alloc(p, 1u << 20, 0, &big), 0);
+	CHECK_EQ(ccdma_pool_alloc(p, 256 * pg, 0, &big), 0);
 	CHECK_EQ(ccdma_pool_free(p, big, 0), 0);
 	/* The same, asked first (it takes back what the allocation would). */
 	for (i = 0; i < n; i++)
 		CHECK_EQ(ccdma_pool_alloc(p, 2048, 0, &small[i]), 0);
 	for (i = 0; i < n; i++)
 		CHECK_EQ(ccdma_pool_free(p, small[i], 0), 0);
-	CHECK_EQ(ccdma_pool_would_fit(p, 1u << 20), 1);
-	CHECK_EQ(ccdma_pool_alloc(p, 1u << 20, 0, &big), 0);
+	CHECK_EQ(ccdma_pool_would_fit(p, 256 * pg), 1);
+	CHECK_EQ(ccdma_pool_alloc(p, 256 * pg, 0, &big), 0);
 	CHECK_EQ(ccdma_pool_free(p, big, 0), 0);
 	/* And back: the large run now serves small slots again. */
 	CHECK_EQ(ccdma_pool_alloc(p, 2048, 0, &small[0]), 0);
@@ -121,7 +131,7 @@ static void small_span(void)
 	/* Large allocations of 9 pages, every other one freed: free runs of
 	 * 9 pages, shorter than the span of any small class (16 pages or
 	 * more), each long enough for a slot of any of them. */
-	n = fill(p, 9 * 4096, a, 64);
+	n = fill(p, 9 * pg, a, 64);
 	CHECK(n >= 20);
 	for (i = 0; i < n; i += 2)
 		CHECK_EQ(ccdma_pool_free(p, a[i], 0), 0);
@@ -147,7 +157,10 @@ static void would_fit_args(void)
 	CHECK_EQ(ccdma_pool_would_fit(p, 0), -EINVAL);
 	CHECK_EQ(ccdma_pool_would_fit(p, CCDMA_POOL_MAX_ALLOC + 1), -EINVAL);
 	CHECK_EQ(ccdma_pool_would_fit(p, 4096), 1);
-	CHECK_EQ(ccdma_pool_would_fit(p, 2u << 20), 0);   /* above the cap */
+	/* One page above the cap (with 64 KiB pages also above the largest
+	 * allocation: then refused as an argument). */
+	CHECK_EQ(ccdma_pool_would_fit(p, 257 * pg),
+		 257 * pg > CCDMA_POOL_MAX_ALLOC ? -EINVAL : 0);
 	ccdma_pool_destroy(p);
 }
 
@@ -156,6 +169,7 @@ int main(int argc, char **argv)
 	const char *c = argc > 1 ? argv[1] : "all";
 
 	test_init();
+	pg = (size_t)sysconf(_SC_PAGESIZE);
 	if (!strcmp(c, "all") || !strcmp(c, "exact-fit"))
 		exact_fit();
 	if (!strcmp(c, "all") || !strcmp(c, "reclaim"))
