@@ -1075,6 +1075,14 @@ static int wait_and_retry(struct ccdma_pool *p, const struct plan *pl,
  * threads' caches are theirs (lock-free): they come back at those
  * threads' next flush or exit.
  */
+/* This thread's cached slots to their depots, every wholly free span of
+ * every depot to the page allocator. */
+static void take_back(struct ccdma_pool *p)
+{
+	ccdma_pool_thread_flush(p);
+	ccdma_depot_release_idle(p, 0, 0, true);
+}
+
 static bool reclaimable(struct ccdma_pool *p)
 {
 	struct heap *h = ccdma_tls_heap;
@@ -1103,8 +1111,7 @@ static bool reclaim(struct ccdma_pool *p)
 	ccdma_mutex_lock(&p->page_lock);
 	before = p->free_pages;
 	ccdma_mutex_unlock(&p->page_lock);
-	ccdma_pool_thread_flush(p);
-	ccdma_depot_release_idle(p, 0, 0, true);
+	take_back(p);
 	ccdma_mutex_lock(&p->page_lock);
 	after = p->free_pages;
 	ccdma_mutex_unlock(&p->page_lock);
@@ -1222,8 +1229,7 @@ int ccdma_pool_would_fit(struct ccdma_pool *p, size_t size)
 	}
 	/* Otherwise pages: as the allocation would see them after taking
 	 * back this thread's cache and the depots' free spans. */
-	ccdma_pool_thread_flush(p);
-	ccdma_depot_release_idle(p, 0, 0, true);
+	take_back(p);
 	if (pl.small) {
 		ccdma_mutex_lock(&p->depot[pl.ci].lock);
 		fit = p->depot[pl.ci].nfree > 0;
