@@ -13,8 +13,10 @@
  * was not even bounced.  Correct drivers (PREREAD / POSTREAD of the whole
  * window, PREWRITE / POSTWRITE cycles, POSTREAD in two halves either way
  * round or in three pieces in order, a POSTREAD wider than the PREREAD,
- * overlapping PREREADs, disjoint PREREAD windows each POSTREAD) get no
- * report and no error line.  With the checker off nothing is reported.
+ * overlapping PREREADs, disjoint PREREAD windows each POSTREAD, eight
+ * and more disjoint windows each POSTREAD in any order) get no report and
+ * no error line.  Windows are kept exactly however many there are: with
+ * eight pending and seven POSTREAD, the report names the eighth alone.  With the checker off nothing is reported.
  */
 #include "dma_chk_util.h"
 
@@ -90,7 +92,7 @@ static void missing(void)
 {
 	ccdma_addr_t a;
 	uint64_t n;
-	int lpre, lun;
+	int lpre, lun, i;
 	void *sh;
 
 	/* No POSTREAD at all: the device's data never reached the buffer. */
@@ -150,6 +152,24 @@ static void missing(void)
 	CHECK_EQ(ccdma_bus_dmamap_sync(t, m, 0, LEN, POSTWRITE), 0);
 	CHECK_EQ(AT(lun, ccdma_bus_dmamap_unload(t, m)), 0);
 	EXPECT_REPORT(n, lun, lpre, a, 0, LEN);
+
+	/* Eight disjoint windows, seven POSTREAD (the second and the third
+	 * split by a POSTREAD in their middle first): the report names the
+	 * one left, 885..915, and its 30 bytes only. */
+	n = ccdma_debug_count(CCDMA_DBG_NKINDS);
+	a = load();
+	for (i = 0; i < 8; i++) {
+		if (i == 7)
+			lpre = __LINE__ + 1;
+		CHECK_EQ(ccdma_bus_dmamap_sync(t, m, 10 + (size_t)i * 125, 30, PREREAD), 0);
+	}
+	device_writes(6);
+	CHECK_EQ(ccdma_bus_dmamap_sync(t, m, 145, 10, POSTREAD), 0);
+	CHECK_EQ(ccdma_bus_dmamap_sync(t, m, 270, 10, POSTREAD), 0);
+	for (i = 0; i < 7; i++)
+		CHECK_EQ(ccdma_bus_dmamap_sync(t, m, 10 + (size_t)i * 125, 30, POSTREAD), 0);
+	CHECK_EQ(AT(lun, ccdma_bus_dmamap_unload(t, m)), 0);
+	EXPECT_REPORT(n, lun, lpre, a, 885, 915);
 
 	/* Memory used in place: nothing to copy, but the driver is as wrong
 	 * (it breaks wherever the memory is bounced), and is reported. */
@@ -236,6 +256,16 @@ static void clean(const char *what, int step)
 		CHECK(!memcmp(buf, devdata, 100));
 		CHECK(!memcmp(buf + 500, devdata + 500, 100));
 		break;
+	case 9: /* twenty disjoint windows, each POSTREAD, the last first:
+		   never joined, so the gaps between them are never pending */
+		for (i = 0; i < 20; i++)
+			CHECK_EQ(ccdma_bus_dmamap_sync(t, m, (size_t)i * 50, 20, PREREAD), 0);
+		device_writes(16);
+		for (i = 19; i >= 0; i--)
+			CHECK_EQ(ccdma_bus_dmamap_sync(t, m, (size_t)i * 50, 20, POSTREAD), 0);
+		for (i = 0; i < 20; i++)
+			CHECK(!memcmp(buf + i * 50, devdata + i * 50, 20));
+		break;
 	}
 	CHECK_EQ(ccdma_bus_dmamap_unload(t, m), 0);
 	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_NKINDS), n);
@@ -252,6 +282,7 @@ int main(void)
 		"POSTREAD in three pieces", "PREREAD|PREWRITE / POSTREAD|POSTWRITE",
 		"POSTREAD wider than the PREREAD", "overlapping PREREADs",
 		"disjoint PREREAD windows, each POSTREAD",
+		"twenty disjoint PREREAD windows, each POSTREAD",
 	};
 	struct ccdma_bus_dma_tag_config tc;
 	int i, lpre, lun;
@@ -275,7 +306,7 @@ int main(void)
 
 	/* Misbehaving drivers. */
 	missing();
-	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_MISSING_POSTREAD), 7);
+	CHECK_EQ(ccdma_debug_count(CCDMA_DBG_MISSING_POSTREAD), 8);
 
 	/* Correct drivers: no report, no error line. */
 	for (i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)

@@ -131,11 +131,13 @@ struct ccdma_bus_dmamap {
 	size_t _dm_bounce_used;          /* bytes of it the load uses */
 	int _dm_loaded;
 	unsigned _dm_lflags;             /* flags of the current load */
-	/* Ownership checker (CCDMA_DEBUG): disjoint PREREAD windows
-	 * [lo, hi) not yet followed by POSTREAD, and where the last PREREAD
-	 * was. */
-	ccdma_bus_size_t _dm_rd[4][2];
-	int _dm_rd_n;
+	/* Ownership checker (CCDMA_DEBUG): the disjoint PREREAD windows
+	 * [lo, hi) not yet followed by POSTREAD, _dm_rd_n of them in _dm_rd
+	 * (_dm_rd_inl until more than four are pending, then a heap array of
+	 * _dm_rd_cap), and where the last PREREAD was. */
+	ccdma_bus_size_t (*_dm_rd)[2];
+	int _dm_rd_n, _dm_rd_cap;
+	ccdma_bus_size_t _dm_rd_inl[4][2];
 	const char *_dm_rd_file;
 	int _dm_rd_line;
 	const char *_dm_load_file;

@@ -98,6 +98,8 @@ int ccdma_bus_dmamap_create(ccdma_bus_dma_tag_t t, ccdma_bus_size_t size,
 	m->_dm_maxsegsz = maxsegsz;
 	m->_dm_boundary = boundary;
 	m->_dm_align = align;
+	m->_dm_rd = m->_dm_rd_inl;
+	m->_dm_rd_cap = (int)(sizeof(m->_dm_rd_inl) / sizeof(m->_dm_rd_inl[0]));
 	if (flags & CCDMA_BUS_DMA_ALLOCNOW) {
 		rc = ccdma_busdma_pool_get(t, worst_case(size, nsegments, align,
 							    maxsegsz, boundary),
@@ -136,6 +138,8 @@ int ccdma_bus_dmamap_destroy(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m)
 	if (m->_dm_resv)
 		ccdma_pool_free(t->dev->pool, m->_dm_resv, SIZE_MAX);
 	__atomic_sub_fetch(&t->users, 1, __ATOMIC_RELEASE);
+	if (m->_dm_rd != m->_dm_rd_inl)
+		ccdma_os_free(m->_dm_rd);
 	ccdma_os_free(m);
 	return 0;
 }

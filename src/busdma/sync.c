@@ -21,13 +21,31 @@
 
 /*
  * Checker bookkeeping: the PREREAD windows no POSTREAD has covered yet,
- * kept as up to RD_MAX disjoint intervals.  When they do not fit, two are
- * joined (a later report may then name bytes that were never PREREAD), and
- * a POSTREAD that would split a full set leaves its interval whole: both
- * err towards reporting, never towards silence.
+ * kept exactly as disjoint intervals, in the map's four inline slots and,
+ * when more are pending, in an array that doubles as needed (the checker
+ * is a debugging aid; a map keeps its array until it is destroyed).  Only
+ * when that array cannot grow (out of memory) are two neighbours joined,
+ * or a POSTREAD that would split an interval leaves it whole: both err
+ * towards reporting, never towards silence.
  */
-#define RD_MAX ((int)(sizeof(((struct ccdma_bus_dmamap *)0)->_dm_rd) / \
-		      sizeof(((struct ccdma_bus_dmamap *)0)->_dm_rd[0])))
+static bool rd_room(struct ccdma_bus_dmamap *m)
+{
+	ccdma_bus_size_t (*a)[2];
+	int cap;
+
+	if (m->_dm_rd_n < m->_dm_rd_cap)
+		return true;
+	cap = m->_dm_rd_cap * 2;
+	a = ccdma_os_calloc((size_t)cap, sizeof(a[0]));
+	if (!a)
+		return false;
+	ccdma_memcpy(a, m->_dm_rd, (size_t)m->_dm_rd_n * sizeof(a[0]));
+	if (m->_dm_rd != m->_dm_rd_inl)
+		ccdma_os_free(m->_dm_rd);
+	m->_dm_rd = a;
+	m->_dm_rd_cap = cap;
+	return true;
+}
 
 static void rd_remove(struct ccdma_bus_dmamap *m, int i)
 {
@@ -53,7 +71,7 @@ static void rd_add(struct ccdma_bus_dmamap *m, size_t lo, size_t hi)
 			i++;
 		}
 	}
-	if (m->_dm_rd_n == RD_MAX) {
+	if (!rd_room(m)) {
 		for (i = 0; i < m->_dm_rd_n; i++) {
 			gap = m->_dm_rd[i][0] > hi ? m->_dm_rd[i][0] - hi :
 			      lo - m->_dm_rd[i][1];
@@ -89,7 +107,7 @@ static void rd_sub(struct ccdma_bus_dmamap *m, size_t lo, size_t hi)
 			m->_dm_rd[i++][0] = hi;
 		} else if (hi >= b) {
 			m->_dm_rd[i++][1] = lo;
-		} else if (m->_dm_rd_n < RD_MAX) {
+		} else if (rd_room(m)) {
 			m->_dm_rd[i++][1] = lo;
 			m->_dm_rd[m->_dm_rd_n][0] = hi;
 			m->_dm_rd[m->_dm_rd_n][1] = b;
