@@ -28,7 +28,9 @@
  * After unmap or sync_for_cpu the CPU owns it again and sees what the
  * device wrote.  A device-to-memory mapping copies once, CPU-ward; bytes of
  * the mapping the device did not write read back as zero, never as data an
- * earlier mapping left in the bounce memory.
+ * earlier mapping left in the bounce memory.  Linux instead keeps the
+ * buffer's old bytes there (it copies the buffer into the bounce at map);
+ * CCDMA_ATTR_PRESERVE or CCDMA_DEV_F_PRESERVE asks for that.
  *
  * Errors.  Functions returning int give 0 (or a count) or a negative errno:
  *   -EINVAL  bad argument: NULL, zero length, a range that wraps around the
@@ -98,6 +100,17 @@ enum {
 	 * refuses sync_for_cpu; a plain unmap copies nothing, clears the
 	 * buffer and fails with -EINVAL. */
 	CCDMA_ATTR_REPORTED_LEN = 1u << 3,
+	/* FROM_DEVICE (map_single, map_chunks): Linux's semantics
+	 * for a short device write.  A bounce is filled with the buffer's
+	 * bytes at map, so bytes the device does not write come back
+	 * unchanged after unmap or sync_for_cpu instead of as zeros.  The
+	 * cost is one copy into shared memory at map, and the buffer's
+	 * previous contents are then disclosed to the device (as on Linux):
+	 * use it only where those bytes are not secret.  Ignored with
+	 * CCDMA_ATTR_SKIP_CPU_SYNC (nothing is copied; the bounce is
+	 * cleared) and by the other directions (they copy in anyway);
+	 * with CCDMA_ATTR_REPORTED_LEN the call fails with -EINVAL. */
+	CCDMA_ATTR_PRESERVE = 1u << 4,
 };
 
 /* ---- address translation ---------------------------------------------- */
@@ -159,6 +172,11 @@ enum {
 	/* The device reaches only shared memory even in direct mode (it lives
 	 * in another process, e.g. a vhost-user back-end). */
 	CCDMA_DEV_F_SHARED_ONLY = 1u << 2,
+	/* Every FROM_DEVICE mapping of the device behaves as with
+	 * CCDMA_ATTR_PRESERVE (a driver ported from Linux that relies on
+	 * untouched bytes keeping their value), except one made with
+	 * CCDMA_ATTR_REPORTED_LEN, which keeps its own semantics. */
+	CCDMA_DEV_F_PRESERVE = 1u << 3,
 };
 
 /* The process-wide mode (ccdma_mode_get()) is used. */

@@ -315,7 +315,7 @@ static int map_chunks(struct ccdma_dev *d, const struct ccdma_chunk_list *in,
 		plan_chunk(d, c, i, &p);
 		if (p.kind == P_BOUNCE) {
 			cursor = place(d, cursor, c->addr, first_orig);
-			if (dir != CCDMA_FROM_DEVICE && !(attrs & CCDMA_ATTR_SKIP_CPU_SYNC)) {
+			if (ccdma_copy_in(d, dir, attrs)) {
 				ccdma_memcpy((char *)b + cursor,
 					     (const void *)(uintptr_t)c->addr, c->len);
 				ccdma_dev_bounced(d, true, c->len, c->len);

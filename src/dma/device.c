@@ -383,7 +383,7 @@ static const char *check_config(const struct ccdma_dev_config *c)
 	if (!is_pow2(c->addr_align) || c->addr_align > 65536)
 		return "addr_align must be a power of two, at most 64 KiB";
 	if (c->flags & ~(unsigned)(CCDMA_DEV_F_FORCE_BOUNCE | CCDMA_DEV_F_TRUSTED |
-				   CCDMA_DEV_F_SHARED_ONLY))
+				   CCDMA_DEV_F_SHARED_ONLY | CCDMA_DEV_F_PRESERVE))
 		return "unknown flags";
 	if (c->mode != CCDMA_DEV_MODE_PROCESS && c->mode != CCDMA_MODE_CONFIDENTIAL &&
 	    c->mode != CCDMA_MODE_DIRECT)

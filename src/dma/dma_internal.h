@@ -52,7 +52,8 @@ static inline unsigned ccdma_tag_dir(uint32_t tag)
 
 /* The attributes every streaming call accepts. */
 #define CCDMA_ATTRS_KNOWN \
-	(CCDMA_ATTR_SKIP_CPU_SYNC | CCDMA_ATTR_NO_BOUNCE | CCDMA_ATTR_WAIT)
+	(CCDMA_ATTR_SKIP_CPU_SYNC | CCDMA_ATTR_NO_BOUNCE | CCDMA_ATTR_WAIT | \
+	 CCDMA_ATTR_PRESERVE)
 /* map_single and unmap_single also take CCDMA_ATTR_REPORTED_LEN. */
 #define CCDMA_ATTRS_SINGLE (CCDMA_ATTRS_KNOWN | CCDMA_ATTR_REPORTED_LEN)
 
@@ -230,6 +231,21 @@ const char *ccdma_dir_name(unsigned dir);
  * {orig, size, tag | dir}.  0, or -ENOMEM / -EINVAL from the pool. */
 int ccdma_bounce_alloc(struct ccdma_dev *d, uintptr_t orig, size_t size,
 		       unsigned dir, unsigned attrs, uint32_t tag, void **b);
+
+/* Whether a map in direction `dir` with `attrs` copies the buffer into its
+ * bounce: TO_DEVICE and BIDIRECTIONAL, and FROM_DEVICE under
+ * CCDMA_ATTR_PRESERVE or CCDMA_DEV_F_PRESERVE (not with a reported
+ * length); never with SKIP_CPU_SYNC. */
+static inline bool ccdma_copy_in(const struct ccdma_dev *d, unsigned dir,
+				 unsigned attrs)
+{
+	if (attrs & CCDMA_ATTR_SKIP_CPU_SYNC)
+		return false;
+	if (dir != CCDMA_FROM_DEVICE)
+		return true;
+	return !(attrs & CCDMA_ATTR_REPORTED_LEN) &&
+	       ((attrs & CCDMA_ATTR_PRESERVE) || (d->flags & CCDMA_DEV_F_PRESERVE));
+}
 /* map.c: release one tracked mapping without copying (device teardown). */
 void ccdma_reclaim_single(struct ccdma_dev *d, ccdma_addr_t dma, size_t len,
 			  unsigned dir);

@@ -35,16 +35,18 @@ static bool bad_range(uintptr_t a, size_t len)
 	return !a || !len || a + len - 1 < a;
 }
 
-static unsigned bounce_pool_flags(unsigned dir, unsigned attrs)
+static unsigned bounce_pool_flags(const struct ccdma_dev *d, unsigned dir,
+				  unsigned attrs)
 {
 	unsigned f = (attrs & CCDMA_ATTR_WAIT) ? CCDMA_POOL_WAIT : 0;
 
 	/* Bytes the buffer will receive that nobody copies in must not be
-	 * an earlier owner's: FROM_DEVICE always, BIDIRECTIONAL when the
-	 * copy-in is skipped.  With a reported length, unmap clears what the
-	 * device did not write, in the CPU's buffer instead. */
-	if ((dir == CCDMA_FROM_DEVICE && !(attrs & CCDMA_ATTR_REPORTED_LEN)) ||
-	    (dir == CCDMA_BIDIRECTIONAL && (attrs & CCDMA_ATTR_SKIP_CPU_SYNC)))
+	 * an earlier owner's: FROM_DEVICE unless the buffer is copied in
+	 * (PRESERVE), BIDIRECTIONAL when the copy-in is skipped.  With a
+	 * reported length, unmap clears what the device did not write, in
+	 * the CPU's buffer instead. */
+	if (dir != CCDMA_TO_DEVICE && !ccdma_copy_in(d, dir, attrs) &&
+	    !(attrs & CCDMA_ATTR_REPORTED_LEN))
 		f |= CCDMA_POOL_ZERO;
 	return f;
 }
@@ -59,7 +61,7 @@ int ccdma_bounce_alloc(struct ccdma_dev *d, uintptr_t orig, size_t size,
 		       ((attrs & CCDMA_ATTR_REPORTED_LEN) ? TAG_F_REPORTED : 0),
 	};
 	struct ccdma_pool_req req;
-	unsigned flags = bounce_pool_flags(dir, attrs);
+	unsigned flags = bounce_pool_flags(d, dir, attrs);
 	int rc;
 
 	if (likely(d->addr_align <= 1 && !d->min_align_mask)) {
@@ -95,11 +97,13 @@ ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
 
 	if (unlikely(!d || bad_range(a, size) || (unsigned)dir > CCDMA_FROM_DEVICE ||
 		     (attrs & ~(unsigned)CCDMA_ATTRS_SINGLE) ||
-		     ((attrs & CCDMA_ATTR_REPORTED_LEN) && dir != CCDMA_FROM_DEVICE))) {
+		     ((attrs & CCDMA_ATTR_REPORTED_LEN) &&
+		      (dir != CCDMA_FROM_DEVICE || (attrs & CCDMA_ATTR_PRESERVE))))) {
 		ccdma_err("map_single(%p, %zu, dir %d, attrs %#x) at %s:%d: invalid "
 			  "argument (NULL device or buffer, zero length, a range "
 			  "that wraps, an unknown direction or attribute, or "
-			  "REPORTED_LEN with a direction other than FROM_DEVICE)",
+			  "REPORTED_LEN with a direction other than FROM_DEVICE "
+			  "or with PRESERVE)",
 			  ptr, size, (int)dir, attrs, file ? file : "?", line);
 		return map_fail(d, size, -EINVAL);
 	}
@@ -144,7 +148,7 @@ ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
 	rc = ccdma_bounce_alloc(d, a, size, dir, attrs, TAG_BOUNCE, &b);
 	if (unlikely(rc))
 		return map_fail(d, size, rc);
-	if (dir != CCDMA_FROM_DEVICE && !(attrs & CCDMA_ATTR_SKIP_CPU_SYNC)) {
+	if (ccdma_copy_in(d, dir, attrs)) {
 		ccdma_memcpy(b, ptr, size);
 		ccdma_dev_bounced(d, true, size, size);
 	}
