@@ -15,16 +15,6 @@
 #define OLD 0xee
 #define DEV 0x3c
 
-static size_t count_not(const unsigned char *b, size_t lo, size_t hi,
-			unsigned char v)
-{
-	size_t i, n = 0;
-
-	for (i = lo; i < hi; i++)
-		n += b[i] != v;
-	return n;
-}
-
 static uint64_t zeroed(struct ccdma_dev *d)
 {
 	struct ccdma_pool_stats st;

@@ -21,16 +21,6 @@
 
 static unsigned char sec[MAX], rcv[MAX], seen[MAX];
 
-static size_t count_not(const unsigned char *b, size_t lo, size_t hi,
-			unsigned char v)
-{
-	size_t i, n = 0;
-
-	for (i = lo; i < hi; i++)
-		n += b[i] != v;
-	return n;
-}
-
 static struct ccdma_dev *dev(const char *name, unsigned flags)
 {
 	struct ccdma_pool_config pc;

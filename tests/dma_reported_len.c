@@ -25,16 +25,6 @@ static uint64_t pool_stat(struct ccdma_dev *d, int which)
 	return which ? st.bounced_from_device_bytes : st.zeroed_bytes;
 }
 
-static size_t count_not(const unsigned char *b, size_t lo, size_t hi,
-			unsigned char v)
-{
-	size_t n = 0;
-
-	for (size_t i = lo; i < hi; i++)
-		n += b[i] != v;
-	return n;
-}
-
 /* A secret goes out through a bounce of `len` bytes; then a FROM_DEVICE
  * mapping of the same size, likely in the same bounce memory (checked),
  * gets `wrote` bytes from the device and is unmapped reporting `report`. */

@@ -121,4 +121,15 @@ static inline uint64_t xorshift(uint64_t *s)
 	return dma_mix_rand(s);
 }
 
+/* How many of b[lo..hi) are not v. */
+static inline size_t count_not(const unsigned char *b, size_t lo, size_t hi,
+			       unsigned char v)
+{
+	size_t i, n = 0;
+
+	for (i = lo; i < hi; i++)
+		n += b[i] != v;
+	return n;
+}
+
 #endif
