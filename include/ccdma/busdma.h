@@ -45,8 +45,10 @@
  *   EFBIG   the buffer cannot be described in the map's nsegments segments
  *   ENOMEM  no bounce memory now (NOWAIT, or WAITOK past the pool's wait
  *           bound), or none that fits the tag's constraints
- *   EBUSY   destroying a map that is loaded, or a tag that still has maps
- *           or child tags
+ *   EBUSY   destroying a map that is loaded or has a deferred load
+ *           pending, or a tag that still has maps or child tags
+ *   EINPROGRESS  ccdma_bus_dmamap_load_cb(): the load is deferred until
+ *           bounce memory is free (not an error)
  * Every error is also logged with what went wrong, except ENOMEM and
  * EFBIG, which drivers expect and handle (logged at debug level).
  *
@@ -142,6 +144,7 @@ struct ccdma_bus_dmamap {
 	int _dm_rd_line;
 	const char *_dm_load_file;
 	int _dm_load_line;
+	void *_dm_defer;                 /* pending deferred load, or NULL */
 
 	ccdma_bus_size_t dm_mapsize;     /* bytes loaded */
 	int dm_nsegs;                    /* valid entries of dm_segs[] */
@@ -258,9 +261,48 @@ CCDMA_API int ccdma_bus_dmamap_load_raw_at(ccdma_bus_dma_tag_t tag,
 					   int nsegs, ccdma_bus_size_t size,
 					   int flags, const char *file, int line);
 
+/*
+ * FreeBSD's load with a callback, and its deferred loads.  The load of
+ * `buf` is tried at once, never blocking:
+ *   - loaded: cb(cbarg, map->dm_segs, map->dm_nsegs, 0) runs before the
+ *     call returns 0;
+ *   - no bounce memory, CCDMA_BUS_DMA_NOWAIT: cb(cbarg, NULL, 0, ENOMEM),
+ *     and the call returns ENOMEM;
+ *   - no bounce memory, WAITOK (flags without NOWAIT): the call returns
+ *     EINPROGRESS at once and the load is deferred.  It is retried on the
+ *     pool's grower thread each time memory has been freed or added (the
+ *     pool grows for it if it may), in the order loads were deferred, and
+ *     the callback runs there when it succeeds (segments, 0) or fails for
+ *     another reason (NULL, 0, the error).  There is no time bound: cancel
+ *     with ccdma_bus_dmamap_unload().  Meanwhile the map is pending: loads
+ *     and syncs of it fail with EINVAL and its destroy with EBUSY;
+ *   - any other failure (EINVAL for a length the map cannot take or a map
+ *     already loaded or pending, EFBIG): cb(cbarg, NULL, 0, error), and
+ *     the call returns the error.
+ * A NULL tag, map, buffer or callback, or a p that is not NULL, is EINVAL
+ * without a callback.  The callback runs without any library lock held;
+ * a callback on the grower thread must not block for long (the pool does
+ * not grow meanwhile) and should take the lock the driver uses for the map
+ * (FreeBSD's lockfunc).  It may sync, unload and load the map again.
+ */
+typedef void (*ccdma_bus_dmamap_callback_t)(void *arg,
+					    ccdma_bus_dma_segment_t *segs,
+					    int nseg, int error);
+#define ccdma_bus_dmamap_load_cb(t, m, buf, len, cb, cbarg, f) \
+	ccdma_bus_dmamap_load_cb_at((t), (m), (buf), (len), (cb), (cbarg), (f), \
+				    __FILE__, __LINE__)
+CCDMA_API int ccdma_bus_dmamap_load_cb_at(ccdma_bus_dma_tag_t tag,
+					  ccdma_bus_dmamap_t map, void *buf,
+					  ccdma_bus_size_t buflen,
+					  ccdma_bus_dmamap_callback_t cb,
+					  void *cbarg, int flags,
+					  const char *file, int line);
+
 /* End the transfer: give back bounce memory taken at load (an ALLOCNOW
  * reservation is kept).  Nothing is copied: POSTREAD first.  0, or EINVAL
- * (not loaded). */
+ * (not loaded).  On a map with a deferred load pending, cancel it: 0, and
+ * its callback never runs (EBUSY if the callback is running right now on
+ * the grower thread: the driver's lock should have prevented that). */
 #define ccdma_bus_dmamap_unload(t, m) \
 	ccdma_bus_dmamap_unload_at((t), (m), __FILE__, __LINE__)
 CCDMA_API int ccdma_bus_dmamap_unload_at(ccdma_bus_dma_tag_t tag,

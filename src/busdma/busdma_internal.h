@@ -45,4 +45,17 @@ int ccdma_busdma_pool_get(const struct ccdma_bus_dma_tag *t, size_t size,
 			  size_t align, size_t boundary, bool wait, uint32_t otag,
 			  const char *what, void **out, size_t *got);
 
+/* map.c: a linear load (ccdma_bus_dmamap_load), for `what`; `retry`: the
+ * retry of the map's own deferred load, which its pending mark must not
+ * refuse.  0 or a positive errno, as the load. */
+int ccdma_busdma_load_linear(struct ccdma_bus_dma_tag *t,
+			     struct ccdma_bus_dmamap *m, void *buf, size_t len,
+			     int flags, bool retry, const char *what,
+			     const char *file, int line);
+/* defer.c: cancel the map's pending deferred load (unload).  0, or EBUSY
+ * when its retry is running on the grower thread. */
+int ccdma_busdma_defer_cancel(struct ccdma_bus_dma_tag *t,
+			      struct ccdma_bus_dmamap *m, const char *file,
+			      int line);
+
 #endif /* CCDMA_BUSDMA_INTERNAL_H */

@@ -135,6 +135,11 @@ int ccdma_bus_dmamap_destroy(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m)
 			  m->_dm_load_line);
 		return EBUSY;
 	}
+	if (__atomic_load_n(&m->_dm_defer, __ATOMIC_ACQUIRE)) {
+		ccdma_err("bus_dmamap_destroy(dev %s): the map has a deferred load "
+			  "pending; unload it to cancel that first", t->dev->name);
+		return EBUSY;
+	}
 	if (m->_dm_resv)
 		ccdma_pool_free(t->dev->pool, m->_dm_resv, SIZE_MAX);
 	__atomic_sub_fetch(&t->users, 1, __ATOMIC_RELEASE);
@@ -512,8 +517,9 @@ static void strict_segs(struct ccdma_bus_dma_tag *t, struct ccdma_bus_dmamap *m,
 	}
 }
 
+/* retry: the retry of the map's own deferred load (defer.c). */
 static int load(struct ccdma_bus_dma_tag *t, struct ccdma_bus_dmamap *m,
-		const struct src *s, int flags, const char *what,
+		const struct src *s, int flags, bool retry, const char *what,
 		const char *file, int line)
 {
 	struct walk wk;     /* cache[] is written by the first walk before
@@ -522,6 +528,12 @@ static int load(struct ccdma_bus_dma_tag *t, struct ccdma_bus_dmamap *m,
 	void *b = NULL;
 	int rc;
 
+	if (__atomic_load_n(&m->_dm_defer, __ATOMIC_ACQUIRE) && !retry) {
+		ccdma_err("dev %s: %s at %s:%d: the map has a deferred load pending; "
+			  "unload it to cancel that first", t->dev->name, what,
+			  at_file(file), line);
+		return EINVAL;
+	}
 	if (m->_dm_loaded) {
 		ccdma_err("dev %s: %s at %s:%d: the map is already loaded (at %s:%d); "
 			  "unload it first", t->dev->name, what, at_file(file), line,
@@ -604,12 +616,20 @@ static int load(struct ccdma_bus_dma_tag *t, struct ccdma_bus_dmamap *m,
 	return 0;
 }
 
+int ccdma_busdma_load_linear(struct ccdma_bus_dma_tag *t,
+			     struct ccdma_bus_dmamap *m, void *buf, size_t len,
+			     int flags, bool retry, const char *what,
+			     const char *file, int line)
+{
+	struct src s = { .kind = SRC_LINEAR, .p = buf, .n = 1, .total = len };
+
+	return load(t, m, &s, flags, retry, what, file, line);
+}
+
 int ccdma_bus_dmamap_load_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
 			     void *buf, ccdma_bus_size_t buflen, void *p,
 			     int flags, const char *file, int line)
 {
-	struct src s = { .kind = SRC_LINEAR, .p = buf, .n = 1, .total = buflen };
-
 	if (bad_map(t, m, "bus_dmamap_load"))
 		return EINVAL;
 	if (!buf || p) {
@@ -618,7 +638,8 @@ int ccdma_bus_dmamap_load_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
 			  "space) is not supported: pass NULL" : "NULL buffer");
 		return EINVAL;
 	}
-	return load(t, m, &s, flags, "bus_dmamap_load", file, line);
+	return ccdma_busdma_load_linear(t, m, buf, buflen, flags, false,
+					"bus_dmamap_load", file, line);
 }
 
 int ccdma_bus_dmamap_load_iovec_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
@@ -645,7 +666,7 @@ int ccdma_bus_dmamap_load_iovec_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
 		}
 		s.total += iov[i].iov_len;
 	}
-	return load(t, m, &s, flags, "bus_dmamap_load_iovec", file, line);
+	return load(t, m, &s, flags, false, "bus_dmamap_load_iovec", file, line);
 }
 
 int ccdma_bus_dmamap_load_raw_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
@@ -687,7 +708,7 @@ int ccdma_bus_dmamap_load_raw_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
 			  at_file(file), line, nsegs, sum, size);
 		return EINVAL;
 	}
-	return load(t, m, &s, flags, "bus_dmamap_load_raw", file, line);
+	return load(t, m, &s, flags, false, "bus_dmamap_load_raw", file, line);
 }
 
 /* The checker: PREREAD windows still pending at unload. */
@@ -718,6 +739,8 @@ int ccdma_bus_dmamap_unload_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
 	if (bad_map(t, m, "bus_dmamap_unload"))
 		return EINVAL;
 	d = t->dev;
+	if (__atomic_load_n(&m->_dm_defer, __ATOMIC_ACQUIRE))
+		return ccdma_busdma_defer_cancel(t, m, file, line);
 	if (!m->_dm_loaded) {
 		ccdma_err("dev %s: bus_dmamap_unload at %s:%d: the map is not loaded",
 			  d->name, at_file(file), line);

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loads with a callback, and FreeBSD's deferred loads: a load that finds
+ * no bounce memory waits on the pool's deferred-request list
+ * (ccdma_pool_defer) and is retried from the grower thread each time
+ * memory comes back.
+ *
+ * A deferred load is a heap record the map points to (_dm_defer).  Its
+ * state decides who frees it:
+ *   WAITING    on the pool's list (or about to be put back on it);
+ *   RUNNING    the grower thread is retrying it or running the callback;
+ *   CANCELLED  unload took it away.  If unload also took it off the pool's
+ *              list it frees it; otherwise the grower thread already holds
+ *              it and frees it when it sees the state.
+ */
+#include "busdma/busdma_internal.h"
+
+enum { D_WAITING = 0, D_RUNNING, D_CANCELLED };
+
+struct deferred_load {
+	struct ccdma_pool_waiter w;   /* w.arg is this record */
+	struct ccdma_bus_dma_tag *t;
+	struct ccdma_bus_dmamap *m;
+	void *buf;
+	size_t len;
+	int flags;
+	ccdma_bus_dmamap_callback_t cb;
+	void *cbarg;
+	const char *file;
+	int line;
+	int state;                    /* D_* (atomic) */
+};
+
+/* The load itself, NOWAIT; the retry of a deferred load passes `retry` so
+ * that the map's pending mark does not refuse it. */
+static int try_load(struct deferred_load *dl, bool retry)
+{
+	return ccdma_busdma_load_linear(dl->t, dl->m, dl->buf, dl->len,
+					dl->flags | CCDMA_BUS_DMA_NOWAIT, retry,
+					"bus_dmamap_load_cb", dl->file, dl->line);
+}
+
+static void finish(struct deferred_load *dl, int rc)
+{
+	struct ccdma_bus_dmamap *m = dl->m;
+
+	if (rc)
+		dl->cb(dl->cbarg, NULL, 0, rc);
+	else
+		dl->cb(dl->cbarg, m->dm_segs, m->dm_nsegs, 0);
+}
+
+/* The grower thread: memory came back since the load was deferred. */
+static void retry(void *arg)
+{
+	struct deferred_load *dl = arg;
+	int expect = D_WAITING, rc;
+
+	if (!__atomic_compare_exchange_n(&dl->state, &expect, D_RUNNING, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		ccdma_os_free(dl);     /* cancelled while on our list */
+		return;
+	}
+	rc = try_load(dl, true);
+	if (rc == ENOMEM) {
+		/* Still nothing that fits: wait for the next memory. */
+		__atomic_store_n(&dl->state, D_WAITING, __ATOMIC_RELEASE);
+		ccdma_pool_defer(dl->t->dev->pool, &dl->w);
+		return;
+	}
+	__atomic_store_n(&dl->m->_dm_defer, NULL, __ATOMIC_RELEASE);
+	ccdma_dbg("dev %s: bus_dmamap_load_cb at %s:%d: deferred load of %zu "
+		  "bytes %s", dl->t->dev->name, dl->file ? dl->file : "?",
+		  dl->line, dl->len, rc ? "failed" : "done");
+	finish(dl, rc);
+	ccdma_os_free(dl);
+}
+
+int ccdma_bus_dmamap_load_cb_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
+				void *buf, ccdma_bus_size_t buflen,
+				ccdma_bus_dmamap_callback_t cb, void *cbarg,
+				int flags, const char *file, int line)
+{
+	struct deferred_load one = {
+		.t = t, .m = m, .buf = buf, .len = buflen, .flags = flags,
+		.cb = cb, .cbarg = cbarg, .file = file, .line = line,
+	}, *dl;
+	int rc;
+
+	if (!t || !m || m->_dm_tag != t || !buf || !cb) {
+		ccdma_err("bus_dmamap_load_cb at %s:%d: NULL tag, map, buffer or "
+			  "callback, or a map of another tag", file ? file : "?",
+			  line);
+		return EINVAL;
+	}
+	rc = try_load(&one, false);
+	if (rc != ENOMEM || (flags & CCDMA_BUS_DMA_NOWAIT)) {
+		finish(&one, rc);
+		return rc;
+	}
+	dl = ccdma_os_calloc(1, sizeof(*dl));
+	if (!dl) {
+		finish(&one, ENOMEM);
+		return ENOMEM;
+	}
+	*dl = one;
+	dl->w.fn = retry;
+	dl->w.arg = dl;
+	dl->w.size = buflen;
+	dl->state = D_WAITING;
+	__atomic_store_n(&m->_dm_defer, dl, __ATOMIC_RELEASE);
+	if (ccdma_pool_defer(t->dev->pool, &dl->w)) {
+		/* Cannot happen with a valid pool and waiter. */
+		m->_dm_defer = NULL;
+		ccdma_os_free(dl);
+		finish(&one, ENOMEM);
+		return ENOMEM;
+	}
+	ccdma_dbg("dev %s: bus_dmamap_load_cb at %s:%d: %zu bytes deferred until "
+		  "bounce memory is free", t->dev->name, file ? file : "?", line,
+		  buflen);
+	return EINPROGRESS;
+}
+
+int ccdma_busdma_defer_cancel(struct ccdma_bus_dma_tag *t,
+			      struct ccdma_bus_dmamap *m, const char *file,
+			      int line)
+{
+	struct deferred_load *dl = __atomic_load_n(&m->_dm_defer, __ATOMIC_ACQUIRE);
+	const char *dfile = dl->file ? dl->file : "?";
+	int dline = dl->line, expect = D_WAITING;
+
+	if (!__atomic_compare_exchange_n(&dl->state, &expect, D_CANCELLED, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		ccdma_err("dev %s: bus_dmamap_unload at %s:%d: the deferred load "
+			  "(at %s:%d) is being completed on the grower thread right "
+			  "now; unload after its callback (hold the map's lock in "
+			  "the callback)", t->dev->name, file ? file : "?", line,
+			  dfile, dline);
+		return EBUSY;
+	}
+	__atomic_store_n(&m->_dm_defer, NULL, __ATOMIC_RELEASE);
+	/* Off the list: ours to free.  Otherwise the grower thread has taken
+	 * it and frees it when it sees CANCELLED. */
+	if (ccdma_pool_defer_cancel(t->dev->pool, &dl->w) == 0)
+		ccdma_os_free(dl);
+	ccdma_dbg("dev %s: bus_dmamap_unload at %s:%d: deferred load (at %s:%d) "
+		  "cancelled", t->dev->name, file ? file : "?", line, dfile, dline);
+	return 0;
+}
