@@ -42,6 +42,7 @@
 #define EOPNOTSUPP 95
 #define ENOTSUP EOPNOTSUPP
 #define ETIMEDOUT 110
+#define EINPROGRESS 115
 #endif
 
 /* Private (never shared) memory for metadata.  Zeroed by calloc. */
