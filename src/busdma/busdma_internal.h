@@ -35,6 +35,17 @@ static inline size_t busdma_round_up(size_t v, size_t align)
 	return (v + align - 1) & ~(align - 1);
 }
 
+/* The alignment of a map's bounce area: the map's, or for a device with a
+ * min_align_mask (NVMe-style) mask + 1, so that a bounced run placed at
+ * an offset with the buffer's low bits keeps them in its DMA address. */
+static inline size_t busdma_bounce_align(const struct ccdma_bus_dma_tag *t,
+					 size_t align)
+{
+	size_t m = (size_t)t->dev->min_align_mask + 1;
+
+	return m > align ? m : align;
+}
+
 /* Take `size` bytes of shared memory from the device's pool for the tag:
  * page-rounded under ISOLATE, aligned to `align` (at most the pool's
  * region size), placed to cross as few multiples of `boundary` as it can,

@@ -29,13 +29,18 @@ static const char *at_file(const char *f)
 /* ---- create / destroy -------------------------------------------------- */
 
 /* Worst-case bounce bytes of a map: every byte bounced, and each of up to
- * nsegments pieces after the first padded to the alignment.  When maxsegsz
- * does not divide the boundary, a run may move to the next line
- * (bounce_piece()), wasting less than its own length: up to size more. */
-static size_t worst_case(size_t size, int nsegments, size_t align,
-			 size_t maxsegsz, size_t boundary)
+ * nsegments pieces after the first padded to the alignment (on a device
+ * with a min_align_mask, each piece, the first too, padded by up to the
+ * mask to keep its low bits).  When maxsegsz does not divide the boundary,
+ * a run may move to the next line (bounce_piece()), wasting less than its
+ * own length: up to size more. */
+static size_t worst_case(const struct ccdma_bus_dma_tag *t, size_t size,
+			 int nsegments, size_t align, size_t maxsegsz,
+			 size_t boundary)
 {
 	size_t w = size + (align > 1 ? (size_t)(nsegments - 1) * (align - 1) : 0);
+
+	w += (size_t)nsegments * (size_t)t->dev->min_align_mask;
 
 	if (boundary && maxsegsz < boundary && boundary % maxsegsz)
 		w += size;
@@ -78,7 +83,7 @@ int ccdma_bus_dmamap_create(ccdma_bus_dma_tag_t t, ccdma_bus_size_t size,
 	else if ((unsigned)flags & ~(unsigned)CREATE_FLAGS)
 		why = "unknown flags";
 	else if ((flags & CCDMA_BUS_DMA_ALLOCNOW) &&
-		 worst_case(size, nsegments, align, maxsegsz, boundary) >
+		 worst_case(t, size, nsegments, align, maxsegsz, boundary) >
 		 CCDMA_POOL_MAX_ALLOC)
 		why = "the ALLOCNOW reservation (size plus alignment padding of "
 		      "every segment) exceeds the largest bounce";
@@ -101,9 +106,9 @@ int ccdma_bus_dmamap_create(ccdma_bus_dma_tag_t t, ccdma_bus_size_t size,
 	m->_dm_rd = m->_dm_rd_inl;
 	m->_dm_rd_cap = (int)(sizeof(m->_dm_rd_inl) / sizeof(m->_dm_rd_inl[0]));
 	if (flags & CCDMA_BUS_DMA_ALLOCNOW) {
-		rc = ccdma_busdma_pool_get(t, worst_case(size, nsegments, align,
+		rc = ccdma_busdma_pool_get(t, worst_case(t, size, nsegments, align,
 							    maxsegsz, boundary),
-					   align, boundary,
+					   busdma_bounce_align(t, align), boundary,
 					   !(flags & CCDMA_BUS_DMA_NOWAIT), TAG_BUSDMA,
 					   "bus_dmamap_create(ALLOCNOW)", &m->_dm_resv,
 					   &m->_dm_resv_size);
@@ -374,6 +379,7 @@ static int bounce_piece(struct walk *wk, const struct piece *pc)
 {
 	struct ccdma_bus_dmamap *m = wk->m;
 	size_t left = pc->len, done = 0, off, run, b = m->_dm_boundary;
+	size_t mam = (size_t)wk->t->dev->min_align_mask;
 	bool cont = wk->prev && wk->prev_bounced && wk->prev_va_end == pc->va;
 	int rc;
 
@@ -383,9 +389,13 @@ static int bounce_piece(struct walk *wk, const struct piece *pc)
 			run = left < run ? left : run;
 		} else {
 			off = busdma_round_up(wk->boff, m->_dm_align);
+			/* min_align_mask: the run's offset in the area
+			 * (aligned to mask + 1) keeps the buffer's low bits;
+			 * it may then not move to a line. */
+			off += (pc->va + done - off) & mam;
 			run = left < m->_dm_maxsegsz ? left : m->_dm_maxsegsz;
 			if (b) {
-				if (wk->line_up && (off & (b - 1)) &&
+				if (wk->line_up && !mam && (off & (b - 1)) &&
 				    run > b - (off & (b - 1)))
 					off = busdma_round_up(off, b);
 				if (run > b - (off & (b - 1)))
@@ -581,7 +591,8 @@ static int load(struct ccdma_bus_dma_tag *t, struct ccdma_bus_dmamap *m,
 				return EFBIG;
 			b = m->_dm_resv;
 		} else {
-			rc = ccdma_busdma_pool_get(t, need, m->_dm_align,
+			rc = ccdma_busdma_pool_get(t, need,
+						   busdma_bounce_align(t, m->_dm_align),
 						   m->_dm_boundary,
 						   !(flags & CCDMA_BUS_DMA_NOWAIT),
 						   0, what, &b, &got);

@@ -117,19 +117,15 @@ int ccdma_bus_dma_tag_create(struct ccdma_dev *dev, ccdma_bus_dma_tag_t parent,
 		dev = parent->dev;
 		base = parent->c;
 	} else {
-		if (dev->min_align_mask) {
-			ccdma_err("bus_dma_tag_create: dev %s has a min_align_mask "
-				  "(%#llx), which bus_dma does not keep; use the dma "
-				  "layer for this device", dev->name,
-				  (unsigned long long)dev->min_align_mask);
-			return EINVAL;
-		}
 		device_constraints(dev, &base);
 	}
 	t = ccdma_os_calloc(1, sizeof(*t));
 	if (!t)
 		return ENOMEM;
 	why = narrow(&base, cfg, &t->c);
+	if (!why && dev->min_align_mask && t->c.alignment > 1)
+		why = "an alignment on a device with a min_align_mask (a bounce keeps "
+		      "the buffer's low address bits, which need not be aligned)";
 	if (!why)
 		why = pool_fits(dev, &t->c);
 	if (why) {
