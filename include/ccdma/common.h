@@ -42,6 +42,10 @@ enum ccdma_log_level {
 };
 typedef void (*ccdma_log_fn)(void *arg, enum ccdma_log_level level,
 			     const char *msg);
+/* Install fn (called with arg) for messages from now on, from any thread:
+ * a message goes to one handler with that handler's own arg, never one
+ * handler with another's.  A call to the previous handler that another
+ * thread has already started may still be running when this returns. */
 CCDMA_API void ccdma_log_set_handler(ccdma_log_fn fn, void *arg);
 /* Messages above this level are dropped.  Default: CCDMA_LOG_WARN, or the
  * value of the CCDMA_LOG environment variable (error|warn|info|debug). */

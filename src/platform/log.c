@@ -7,8 +7,12 @@
 
 #include "platform/os.h"
 
+/* The handler and its argument, published together: a sequence count,
+ * odd while a writer changes the pair (writers take turns on it), so a
+ * reader never calls one handler with another's argument. */
 static ccdma_log_fn log_fn;
 static void *log_arg;
+static unsigned log_seq;
 static int log_level = -1; /* -1: read CCDMA_LOG on first use */
 
 const char *ccdma_version(void)
@@ -20,8 +24,39 @@ const char *ccdma_version(void)
 
 void ccdma_log_set_handler(ccdma_log_fn fn, void *arg)
 {
+	unsigned seq = __atomic_load_n(&log_seq, __ATOMIC_RELAXED);
+
+	/* Take the pair: make the count odd (another writer: wait). */
+	for (;;) {
+		if (!(seq & 1) &&
+		    __atomic_compare_exchange_n(&log_seq, &seq, seq + 1, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			break;
+		seq = __atomic_load_n(&log_seq, __ATOMIC_RELAXED);
+	}
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&log_fn, fn, __ATOMIC_RELAXED);
 	__atomic_store_n(&log_arg, arg, __ATOMIC_RELAXED);
-	__atomic_store_n(&log_fn, fn, __ATOMIC_RELEASE);
+	__atomic_store_n(&log_seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+/* The current handler and its argument, read as one pair. */
+static ccdma_log_fn current_handler(void **arg)
+{
+	unsigned s1, s2;
+	ccdma_log_fn fn;
+
+	for (;;) {
+		s1 = __atomic_load_n(&log_seq, __ATOMIC_ACQUIRE);
+		if (s1 & 1)
+			continue;
+		fn = __atomic_load_n(&log_fn, __ATOMIC_RELAXED);
+		*arg = __atomic_load_n(&log_arg, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s2 = __atomic_load_n(&log_seq, __ATOMIC_RELAXED);
+		if (s1 == s2)
+			return fn;
+	}
 }
 
 void ccdma_log_set_level(enum ccdma_log_level level)
@@ -59,15 +94,16 @@ void ccdma_log(enum ccdma_log_level level, const char *fmt, ...)
 	ccdma_log_fn fn;
 	size_t n = 0;
 	va_list ap;
+	void *arg;
 
 	if ((int)level > current_level())
 		return;
 	va_start(ap, fmt);
 	ccdma_os_vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fn = __atomic_load_n(&log_fn, __ATOMIC_ACQUIRE);
+	fn = current_handler(&arg);
 	if (fn) {
-		fn(__atomic_load_n(&log_arg, __ATOMIC_RELAXED), level, msg);
+		fn(arg, level, msg);
 		return;
 	}
 	/* "ccdma: <msg>\n", built by hand: no <string.h> in the core. */
