@@ -204,10 +204,17 @@ CCDMA_API int ccdma_bus_dma_tag_get(ccdma_bus_dma_tag_t tag,
  * Create a map for loads of up to `size` bytes in up to `nsegments`
  * segments (at least 1; the map holds that many) of at most `maxsegsz`
  * bytes, none crossing a multiple of `boundary`.  0 for maxsegsz or
- * boundary means the tag's; a value wider than the tag's is EINVAL.  Flags: WAITOK or NOWAIT,
- * ALLOCNOW.  With ALLOCNOW the worst-case bounce memory of the map is
- * reserved now (ENOMEM if the pool cannot give it) and kept until
- * dmamap_destroy.  0 and *mapp, or EINVAL, ENOMEM.
+ * boundary means the tag's.  Flags: WAITOK or NOWAIT, ALLOCNOW (and the
+ * hints STREAMING, COHERENT).  With ALLOCNOW the worst-case bounce memory
+ * of the map is reserved now (ENOMEM if the pool cannot give it) and kept
+ * until dmamap_destroy.  0 and *mapp, or
+ *   EINVAL  NULL tag or mapp; size 0 or above the tag's maxsize;
+ *           nsegments below 1 or above the tag's; maxsegsz above the
+ *           tag's or not a multiple of its alignment; a boundary that is
+ *           not a power of two, above the tag's or below its alignment;
+ *           unknown flags; an ALLOCNOW reservation (size plus the padding
+ *           of every segment) above the largest bounce
+ *   ENOMEM  no private memory for the map, or (ALLOCNOW) no bounce memory
  */
 CCDMA_API int ccdma_bus_dmamap_create(ccdma_bus_dma_tag_t tag,
 				      ccdma_bus_size_t size, int nsegments,

@@ -289,7 +289,15 @@ CCDMA_API int ccdma_dev_detach_region(struct ccdma_dev *dev,
  * Map [ptr, ptr+size) for the device; returns its DMA address or
  * CCDMA_MAPPING_ERROR.  The device owns the buffer until unmap.  When
  * bounced: TO_DEVICE and BIDIRECTIONAL copy the buffer in (unless
- * SKIP_CPU_SYNC); FROM_DEVICE copies nothing.
+ * SKIP_CPU_SYNC); FROM_DEVICE copies nothing (unless PRESERVE).
+ * ccdma_mapping_error() then gives:
+ *   -EINVAL  NULL device or buffer, size 0, a range that wraps, an unknown
+ *            direction or attribute, REPORTED_LEN with a direction other
+ *            than FROM_DEVICE or with PRESERVE; a buffer in the pool's
+ *            address range but not inside one live allocation; a buffer
+ *            to bounce larger than CCDMA_POOL_MAX_ALLOC
+ *   -EIO     the device cannot reach the buffer and NO_BOUNCE was given
+ *   -ENOMEM  no bounce memory now (or within the bound with WAIT)
  */
 CCDMA_API ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *dev,
 						 void *ptr, size_t size,
@@ -476,9 +484,19 @@ CCDMA_API void ccdma_segs_init(struct ccdma_seg_list *s,
 
 /*
  * Map a chunk list into `out` (which must not hold a live mapping).
- * Returns the number of segments, or -EINVAL, -EIO (NO_BOUNCE, or device
- * memory outside the mask), -ENOMEM, -ENOSPC (more segments than out->cap);
- * on failure nothing stays mapped and out->n is 0.  The input is not
+ * Returns the number of segments, or
+ *   -EINVAL  NULL device or list, an empty list, no output storage, an
+ *            unknown direction or attribute (REPORTED_LEN included), an
+ *            output that still holds a live mapping, a chunk with length
+ *            0, a NULL or wrapping address or an unknown kind, a chunk
+ *            tagged CCDMA_MEM_SHARED (or in the pool's range) that is not
+ *            inside one shared region of the device, chunks to bounce
+ *            that need more than CCDMA_POOL_MAX_ALLOC bytes together
+ *   -EIO     NO_BOUNCE and a chunk needs a bounce, or device memory
+ *            outside the mask
+ *   -ENOMEM  no bounce memory now (or within the bound with WAIT)
+ *   -ENOSPC  more segments than out->cap
+ * On failure nothing stays mapped and out->n is 0.  The input is not
  * modified and must not change until unmap.
  */
 CCDMA_API int ccdma_map_chunks_attrs_at(struct ccdma_dev *dev,

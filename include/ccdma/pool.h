@@ -287,9 +287,12 @@ CCDMA_API int ccdma_pool_defer_cancel(struct ccdma_pool *pool,
  * Region events, for layers that must tell a device about regions (vhost
  * memory table, IOMMU windows).  `added` is true for a new region (told
  * before any byte of it can be allocated), false for a region that can no
- * longer be allocated, just before it is destroyed.  Called from the thread that changes
- * the regions (the grower or ccdma_pool_create/destroy), with no pool lock
- * held.  Replaces any earlier listener; NULL removes it.
+ * longer be allocated, just before it is destroyed.  Called from the thread
+ * that changes the regions (the grower or ccdma_pool_create/destroy), with
+ * no pool lock held.  Replaces any earlier listener; NULL removes it.  The
+ * regions that exist already are announced (added = true) to the new
+ * listener at once, from the calling thread, before this returns; regions
+ * cannot be added or removed meanwhile.
  */
 typedef void (*ccdma_pool_region_fn)(void *arg, bool added, int fd,
 				     void *addr, size_t size,
