@@ -33,6 +33,15 @@
  *      rounds of (A - B) / median B; noise floor: the same for A - A'.
  *  [6] checker on (CCDMA_DEBUG=1: tracking + page protection; and tracking
  *      only): the same loop, informational.
+ *  [7] the steps of one bounce at 4 KiB and 128 KiB (what a virtio-blk
+ *      request pays beyond its copy, issue 14): map+unmap TO_DEVICE, and
+ *      FROM_DEVICE with a reported length (as the virtio-blk driver maps
+ *      a read); a pool allocation + free of the same size; the owner
+ *      record (set + look up); memcpy into and out of a slot; and the
+ *      cross-core copy of `ccdma-bench floor` (the slot's lines were just
+ *      used by another core: the cache-line ping-pong).  Derived:
+ *      other = map+unmap - pool - owner - copy (checks, translation,
+ *      counters), pingpong = cross-core copy - memcpy.
  *
  * Every series is timed in batches with CLOCK_MONOTONIC; the series of one
  * section are interleaved batch by batch (rotating the order), so that
@@ -48,6 +57,8 @@
 #include <ccdma/dma.h>
 #include <ccdma/platform.h>
 #include <ccdma/pool.h>
+
+#include "pool/pool_dma.h" /* the owner record, timed alone in [7] */
 
 #include <errno.h>
 #include <math.h>
@@ -194,6 +205,69 @@ t_memset_memcpy(void *slot, void *out, size_t len, unsigned n)
 	return bench_now_ns() - t0;
 }
 
+static __attribute__((noinline)) uint64_t
+t_map_unmap_written(struct ccdma_dev *d, void *buf, size_t len, unsigned n)
+{
+	uint64_t t0 = bench_now_ns();
+	int bad = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		ccdma_addr_t a = ccdma_map_single_attrs(d, buf, len, CCDMA_FROM_DEVICE,
+							CCDMA_ATTR_REPORTED_LEN);
+
+		if (__builtin_expect(ccdma_mapping_error(d, a) != 0, 0)) {
+			bad = -ENOMEM;
+			break;
+		}
+		bad |= ccdma_unmap_single_written(d, a, len, CCDMA_FROM_DEVICE, len);
+	}
+	t0 = bench_now_ns() - t0;
+	if (bad)
+		INTERNAL("map/unmap_written of %zu bytes failed: %d", len, bad);
+	return t0;
+}
+
+static __attribute__((noinline)) uint64_t
+t_pool_pair(struct ccdma_pool *p, size_t len, unsigned n)
+{
+	uint64_t t0 = bench_now_ns();
+	int bad = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		void *b;
+
+		bad |= ccdma_pool_alloc(p, len, CCDMA_POOL_NOWAIT, &b);
+		if (__builtin_expect(bad != 0, 0))
+			break;
+		bad |= ccdma_pool_free(p, b, len);
+	}
+	t0 = bench_now_ns() - t0;
+	if (bad)
+		INTERNAL("pool alloc/free of %zu bytes failed: %d", len, bad);
+	return t0;
+}
+
+static __attribute__((noinline)) uint64_t
+t_owner(struct ccdma_pool *p, void *slot, size_t len, unsigned n)
+{
+	struct ccdma_pool_owner o = { (uintptr_t)slot, (uint32_t)len, 1 }, g;
+	uint64_t t0 = bench_now_ns();
+	size_t asz;
+	void *b;
+	int bad = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		o.orig += i & 1;
+		bad |= ccdma_pool_set_owner(p, slot, &o);
+		bad |= ccdma_pool_get_owner(p, slot, &g, &b, &asz);
+		BENCH_CLOBBER(&g);
+	}
+	t0 = bench_now_ns() - t0;
+	if (bad)
+		INTERNAL("owner record of %zu bytes failed: %d", len, bad);
+	return t0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Interleaved series.                                                 */
 
@@ -205,6 +279,9 @@ enum job_kind {
 	J_MEMCPY_FROM_SLOT,/* memcpy a pool slot of len -> buf */
 	J_MEMSET_MEMCPY,   /* memset slot + memcpy slot -> buf */
 	J_MEMCPY_PRIVATE,  /* memcpy buf -> dst (private memory) */
+	J_MAP_UNMAP_WRITTEN, /* FROM_DEVICE + REPORTED_LEN, unmap_written(len) */
+	J_POOL_PAIR,       /* ccdma_pool_alloc + ccdma_pool_free of len */
+	J_OWNER,           /* set_owner + get_owner on a slot of len */
 };
 
 struct job {
@@ -250,6 +327,11 @@ static uint64_t job_run(struct job *j, unsigned n)
 #endif
 	case J_MEMCPY_PRIVATE:
 		return bench_time_memcpy(j->dst, j->buf, j->len, n);
+	case J_MAP_UNMAP_WRITTEN:
+		return t_map_unmap_written(j->dev, j->buf, j->len, n);
+	case J_POOL_PAIR:
+		return t_pool_pair(j->pool, j->len, n);
+	case J_OWNER:
 	case J_MEMCPY_TO_SLOT:
 	case J_MEMCPY_FROM_SLOT:
 	case J_MEMSET_MEMCPY:
@@ -258,7 +340,9 @@ static uint64_t job_run(struct job *j, unsigned n)
 			INTERNAL("ccdma_pool_alloc(%zu) = %d", j->len, rc);
 			return 0;
 		}
-		if (j->kind == J_MEMCPY_TO_SLOT)
+		if (j->kind == J_OWNER)
+			dt = t_owner(j->pool, slot, j->len, n);
+		else if (j->kind == J_MEMCPY_TO_SLOT)
 			dt = bench_time_memcpy(slot, j->buf, j->len, n);
 		else if (j->kind == J_MEMCPY_FROM_SLOT)
 			dt = bench_time_memcpy(j->buf, slot, j->len, n);
@@ -332,6 +416,8 @@ struct params {
 	unsigned chk_on_samples;   /* [6] */
 	unsigned big_samples;      /* [4] */
 	unsigned fd_count_4k;      /* [3] mappings */
+	unsigned steps_samples;    /* [7] batches */
+	unsigned steps_cross;      /* [7] cross-core transfers each way */
 	unsigned warm;
 };
 
@@ -773,6 +859,74 @@ static int sec_checker(const struct params *P, struct env *e, struct checker_res
 	return rc;
 }
 
+
+#define NSTEP 2
+struct steps_result {
+	size_t size;
+	unsigned batch;
+	double to_ns, from_ns, pool_ns, owner_ns, copy_to_ns, copy_from_ns;
+	double other_to_ns, other_from_ns;
+	double cross_in_ns, cross_out_ns, pingpong_in_ns, pingpong_out_ns;
+};
+
+static const char *const step_key[NSTEP] = { "4k", "128k" };
+
+/* [7] one bounce, step by step (see the header). */
+static int sec_steps(const struct params *P, struct env *e, struct steps_result *res)
+{
+	static const size_t sizes[NSTEP] = { 4 * KIB, 128 * KIB };
+
+	for (int s = 0; s < NSTEP && !internal_errors; s++) {
+		size_t len = sizes[s];
+		unsigned batch = len >= 128 * KIB ? 4 : P->small_batch / 4;
+		struct steps_result *r = &res[s];
+		struct job j[6] = {
+			{ .name = "map+unmap TO_DEVICE", .kind = J_MAP_UNMAP,
+			  .dev = e->conf[0], .buf = e->src, .len = len,
+			  .dir = CCDMA_TO_DEVICE },
+			{ .name = "map+unmap_written FROM_DEVICE", .kind = J_MAP_UNMAP_WRITTEN,
+			  .dev = e->conf[0], .buf = e->out, .len = len },
+			{ .name = "pool alloc+free", .kind = J_POOL_PAIR, .pool = e->pool,
+			  .len = len },
+			{ .name = "owner set+get", .kind = J_OWNER, .pool = e->pool,
+			  .len = len },
+			{ .name = "memcpy into the slot", .kind = J_MEMCPY_TO_SLOT,
+			  .pool = e->pool, .buf = e->src, .len = len },
+			{ .name = "memcpy out of the slot", .kind = J_MEMCPY_FROM_SLOT,
+			  .pool = e->pool, .buf = e->out, .len = len },
+		};
+		int rc;
+
+		for (int k = 0; k < 6; k++)
+			j[k].batch = batch;
+		memset(r, 0, sizeof(*r));
+		r->size = len;
+		r->batch = batch;
+		rc = interleave(j, 6, P->steps_samples, P->warm);
+		if (!rc)
+			rc = bench_floor_cross(len, P->steps_cross, &r->cross_out_ns,
+					       &r->cross_in_ns);
+		if (rc) {
+			if (!internal_errors)
+				INTERNAL("cross-core copy of %zu bytes: %d", len, rc);
+			jobs_free(j, 6);
+			return rc;
+		}
+		r->to_ns = j[0].med;
+		r->from_ns = j[1].med;
+		r->pool_ns = j[2].med;
+		r->owner_ns = j[3].med;
+		r->copy_to_ns = j[4].med;
+		r->copy_from_ns = j[5].med;
+		r->other_to_ns = r->to_ns - r->pool_ns - r->owner_ns - r->copy_to_ns;
+		r->other_from_ns = r->from_ns - r->pool_ns - r->owner_ns - r->copy_from_ns;
+		r->pingpong_in_ns = r->cross_in_ns - r->copy_to_ns;
+		r->pingpong_out_ns = r->cross_out_ns - r->copy_from_ns;
+		jobs_free(j, 6);
+	}
+	return internal_errors ? -EIO : 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Output.                                                             */
 
@@ -782,6 +936,7 @@ struct results {
 	struct fromdev_result fd;
 	struct big_result big[NBIG];
 	struct checker_result ck;
+	struct steps_result st[NSTEP];
 	double elapsed, section_s[6];
 };
 
@@ -922,9 +1077,27 @@ static void print_human(FILE *f, const struct params *P, const struct env *e,
 		R->ck.on_ns - R->ck.off_ns);
 	fprintf(f, "  %-46s %9.1f ns  (+%.1f ns)\n", "on, tracking only (CCDMA_DEBUG_ON)",
 		R->ck.track_ns, R->ck.track_ns - R->ck.off_ns);
+	fprintf(f, "\n[7] one bounce, step by step (median of %u batches; ns per "
+		   "operation)\n", P->steps_samples);
+	fprintf(f, "  %6s %9s %9s %8s %8s %9s %9s %9s %9s %9s %9s\n", "size",
+		"map TO", "map FROM", "pool", "owner", "cpy in", "cpy out",
+		"other TO", "other FR", "pp in", "pp out");
+	for (int s = 0; s < NSTEP; s++) {
+		const struct steps_result *t = &R->st[s];
+
+		fprintf(f, "  %5zuK %9.1f %9.1f %8.1f %8.1f %9.1f %9.1f %9.1f %9.1f "
+			   "%9.1f %9.1f\n", t->size / KIB, t->to_ns, t->from_ns,
+			t->pool_ns, t->owner_ns, t->copy_to_ns, t->copy_from_ns,
+			t->other_to_ns, t->other_from_ns, t->pingpong_in_ns,
+			t->pingpong_out_ns);
+	}
+	fprintf(f, "  (map FROM: REPORTED_LEN, unmap_written of all of it, as a "
+		   "virtio-blk read;\n   other = map - pool - owner - copy; pp = "
+		   "cross-core copy - memcpy: the ping-pong)\n");
 	fprintf(f, "\nelapsed %.1f s ([1] %.1f, [2] %.1f, [3] %.1f, [4] %.1f, "
-		   "[5]+[6] %.1f)\n", R->elapsed, R->section_s[0], R->section_s[1],
-		R->section_s[2], R->section_s[3], R->section_s[4]);
+		   "[5]+[6] %.1f, [7] %.1f)\n", R->elapsed, R->section_s[0],
+		R->section_s[1], R->section_s[2], R->section_s[3], R->section_s[4],
+		R->section_s[5]);
 }
 
 static void print_json(FILE *f, const struct params *P, const struct results *R)
@@ -1051,6 +1224,29 @@ static void print_json(FILE *f, const struct params *P, const struct results *R)
 	bench_json_num(&j, "on_tracking_only_ns", R->ck.track_ns);
 	bench_json_end(&j);
 
+	bench_json_obj(&j, "steps");
+	for (int s = 0; s < NSTEP; s++) {
+		const struct steps_result *t = &R->st[s];
+
+		bench_json_obj(&j, step_key[s]);
+		bench_json_u64(&j, "bytes", t->size);
+		bench_json_u64(&j, "batch", t->batch);
+		bench_json_num(&j, "map_unmap_to_device_ns", t->to_ns);
+		bench_json_num(&j, "map_unmap_from_device_ns", t->from_ns);
+		bench_json_num(&j, "pool_alloc_free_ns", t->pool_ns);
+		bench_json_num(&j, "owner_record_ns", t->owner_ns);
+		bench_json_num(&j, "memcpy_to_slot_ns", t->copy_to_ns);
+		bench_json_num(&j, "memcpy_from_slot_ns", t->copy_from_ns);
+		bench_json_num(&j, "other_to_device_ns", t->other_to_ns);
+		bench_json_num(&j, "other_from_device_ns", t->other_from_ns);
+		bench_json_num(&j, "cross_core_in_ns", t->cross_in_ns);
+		bench_json_num(&j, "cross_core_out_ns", t->cross_out_ns);
+		bench_json_num(&j, "pingpong_in_ns", t->pingpong_in_ns);
+		bench_json_num(&j, "pingpong_out_ns", t->pingpong_out_ns);
+		bench_json_end(&j);
+	}
+	bench_json_end(&j);
+
 	bench_json_num(&j, "elapsed_s", R->elapsed);
 	bench_json_end(&j);
 }
@@ -1063,7 +1259,8 @@ static void dma_usage(FILE *f)
 		"usage: ccdma-bench dma [--json] [--quick]\n"
 		"  the dma layer's map/unmap paths: shared memory in direct mode, 4 KiB\n"
 		"  bounce overhead over memcpy, copies per device-to-memory mapping,\n"
-		"  large bounces vs memcpy, the cost of the ownership checker off and on.\n"
+		"  large bounces vs memcpy, the cost of the ownership checker off and on,\n"
+		"  the steps of one 4 KiB and 128 KiB bounce (pool, owner, copy, ping-pong).\n"
 		"  --json    one JSON object on stdout (the table goes to stderr)\n"
 		"  --quick   shorter runs (a few seconds)\n"
 		"Exit status 0 whether or not targets are met; 1 on an internal error.\n");
@@ -1094,6 +1291,8 @@ int bench_dma_main(int argc, char **argv)
 	P.big_samples = P.quick ? 150 : 1500;
 	P.fd_count_4k = P.quick ? 1000 : 20000;
 	P.warm = P.quick ? 3 : 20;
+	P.steps_samples = P.quick ? 100 : 1000;
+	P.steps_cross = P.quick ? 200 : 2000;
 
 	ccdma_share_cost_set_ns(0);
 	rc = env_setup(&e);
@@ -1117,6 +1316,10 @@ int bench_dma_main(int argc, char **argv)
 	if (!rc)
 		rc = sec_checker(&P, &e, &R->ck);
 	R->section_s[4] = (double)(bench_now_ns() - t) / 1e9;
+	t = bench_now_ns();
+	if (!rc)
+		rc = sec_steps(&P, &e, R->st);
+	R->section_s[5] = (double)(bench_now_ns() - t) / 1e9;
 	env_teardown(&e);
 	R->elapsed = (double)(bench_now_ns() - t0) / 1e9;
 	if (rc || internal_errors) {

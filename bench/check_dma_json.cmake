@@ -159,6 +159,27 @@ check_eq(checker.noise_floor_pct "${a}" "${b}")
 json_num(a checker on_ns)
 json_num(b checker_on_map_unmap_ns)
 check_eq(checker.on_ns "${a}" "${b}")
+# [7] the steps of one bounce: every time positive; the differences
+# derived from them present.
+foreach(s "4k;4096" "128k;131072")
+  list(GET s 0 name)
+  list(GET s 1 bytes)
+  json_num(v steps ${name} bytes)
+  check_eq(steps.${name}.bytes "${v}" "${bytes}")
+  json_num(v steps ${name} batch)
+  check_range(steps.${name}.batch "${v}" 1 1e6)
+  foreach(k map_unmap_to_device_ns map_unmap_from_device_ns pool_alloc_free_ns
+            owner_record_ns memcpy_to_slot_ns memcpy_from_slot_ns
+            cross_core_in_ns cross_core_out_ns)
+    json_num(v steps ${name} ${k})
+    check_range(steps.${name}.${k} "${v}" 0.001 1e9)
+  endforeach()
+  # Differences: numbers, of any sign (noise).
+  foreach(k other_to_device_ns other_from_device_ns pingpong_in_ns pingpong_out_ns)
+    json_num(v steps ${name} ${k})
+  endforeach()
+endforeach()
+
 json_num(v elapsed_s)
 check_range(elapsed_s "${v}" 0.000001 100000)
 
