@@ -91,6 +91,7 @@ struct case_result {
 	double floor_ns[MAX_ROUNDS];
 	double tax_floor[MAX_ROUNDS];
 	uint64_t bounced[2];          /* bytes bounced either way, all rounds */
+	uint64_t slot_parts[2];       /* parts through persistent slots */
 };
 
 struct backend_result {
@@ -108,6 +109,8 @@ static void usage(FILE *f)
 		"                       [--only devsim|qsd] [--qsd PATH] [--devsim PATH]\n"
 		"                       [--poll-us N (default 200; 0: sleep at once)]\n"
 		"                       [--plot DIR (gnuplot PNGs of the figures)]\n"
+		"                       [--slot-size BYTES (persistent bounce slots;\n"
+		"                        default the driver's, 64 KiB; 0: none)]\n"
 		"virtio-blk over vhost-user: CPU time per I/O, confidential (bounced)\n"
 		"against direct, beside the cross-core copy floor measured in the same\n"
 		"run, on qemu-storage-daemon (null-co) and ccdma-devsim (RAM disk).\n"
@@ -115,6 +118,7 @@ static void usage(FILE *f)
 }
 
 static unsigned poll_us = 200;
+static uint32_t slot_size = CCDMA_VBLK_SLOT_SIZE_DEFAULT;
 
 static int run_one(const char *sock, pid_t dev_pid, enum ccdma_mode mode,
 		   const struct bcase *bc, double seconds, struct blkjob_result *r)
@@ -127,6 +131,7 @@ static int run_one(const char *sock, pid_t dev_pid, enum ccdma_mode mode,
 	ccdma_vblk_config_init(&vcfg);
 	vcfg.num_queues = 1;
 	vcfg.poll_ns = poll_us * 1000u;
+	vcfg.slot_size = slot_size;
 	if (blkjob_open(&d, sock, mode, &vcfg, NULL))
 		return -1;
 	blkjob_opts_init(&o);
@@ -199,6 +204,7 @@ static int run_backend(struct backend_result *br, const char *sock, pid_t dev_pi
 				cr->dev_cpu_io[m][r] = (double)res[m].dev_cpu_ns / ios;
 				cr->bounced[m] += res[m].bounced_to_device +
 						  res[m].bounced_from_device;
+				cr->slot_parts[m] += res[m].drv.slot_parts;
 			}
 			cr->ratio[r] = res[1].iops > 0 ? res[0].iops / res[1].iops : 0;
 			cr->tax[r] = cr->cpu_io[0][r] - cr->cpu_io[1][r];
@@ -218,7 +224,7 @@ static int run_backend(struct backend_result *br, const char *sock, pid_t dev_pi
 					"bounced nothing\n", br->name, bc->name);
 			internal_errors++;
 		}
-		if (cr->bounced[1]) {
+		if (cr->bounced[1] || cr->slot_parts[1]) {
 			fprintf(stderr, "ccdma-bench blk: %s %s: direct mode bounced "
 					"%llu bytes\n", br->name, bc->name,
 				(unsigned long long)cr->bounced[1]);
@@ -305,6 +311,7 @@ static void emit_backend(struct bench_json *j, const struct backend_result *br,
 		bench_json_num(j, "p50_us_confidential", bench_median(cr->p50_us[0], rounds));
 		bench_json_num(j, "p50_us_direct", bench_median(cr->p50_us[1], rounds));
 		bench_json_num(j, "throughput_ratio", bench_median(cr->ratio, rounds));
+		bench_json_u64(j, "slot_parts", cr->slot_parts[0]);
 		bench_json_end(j);
 	}
 	bench_json_end(j);
@@ -432,6 +439,16 @@ int bench_blk_main(int argc, char **argv)
 				fprintf(stderr, "ccdma-bench blk: --only devsim|qsd\n");
 				return 2;
 			}
+		} else if (v && !strcmp(a, "--slot-size")) {
+			char *end;
+			unsigned long sz = strtoul(v, &end, 0);
+
+			i++;
+			if (*end || sz > (4ul << 20)) {
+				fprintf(stderr, "ccdma-bench blk: --slot-size 0..4194304\n");
+				return 2;
+			}
+			slot_size = (uint32_t)sz;
 		} else if (v && !strcmp(a, "--poll-us")) {
 			poll_us = (unsigned)atoi(v);
 			i++;
@@ -493,6 +510,7 @@ int bench_blk_main(int argc, char **argv)
 		bench_json_u64(&j, "rounds", rounds);
 		bench_json_num(&j, "seconds_per_run", seconds);
 		bench_json_u64(&j, "poll_us", poll_us);
+		bench_json_u64(&j, "slot_size", slot_size);
 		for (unsigned b = 0; b < 2; b++)
 			if (br[b].ran)
 				emit_backend(&j, &br[b], rounds);

@@ -47,8 +47,20 @@ endif()
 set(cases 4k_read_qd1 4k_read_qd32 4k_write_qd1 4k_write_qd32 128k_read_qd1
           128k_read_qd32 128k_write_qd1 128k_write_qd32 128k_read_qd1_touched
           128k_write_qd1_touched)
+# Persistent slots (--slot-size, default 64 KiB): the 4 KiB cases went
+# through them, the 128 KiB ones (larger than a slot) did not.
+need_num(slot_size)
+set(slot_size "${last}")
 foreach(b ${backends})
   foreach(c ${cases})
+    need_num("${b};${c};slot_parts")
+    if(NOT last STREQUAL "" AND NOT slot_size STREQUAL "")
+      if(c MATCHES "^4k_" AND slot_size GREATER_EQUAL 4096 AND NOT last GREATER 0)
+        string(APPEND failures "  ${b}.${c}.slot_parts is 0 with slots of ${slot_size}\n")
+      elseif(c MATCHES "^128k_" AND slot_size LESS 131072 AND NOT last EQUAL 0)
+        string(APPEND failures "  ${b}.${c}.slot_parts is ${last} with slots of ${slot_size}\n")
+      endif()
+    endif()
     foreach(m cpu_per_io_ns_confidential cpu_per_io_ns_direct
               dev_cpu_per_io_ns_confidential dev_cpu_per_io_ns_direct
               iops_confidential iops_direct mib_s_confidential mib_s_direct)

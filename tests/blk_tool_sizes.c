@@ -98,8 +98,11 @@ int main(int argc, char **argv)
 	CHECK(strstr(l, "\"settled\": true") != NULL);
 	CHECK_EQ(tool_json_num(l, "pool_regions"), 1);
 	CHECK(tool_json_num(l, "pool_region_shrinks") >= 1);
+	/* In use: the rings, and the persistent slots the driver keeps. */
+	CHECK(tool_json_num(js, "slot_bytes") > 0);
 	CHECK_EQ(tool_json_num(l, "pool_in_use_bytes"),
-		 tool_json_num(l, "pool_in_use_before_bytes"));
+		 tool_json_num(l, "pool_in_use_before_bytes") +
+		 tool_json_num(js, "slot_bytes"));
 	/* The summary says it too. */
 	CHECK_EQ(tool_blk(&t, (const char *[]){ "--bs", "512-4m", "--rw", "randwrite",
 			  "--disk-size", "16m", "--iodepth", "8",

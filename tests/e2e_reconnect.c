@@ -9,7 +9,10 @@
  * run is ended by SIGUSR1 after the fifth: no step depends on speed.  It
  * must exit 0 with every byte read back matching what was written (the
  * verification also covers the blocks written before each kill, read
- * through the new process), and report 5 reconnects.
+ * through the new process), and report 5 reconnects.  The requests of up
+ * to 64 KiB go through the driver's persistent bounce slots (the
+ * default): parts in flight at a kill are posted again in their slots,
+ * writes refilled from the caller's buffer.
  */
 #include "reconnect_util.h"
 
@@ -44,12 +47,14 @@ static void run(struct tool *t, const char *prog, bool qsd)
 		CHECK_EQ(tool_json_num(out, "verify_errors"), 0);
 		CHECK_EQ(tool_json_num(out, "failed_requests"), 0);
 		CHECK(tool_json_num(out, "verified_bytes") > 0);
+		CHECK(tool_json_num(out, "slot_parts") > 0);
 		CHECK(tool_has(t->out, "\"verify_complete\": true"));
 		CHECK(tool_has(t->out, "\"result\": \"ok\""));
 	} else {
 		CHECK(tool_has(t->out, "  reconnects: 5\n"));
 		CHECK(tool_has(t->out, "0 block(s) differ: every byte matched"));
 		CHECK(tool_lacks(t->out, "errors:"));
+		CHECK(tool_has(t->out, "  slots: "));
 	}
 	CHECK(tool_has(t->err, "reconnected (5 so far)"));
 	CHECK(tool_lacks(t->err, "reconnected (6 so far)"));

@@ -46,6 +46,7 @@ enum fake_evil {
 	FAKE_NO_STATUS,       /* status byte never written */
 	FAKE_DOUBLE_2,        /* (internal: FAKE_DOUBLE's second step) */
 	FAKE_LEN_SHORT,       /* status OK, used len 1000 below what was written */
+	FAKE_IOERR_CLAIM,     /* IOERR, nothing written, used len all of it */
 };
 
 struct fake_q {
@@ -398,7 +399,14 @@ static void fake_process(struct fake_dev *fd, unsigned qi)
 				fd->malformed++;
 				continue;
 			}
-			st = fake_exec(fd, segs, n, &wlen);
+			if (fd->evil == FAKE_IOERR_CLAIM &&
+			    fd->completions == fd->evil_at) {
+				st = CCDMA_VBLK_S_IOERR;
+				for (int k = 1; k + 1 < n; k++)
+					wlen += segs[k].write ? segs[k].len : 0;
+			} else {
+				st = fake_exec(fd, segs, n, &wlen);
+			}
 			if (fd->evil && fd->completions == fd->evil_at) {
 				if (fd->evil == FAKE_BAD_STATUS)
 					st = 7;

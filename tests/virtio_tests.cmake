@@ -11,3 +11,7 @@ ccdma_add_test(virtio_blk_config)
 # A failed kick: when the queue's requests complete.
 ccdma_add_test(virtio_blk_kick_fail)
 ccdma_add_test(virtio_used_bounds)
+# Persistent bounce slots (ccdma_vblk_config.slot_size).
+ccdma_add_test(virtio_blk_slot_stale)
+ccdma_add_test(virtio_blk_slot_large)
+ccdma_add_test(virtio_blk_slot_off)

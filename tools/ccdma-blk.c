@@ -43,6 +43,7 @@ struct cli {
 	/* --reconnect[=S] (0: off), --stall-timeout S (0: the driver's). */
 	unsigned reconnect_ms, stall_ms;
 	bool reconnect_hostile;    /* --reconnect-hostile */
+	uint32_t slot_size;        /* --slot-size */
 	unsigned log_every_ms;     /* --log-every MS */
 	const char *plot;          /* --plot DIR */
 	struct blkjob_opts job;
@@ -96,6 +97,10 @@ static void usage(FILE *f)
 		"  --reconnect-hostile  with --reconnect, reconnect after a used-ring\n"
 		"                       violation too (a device proven hostile; the\n"
 		"                       soak's misbehaving restarts; docs/vhost.md)\n"
+		"  --slot-size SIZE     persistent bounce slots: a request of at most\n"
+		"                       SIZE bytes is copied through a slot its queue\n"
+		"                       keeps (default 64k; 0: every request bounced\n"
+		"                       through the pool)\n"
 		"  --stall-timeout S    the device is stalled when it completes nothing\n"
 		"                       for S seconds with requests in flight (default\n"
 		"                       30): with --reconnect it is reconnected, without\n"
@@ -198,6 +203,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		{ "reconnect", optional_argument, 0, 'r' },
 		{ "stall-timeout", required_argument, 0, 'T' },
 		{ "reconnect-hostile", no_argument, 0, 'X' },
+		{ "slot-size", required_argument, 0, 'W' },
 		{ "log-every", required_argument, 0, 'G' },
 		{ "plot", required_argument, 0, 'O' },
 		{ "json", no_argument, 0, 'j' },
@@ -211,6 +217,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	int ch;
 
 	memset(c, 0, sizeof(*c));
+	c->slot_size = CCDMA_VBLK_SLOT_SIZE_DEFAULT;
 	ccdma_pool_config_init(&c->pool);
 	c->disk_size = 256ull << 20;
 	c->mode = CCDMA_MODE_CONFIDENTIAL;
@@ -322,6 +329,12 @@ static int parse_args(int argc, char **argv, struct cli *c)
 					   "seconds, > 0 (at most 3600)");
 			break;
 		case 'X': c->reconnect_hostile = true; break;
+		case 'W':
+			if (blkjob_parse_size(optarg, &v) || v > (4u << 20))
+				return bad("--slot-size", optarg,
+					   "a size, 0..4m (0: no slots)");
+			c->slot_size = (uint32_t)v;
+			break;
 		case 'G':
 			if (parse_uint(optarg, 3600000, &c->log_every_ms) ||
 			    c->log_every_ms < 10)
@@ -538,6 +551,12 @@ static void print_summary(const struct cli *c, const struct blkjob_dev *d,
 	if (c->reconnect_ms || r->drv.reconnects)
 		printf("  reconnects: %llu\n",
 		       (unsigned long long)r->drv.reconnects);
+	if (r->drv.slot_parts)
+		printf("  slots: %llu request part(s) through %llu persistent "
+		       "slot(s), %.1f MiB of the pool pinned\n",
+		       (unsigned long long)r->drv.slot_parts,
+		       (unsigned long long)r->drv.slots,
+		       (double)r->drv.slot_bytes / 1048576.0);
 }
 
 static void print_json(const struct cli *c, const struct blkjob_dev *d,
@@ -601,6 +620,10 @@ static void print_json(const struct cli *c, const struct blkjob_dev *d,
 	bench_json_str(&j, "first_error", r->error ? strerror(-r->error) : "");
 	bench_json_u64(&j, "used_len_clamped", r->drv.used_len_clamped);
 	bench_json_u64(&j, "reconnects", r->drv.reconnects);
+	bench_json_u64(&j, "slot_size", c->slot_size);
+	bench_json_u64(&j, "slot_parts", r->drv.slot_parts);
+	bench_json_u64(&j, "slots", r->drv.slots);
+	bench_json_u64(&j, "slot_bytes", r->drv.slot_bytes);
 	bench_json_str(&j, "result", rc == 0 ? "ok" : rc == -EILSEQ ? "verify-failed" : "error");
 	bench_json_end(&j);
 	fputc('\n', stdout);
@@ -640,6 +663,7 @@ static int run(const struct cli *c, const char *sock)
 	vcfg.reconnect_ms = c->reconnect_ms;
 	vcfg.reconnect_hostile = c->reconnect_hostile;
 	vcfg.sync_timeout_ms = c->stall_ms;
+	vcfg.slot_size = c->slot_size;
 
 	if (blkjob_open(&d, sock, c->mode, &vcfg, c->pool_set ? &c->pool : NULL))
 		return 1;

@@ -150,7 +150,30 @@ struct ccdma_vblk_config {
 	 * for it; see docs/vhost.md.  The request whose status byte was bad
 	 * still fails (-ENODEV); the others are posted again. */
 	bool reconnect_hostile;
+	/* Persistent bounce slots: a READ/WRITE part of at most this many
+	 * bytes whose buffer would be bounced (private memory in
+	 * confidential mode) is copied through a slot the queue keeps from
+	 * one request to the next, instead of a bounce allocated from the
+	 * pool and freed per request.  A queue takes a slot from the pool
+	 * (coherent memory of the transport's dma device) the first time it
+	 * has more such parts in flight than slots, and keeps it until
+	 * destroy: at most one per ring entry, so a queue pins about its
+	 * depth in use times slot_size (ccdma_vblk_stats.slot_bytes; the
+	 * pool cannot give that memory back while the driver lives).
+	 * Larger parts, and parts for which the pool has no memory for a
+	 * new slot now, are bounced as without slots.  Between requests a
+	 * slot holds the last payload it carried: a write's data or what
+	 * the device wrote, both bytes the device already had, so no
+	 * private byte is left in shared memory that was not sent; destroy
+	 * scrubs the slots.  An error completion copies nothing out of a
+	 * slot (the caller's buffer is cleared), so a read never returns
+	 * an earlier request's bytes.  ccdma_vblk_config_init() sets
+	 * CCDMA_VBLK_SLOT_SIZE_DEFAULT (64 KiB); 0: no slots.  Above
+	 * 4 MiB: create fails with -EINVAL; above the device's max_request,
+	 * max_request (ccdma_vblk_info.slot_size says what is used). */
+	uint32_t slot_size;
 };
+#define CCDMA_VBLK_SLOT_SIZE_DEFAULT (64u * 1024u)
 #define CCDMA_VBLK_SYNC_TIMEOUT_DEFAULT_MS 30000u
 #define CCDMA_VBLK_NO_TIMEOUT UINT32_MAX
 CCDMA_API void ccdma_vblk_config_init(struct ccdma_vblk_config *cfg);
@@ -176,6 +199,8 @@ struct ccdma_vblk_info {
 	bool read_only, flush, discard, write_zeroes;
 	bool event_idx, indirect;
 	uint32_t max_discard_sectors, max_write_zeroes_sectors;
+	/* Persistent bounce slots in use: bytes each (0: none). */
+	uint32_t slot_size;
 };
 
 /*
@@ -315,6 +340,10 @@ struct ccdma_vblk_stats {
 	uint64_t short_reads;
 	/* Reconnects that succeeded (ccdma_vblk_config.reconnect_ms). */
 	uint64_t reconnects;
+	/* Persistent bounce slots (ccdma_vblk_config.slot_size): request
+	 * parts that went through one; slots held now, and the pool memory
+	 * they pin (slots x slot_size). */
+	uint64_t slot_parts, slots, slot_bytes;
 };
 CCDMA_API void ccdma_vblk_get_stats(struct ccdma_vblk *b,
 				    struct ccdma_vblk_stats *st);

@@ -8,6 +8,7 @@
  * finds the bounce through the pool's O(1) lookup; no table, no lock.
  */
 #include "dma/dma_internal.h"
+#include "dma/reach.h"
 
 static _Thread_local int last_map_err;
 
@@ -51,6 +52,58 @@ static unsigned bounce_pool_flags(const struct ccdma_dev *d, unsigned dir,
 	return f;
 }
 
+/*
+ * Whether the device reaches [a, a + size) as it is, and at which DMA
+ * address: W_POOL or W_REGION (shared memory, reached), W_PRIVATE (private
+ * memory the device may reach: trusted, not force-bounce), W_INVALID (pool
+ * address range, not inside one live allocation), or W_BOUNCE (a bounce
+ * is needed: private, outside the mask, ...).
+ */
+#define W_BOUNCE ((enum where)-1)
+static inline enum where reach(struct ccdma_dev *d, uintptr_t a, size_t size,
+			       ccdma_addr_t *dma, struct dev_region **r)
+{
+	struct ccdma_pool_owner o;
+	enum where w;
+	void *b;
+
+	/* Pool memory: one O(1) lookup says it is inside a live allocation
+	 * (the only pool memory a mapping may name). */
+	if (a - d->pool_base < d->pool_size)
+		w = ccdma_dev_in_live_alloc(d, a, size, &o, &b) ? W_POOL : W_INVALID;
+	else
+		w = ccdma_dev_classify(d, a, size, r);
+	if (likely(w == W_POOL || w == W_REGION)) {
+		*dma = ccdma_dev_dma_of(d, w, *r, a);
+		return ccdma_dev_fits(d, *dma, size, d->dma_mask) ? w : W_BOUNCE;
+	}
+	if (w == W_PRIVATE) {
+		if (d->reach_private && !d->force_bounce &&
+		    ccdma_dev_xl_private_ok(d, a, size)) {
+			*dma = ccdma_dev_dma_of(d, w, *r, a);
+			if (ccdma_dev_fits(d, *dma, size, d->dma_mask))
+				return W_PRIVATE;
+		}
+		return W_BOUNCE;
+	}
+	return W_INVALID;
+}
+
+bool ccdma_dev_would_bounce(struct ccdma_dev *d, const void *ptr, size_t size)
+{
+	struct dev_region *r = NULL;
+	ccdma_addr_t dma;
+
+	return !bad_range((uintptr_t)ptr, size) &&
+	       reach(d, (uintptr_t)ptr, size, &dma, &r) == W_BOUNCE;
+}
+
+void ccdma_dev_count_bounce(struct ccdma_dev *d, bool to_device, size_t mapped,
+			    size_t copied)
+{
+	ccdma_dev_bounced(d, to_device, mapped, copied);
+}
+
 int ccdma_bounce_alloc(struct ccdma_dev *d, uintptr_t orig, size_t size,
 		       unsigned dir, unsigned attrs, uint32_t tag, void **b)
 {
@@ -89,7 +142,6 @@ ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
 {
 	uintptr_t a = (uintptr_t)ptr;
 	struct dev_region *r = NULL;
-	struct ccdma_pool_owner o;
 	ccdma_addr_t dma;
 	enum where w;
 	void *b;
@@ -107,26 +159,14 @@ ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
 			  ptr, size, (int)dir, attrs, file ? file : "?", line);
 		return map_fail(d, size, -EINVAL);
 	}
-	/* Pool memory: one O(1) lookup says it is inside a live allocation
-	 * (the only pool memory a mapping may name). */
-	if (a - d->pool_base < d->pool_size)
-		w = ccdma_dev_in_live_alloc(d, a, size, &o, &b) ? W_POOL : W_INVALID;
-	else
-		w = ccdma_dev_classify(d, a, size, &r);
-	if (likely(w == W_POOL || w == W_REGION)) {
-		dma = ccdma_dev_dma_of(d, w, r, a);
-		if (likely(ccdma_dev_fits(d, dma, size, d->dma_mask))) {
-			ccdma_pt_map(d, w, r, a, size, ccdma_dir_perm(dir));
-			goto mapped;
-		}
-	} else if (w == W_PRIVATE) {
-		if (d->reach_private && !d->force_bounce &&
-		    ccdma_dev_xl_private_ok(d, a, size)) {
-			dma = ccdma_dev_dma_of(d, w, r, a);
-			if (ccdma_dev_fits(d, dma, size, d->dma_mask))
-				goto mapped;
-		}
-	} else {
+	w = reach(d, a, size, &dma, &r);
+	if (w == W_POOL || w == W_REGION) {
+		ccdma_pt_map(d, w, r, a, size, ccdma_dir_perm(dir));
+		goto mapped;
+	}
+	if (w == W_PRIVATE)
+		goto mapped;
+	if (unlikely(w == W_INVALID)) {
 		ccdma_err("dev %s: map_single(%p, %zu) at %s:%d: the buffer is in the "
 			  "pool's address range but not inside one live allocation",
 			  d->name, ptr, size, file ? file : "?", line);

@@ -8,6 +8,23 @@
  * discard / write-zeroes segment at 16 and the status byte at 32.  The I/O
  * path allocates nothing except the dma layer's bounce.
  *
+ * Persistent bounce slots (ccdma_vblk_config.slot_size; Xen blkfront's
+ * persistent grants are the model).  A READ/WRITE part of at most
+ * slot_size bytes whose buffer the dma layer would bounce goes through a
+ * slot of the queue instead: coherent memory taken from the pool the first
+ * time the queue has more parts in flight than slots (at most one per ring
+ * entry, so the queue's depth in use, not its ring size, decides what is
+ * pinned) and kept until destroy.  A part takes a free slot (LIFO: the
+ * hottest), copies a write in, and gives the slot back at completion after
+ * a read's copy out: no pool allocation, owner record or free per request,
+ * and the lines stay where they were.  Larger parts, and parts when the
+ * pool has no memory for a new slot, take the streaming mapping as before.
+ * The rules of the streaming path hold: a read's data is copied out once
+ * (the used length clamped to what was posted; nothing at all when the
+ * status is not OK, so an error never returns what an earlier request
+ * left in the slot), the rest of the caller's buffer is cleared, and
+ * nothing but a write's payload is ever copied into a slot.
+ *
  * Splitting.  A READ or WRITE is cut into parts of at most max_request
  * bytes (seg_max x size_max, at most 4 MiB, a multiple of the block size).
  * Each part maps its slice of the buffer once and describes the contiguous
@@ -37,6 +54,7 @@
 #include <ccdma/virtio_blk.h>
 
 #include "virtio/virtqueue.h"
+#include "dma/reach.h"
 #include "platform/trace.h"
 
 #define VBLK_MAX_QUEUES 16u
@@ -62,6 +80,16 @@
  * queue, wait for bounce memory (CCDMA_ATTR_WAIT) rather than fail. */
 #define VBLK_REQ_WAIT_ (1u << 31)
 
+/* A persistent bounce slot: slot_size bytes of the queue's coherent
+ * memory.  Between requests it holds what the last part that used it
+ * carried (a write's payload, or what the device wrote for a read): bytes
+ * the device has already had, so they are left as they are; destroy
+ * scrubs them before the memory goes back to the pool. */
+struct vblk_slot {
+	void *cpu;
+	ccdma_addr_t dma;
+};
+
 /* What was posted for a head, privately: enough to post it again on a
  * new device (reconnect) without reading anything back from shared
  * memory. */
@@ -71,6 +99,10 @@ struct vblk_part {
 	ccdma_addr_t dma;
 	uint32_t len;            /* mapped bytes; 0: no data mapping */
 	uint8_t dir;
+	/* Through a persistent slot instead of a mapping (NULL: none); buf:
+	 * the caller's bytes the slot carries. */
+	struct vblk_slot *slot;
+	void *buf;
 };
 
 struct vblk_queue {
@@ -78,6 +110,11 @@ struct vblk_queue {
 	struct ccdma_vq *vq;
 	struct vblk_part *part;  /* by head id */
 	struct ccdma_vq_buf *bufs;       /* one chain being built */
+	/* Persistent slots: nslots made (at most the ring size), the free
+	 * ones a stack in slot_free[0 .. nfree). */
+	struct vblk_slot *slots;
+	struct vblk_slot **slot_free;
+	unsigned nslots, nfree;
 	/* A request accepted with parts still to post (at most one). */
 	struct ccdma_vblk_req *open;
 	unsigned reqs;           /* requests in flight */
@@ -94,6 +131,7 @@ struct ccdma_vblk {
 	struct ccdma_dev *dev;
 	struct ccdma_vblk_info info;
 	unsigned chain_max;      /* buffers in one chain: seg_max + 2 */
+	uint32_t slot_size;      /* persistent slots: bytes each; 0: none */
 	uint32_t poll_ns;        /* wait(): poll this long before blocking */
 	uint32_t sync_timeout_ms; /* synchronous helpers: stalled after this */
 	unsigned broken;             /* atomic (a word: riscv64 has no 1-byte exchange) */
@@ -115,6 +153,7 @@ void ccdma_vblk_config_init(struct ccdma_vblk_config *cfg)
 	if (!cfg)
 		return;
 	ccdma_memset(cfg, 0, sizeof(*cfg));
+	cfg->slot_size = CCDMA_VBLK_SLOT_SIZE_DEFAULT;
 }
 
 static inline bool is_broken(struct ccdma_vblk *b)
@@ -355,7 +394,18 @@ static void size_limits(struct ccdma_vblk *b)
 
 static void queue_fini(struct ccdma_vblk *b, struct vblk_queue *qq)
 {
-	(void)b;
+	unsigned k;
+
+	/* The device no longer uses them (destroy stopped or broke it):
+	 * scrubbed, so that the pool's next user of this memory, maybe
+	 * another device, gets none of this one's bytes. */
+	for (k = 0; k < qq->nslots; k++) {
+		ccdma_memset(qq->slots[k].cpu, 0, b->slot_size);
+		(void)ccdma_free_coherent(b->dev, b->slot_size, qq->slots[k].cpu,
+					  qq->slots[k].dma);
+	}
+	ccdma_os_free(qq->slots);
+	ccdma_os_free(qq->slot_free);
 	ccdma_vq_destroy(qq->vq);
 	ccdma_os_free(qq->part);
 	ccdma_os_free(qq->bufs);
@@ -377,6 +427,12 @@ static int queue_init(struct ccdma_vblk *b, unsigned i)
 	qq->bufs = ccdma_os_calloc(b->chain_max, sizeof(*qq->bufs));
 	if (!qq->part || !qq->bufs)
 		return -ENOMEM;
+	if (b->slot_size) {
+		qq->slots = ccdma_os_calloc(num, sizeof(*qq->slots));
+		qq->slot_free = ccdma_os_calloc(num, sizeof(*qq->slot_free));
+		if (!qq->slots || !qq->slot_free)
+			return -ENOMEM;
+	}
 	rc = ccdma_vq_create(b->dev, i, num, b->info.event_idx,
 			     b->info.indirect ? b->chain_max : 0, SCR_SIZE,
 			     &qq->vq);
@@ -461,6 +517,11 @@ int ccdma_vblk_create(const struct ccdma_virtio_transport *t,
 		ccdma_err("virtio-blk: VERSION_1 cannot be refused");
 		return -EINVAL;
 	}
+	if (cfg->slot_size > VBLK_MAX_REQUEST_CAP) {
+		ccdma_err("virtio-blk: slot size %u above %u", cfg->slot_size,
+			  VBLK_MAX_REQUEST_CAP);
+		return -EINVAL;
+	}
 	if (cfg->reconnect_ms && !t->ops->reconnect) {
 		ccdma_err("virtio-blk: reconnect asked, the transport has none");
 		return -EINVAL;
@@ -480,6 +541,7 @@ int ccdma_vblk_create(const struct ccdma_virtio_transport *t,
 	}
 	b->rec_lock_ok = true;
 	b->poll_ns = cfg->poll_ns;
+	b->slot_size = cfg->slot_size;
 	b->sync_timeout_ms = cfg->sync_timeout_ms ? cfg->sync_timeout_ms
 						  : CCDMA_VBLK_SYNC_TIMEOUT_DEFAULT_MS;
 	b->dev = t->ops->dma_dev(t->ctx);
@@ -528,6 +590,10 @@ int ccdma_vblk_create(const struct ccdma_virtio_transport *t,
 	b->info.device_queues = nq_dev;
 	b->info.queue_size = qsize;
 	size_limits(b);
+	/* No part is larger than max_request. */
+	if (b->slot_size > b->info.max_request)
+		b->slot_size = b->info.max_request;
+	b->info.slot_size = b->slot_size;
 
 	b->q = ccdma_os_calloc(nq, sizeof(*b->q));
 	if (!b->q) {
@@ -599,14 +665,50 @@ static void finish_req(struct vblk_queue *qq, struct ccdma_vblk_req *r,
 	complete_req(qq, r, dl);
 }
 
+/* A free persistent slot of qq (lock held), made now when every slot is
+ * in use; NULL when the pool has no memory for one now (the part then
+ * takes the streaming path). */
+static struct vblk_slot *slot_get(struct ccdma_vblk *b, struct vblk_queue *qq)
+{
+	struct vblk_slot *s;
+
+	if (likely(qq->nfree))
+		return qq->slot_free[--qq->nfree];
+	if (qq->nslots == b->info.queue_size)
+		return NULL; /* not reached: one part per ring entry */
+	s = &qq->slots[qq->nslots];
+	if (ccdma_alloc_coherent(b->dev, b->slot_size, &s->cpu, &s->dma, 0))
+		return NULL;
+	qq->nslots++;
+	return s;
+}
+
+/* A write's payload into its slot: the one copy towards the device. */
+static void slot_fill(struct ccdma_vblk *b, const struct vblk_part *p)
+{
+	ccdma_memcpy(p->slot->cpu, p->buf, p->len);
+	ccdma_dev_count_bounce(b->dev, true, p->len, p->len);
+}
+
 /* Device-to-memory payloads are mapped with CCDMA_ATTR_REPORTED_LEN:
  * unmap copies the `written` bytes the device reported (its used length
  * less the status byte) and clears the rest, so the bounce is never
- * cleared in advance. */
-static void unmap_part(struct ccdma_vblk *b, struct vblk_part *p,
-		       uint32_t written)
+ * cleared in advance.  A slot's read is copied out the same way (once:
+ * the device may be writing the slot meanwhile) and the slot goes back
+ * to the queue. */
+static void unmap_part(struct ccdma_vblk *b, struct vblk_queue *qq,
+		       struct vblk_part *p, uint32_t written)
 {
-	if (p->len && p->dir == CCDMA_FROM_DEVICE)
+	if (p->slot) {
+		if (p->dir == CCDMA_FROM_DEVICE) {
+			ccdma_memcpy(p->buf, p->slot->cpu, written);
+			ccdma_memset((uint8_t *)p->buf + written, 0,
+				     p->len - written);
+			ccdma_dev_count_bounce(b->dev, false, p->len, written);
+		}
+		qq->slot_free[qq->nfree++] = p->slot;
+		p->slot = NULL;
+	} else if (p->len && p->dir == CCDMA_FROM_DEVICE)
 		ccdma_unmap_single_written(b->dev, p->dma, p->len,
 					   CCDMA_FROM_DEVICE, written);
 	else if (p->len)
@@ -631,13 +733,15 @@ static int complete_head(struct ccdma_vblk *b, struct vblk_queue *qq,
 	if (written > data_len)
 		written = data_len;
 	st = __atomic_load_n(scr + SCR_STATUS, __ATOMIC_RELAXED);
-	/* A bad status byte proves the device hostile: nothing it reported
-	 * as written is returned (found by fuzz_used_ring: an entry naming a
-	 * chain the device never read, with a length, handed the caller
-	 * stale bounce bytes, e.g. an earlier request's data). */
-	if (st > CCDMA_VBLK_S_UNSUPP)
+	/* A request that did not succeed returns no data: nothing the
+	 * device reported as written is copied (found by fuzz_used_ring: an
+	 * entry naming a chain the device never read, with a length and a
+	 * bad status, handed the caller stale bounce bytes, e.g. an earlier
+	 * request's data; with persistent slots an error status would do the
+	 * same with the slot's last request). */
+	if (st != CCDMA_VBLK_S_OK)
 		written = 0;
-	unmap_part(b, p, written);
+	unmap_part(b, qq, p, written);
 	switch (st) {
 	case CCDMA_VBLK_S_OK:
 		err = 0;
@@ -674,7 +778,7 @@ static void drain_head(void *arg, unsigned h)
 	struct drain_ctx *c = arg;
 	struct vblk_part *p = &c->qq->part[h];
 
-	unmap_part(c->b, p, 0);
+	unmap_part(c->b, c->qq, p, 0);
 	finish_req(c->qq, p->req, -ENODEV, c->dl);
 }
 
@@ -1085,9 +1189,16 @@ static int post_part(struct ccdma_vblk *b, struct vblk_queue *qq,
 		     void *data, uint32_t dlen, enum ccdma_dir dir,
 		     unsigned attrs)
 {
-	struct vblk_part p = { r, off, n, 0, dlen, (uint8_t)dir };
+	struct vblk_part p = { r, off, n, 0, dlen, (uint8_t)dir, NULL, data };
 
-	if (dlen) {
+	if (dlen && dlen <= b->slot_size && is_rw(r->op) &&
+	    ccdma_dev_would_bounce(b->dev, data, dlen) &&
+	    (p.slot = slot_get(b, qq)) != NULL) {
+		p.dma = p.slot->dma;
+		if (dir == CCDMA_TO_DEVICE)
+			slot_fill(b, &p);
+		qq->st.slot_parts++;
+	} else if (dlen) {
 		int rc;
 
 		p.dma = ccdma_map_single_attrs(b->dev, data, dlen, dir, attrs |
@@ -1401,7 +1512,9 @@ static int requeue(struct ccdma_vblk *b, unsigned q, struct vblk_part *saved)
 	for (k = 0; k < n; k++) {
 		const struct vblk_part *p = &saved[k];
 
-		if (p->len && p->dir == CCDMA_TO_DEVICE)
+		if (p->len && p->dir == CCDMA_TO_DEVICE && p->slot)
+			slot_fill(b, p);
+		else if (p->len && p->dir == CCDMA_TO_DEVICE)
 			(void)ccdma_sync_single_for_device(b->dev, p->dma, p->len,
 							   CCDMA_TO_DEVICE);
 		add_chain(b, qq, p);
@@ -1681,6 +1794,9 @@ void ccdma_vblk_get_stats(struct ccdma_vblk *b, struct ccdma_vblk_stats *st)
 		st->interrupts += qq->st.interrupts;
 		st->used_len_clamped += qq->st.used_len_clamped;
 		st->short_reads += qq->st.short_reads;
+		st->slot_parts += qq->st.slot_parts;
+		st->slots += qq->nslots;
+		st->slot_bytes += (uint64_t)qq->nslots * b->slot_size;
 		ccdma_mutex_unlock(&qq->lock);
 	}
 	st->reconnects = __atomic_load_n(&b->reconnects, __ATOMIC_RELAXED);
