@@ -26,14 +26,6 @@ static void rw(struct ccdma_vblk *b, struct fake_dev *fd, uint64_t sector,
 	free(r);
 }
 
-static uint64_t pool_allocs(struct fake_dev *fd)
-{
-	struct ccdma_pool_stats st;
-
-	REQUIRE(ccdma_pool_get_stats(ccdma_dev_pool(fd->dma), &st) == 0);
-	return st.allocs;
-}
-
 int main(void)
 {
 	struct ccdma_vblk_config cfg;
@@ -55,10 +47,10 @@ int main(void)
 	CHECK_EQ(info.slot_size, SLOT);
 
 	/* Larger than the slot: a pool bounce per request. */
-	a0 = pool_allocs(&fd);
+	a0 = fake_pool_allocs(&fd);
 	rw(b, &fd, 0, 64u << 10, 1);
 	rw(b, &fd, 512, 1u << 20, 2);
-	a1 = pool_allocs(&fd);
+	a1 = fake_pool_allocs(&fd);
 	CHECK(a1 - a0 >= 4);
 	ccdma_vblk_get_stats(b, &st);
 	CHECK_EQ(st.slot_parts, 0);
@@ -72,7 +64,7 @@ int main(void)
 	CHECK_EQ(st.slots, 1);
 	CHECK_EQ(st.slot_bytes, SLOT);
 	/* The slot's own allocation, nothing per request. */
-	CHECK_EQ(pool_allocs(&fd) - a1, 1);
+	CHECK_EQ(fake_pool_allocs(&fd) - a1, 1);
 
 	ccdma_vblk_destroy(b);
 	fake_fini(&fd);

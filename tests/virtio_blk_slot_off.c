@@ -11,14 +11,6 @@
 #define LEN 4096
 #define N 64
 
-static uint64_t pool_allocs(struct fake_dev *fd)
-{
-	struct ccdma_pool_stats st;
-
-	REQUIRE(ccdma_pool_get_stats(ccdma_dev_pool(fd->dma), &st) == 0);
-	return st.allocs;
-}
-
 /* N writes and N reads of 4 KiB through a driver with slot_size; returns
  * the pool allocations they made, *st the driver's counters. */
 static uint64_t run(int mode, uint32_t slot_size, struct ccdma_vblk_stats *st)
@@ -52,7 +44,7 @@ static uint64_t run(int mode, uint32_t slot_size, struct ccdma_vblk_stats *st)
 		r = malloc(LEN);
 		REQUIRE(w && r);
 	}
-	a0 = pool_allocs(&fd);
+	a0 = fake_pool_allocs(&fd);
 	for (unsigned i = 0; i < N; i++) {
 		fake_pattern(w, LEN, i + 1);
 		memset(r, 0x5a, LEN);
@@ -60,7 +52,7 @@ static uint64_t run(int mode, uint32_t slot_size, struct ccdma_vblk_stats *st)
 		CHECK_EQ(ccdma_vblk_read(b, 8 * i, r, LEN), 0);
 		CHECK(memcmp(r, w, LEN) == 0);
 	}
-	a1 = pool_allocs(&fd);
+	a1 = fake_pool_allocs(&fd);
 	ccdma_vblk_get_stats(b, st);
 	ccdma_vblk_destroy(b);
 	if (shared)

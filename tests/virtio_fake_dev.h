@@ -807,6 +807,15 @@ static inline struct fake_bounce fake_bounced(struct fake_dev *fd)
 	return b;
 }
 
+/* Allocations the device's pool has made so far. */
+static inline uint64_t fake_pool_allocs(struct fake_dev *fd)
+{
+	struct ccdma_pool_stats st;
+
+	REQUIRE(ccdma_pool_get_stats(ccdma_dev_pool(fd->dma), &st) == 0);
+	return st.allocs;
+}
+
 /* Fill with a pattern from seed. */
 static inline void fake_pattern(void *buf, size_t len, uint64_t seed)
 {
