@@ -239,6 +239,22 @@ int main(void)
 	CHECK_EQ(try_create(W_DRV_NQ, &info), -EINVAL);
 	CHECK_EQ(try_create(W_DRV_REFUSE_V1, &info), -EINVAL);
 	CHECK(ccdma_vblk_create(NULL, NULL, NULL) == -EINVAL);
+	/* No device: info and stats read as zeros, NULL outputs are no-ops. */
+	{
+		struct ccdma_vblk_stats st;
+
+		memset(&info, 0x5a, sizeof(info));
+		memset(&st, 0x5a, sizeof(st));
+		ccdma_vblk_get_info(NULL, &info);
+		ccdma_vblk_get_stats(NULL, &st);
+		CHECK_EQ(info.capacity, 0);
+		CHECK_EQ(info.num_queues, 0);
+		CHECK_EQ(info.slot_size, 0);
+		CHECK_EQ(st.submitted, 0);
+		CHECK_EQ(st.slot_bytes, 0);
+		ccdma_vblk_get_info(NULL, NULL);
+		ccdma_vblk_get_stats(NULL, NULL);
+	}
 	capped();
 	dwz_below_block();
 	changes_while_read();

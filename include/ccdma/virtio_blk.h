@@ -226,6 +226,8 @@ CCDMA_API int ccdma_vblk_create(const struct ccdma_virtio_transport *t,
  * stopped completes as usual; the other in-flight requests complete with
  * -ENODEV (their callbacks run).  NULL is a no-op. */
 CCDMA_API void ccdma_vblk_destroy(struct ccdma_vblk *b);
+/* What was negotiated and read from the config space.  b NULL: *info is
+ * zeroed (as ccdma_vblk_get_stats); info NULL: nothing. */
 CCDMA_API void ccdma_vblk_get_info(struct ccdma_vblk *b,
 				   struct ccdma_vblk_info *info);
 CCDMA_API bool ccdma_vblk_broken(struct ccdma_vblk *b);
@@ -345,6 +347,7 @@ struct ccdma_vblk_stats {
 	 * they pin (slots x slot_size). */
 	uint64_t slot_parts, slots, slot_bytes;
 };
+/* The counters now.  b NULL: *st is zeroed; st NULL: nothing. */
 CCDMA_API void ccdma_vblk_get_stats(struct ccdma_vblk *b,
 				    struct ccdma_vblk_stats *st);
 

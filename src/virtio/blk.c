@@ -1764,8 +1764,12 @@ int ccdma_vblk_get_id(struct ccdma_vblk *b, char id[21])
 
 void ccdma_vblk_get_info(struct ccdma_vblk *b, struct ccdma_vblk_info *info)
 {
-	if (b && info)
+	if (!info)
+		return;
+	if (b)
 		*info = b->info;
+	else
+		ccdma_memset(info, 0, sizeof(*info));
 }
 
 bool ccdma_vblk_broken(struct ccdma_vblk *b)
