@@ -18,6 +18,7 @@ int bench_stale_main(int argc, char **argv);
 int bench_dma_main(int argc, char **argv);
 int bench_busdma_main(int argc, char **argv);
 int bench_blk_main(int argc, char **argv);
+int bench_blk_sweep_main(int argc, char **argv);
 int bench_floor_main(int argc, char **argv);
 int bench_pairs_main(int argc, char **argv);
 
@@ -85,11 +86,14 @@ void bench_json_bool(struct bench_json *j, const char *key, bool v);
  * common preamble (PNG terminal, output NAME.png, title) go to
  * DIR/NAME.gp and gnuplot runs it in DIR.  open: 0 or -1 (said why).
  * draw: 0 drawn, 1 no gnuplot (the data and script stay; said), -1 failed.
+ * The picture is 800x450 unless the caller changes width and height
+ * between open and draw.
  */
 extern const char *bench_plot_prog;  /* starts its messages */
 struct bench_plot {
 	FILE *dat;
 	char dir[256], name[64];
+	unsigned width, height;  /* pixels */
 };
 int bench_plot_open(struct bench_plot *p, const char *dir, const char *name);
 int bench_plot_draw(struct bench_plot *p, const char *title, const char *fmt, ...)

@@ -92,6 +92,7 @@ struct case_result {
 	double tax_floor[MAX_ROUNDS];
 	uint64_t bounced[2];          /* bytes bounced either way, all rounds */
 	uint64_t slot_parts[2];       /* parts through persistent slots */
+	uint64_t hist[2][BLKJOB_HIST_N];  /* latencies, all rounds (--plot) */
 };
 
 struct backend_result {
@@ -121,7 +122,8 @@ static unsigned poll_us = 200;
 static uint32_t slot_size = CCDMA_VBLK_SLOT_SIZE_DEFAULT;
 
 static int run_one(const char *sock, pid_t dev_pid, enum ccdma_mode mode,
-		   const struct bcase *bc, double seconds, struct blkjob_result *r)
+		   const struct bcase *bc, double seconds, uint64_t *hist,
+		   struct blkjob_result *r)
 {
 	struct blkjob_dev d;
 	struct blkjob_opts o;
@@ -142,6 +144,7 @@ static int run_one(const char *sock, pid_t dev_pid, enum ccdma_mode mode,
 	o.warmup_s = seconds / 4;
 	o.touch = bc->touch;
 	o.dev_pid = dev_pid;
+	o.lat_hist = hist;
 	rc = blkjob_run(&d, &o, r);
 	blkjob_close(&d);
 	if (rc || !(r->reads + r->writes)) {
@@ -194,7 +197,8 @@ static int run_backend(struct backend_result *br, const char *sock, pid_t dev_pi
 							   CCDMA_MODE_CONFIDENTIAL;
 				double ios;
 
-				if (run_one(sock, dev_pid, mode, bc, seconds, &res[m]))
+				if (run_one(sock, dev_pid, mode, bc, seconds, cr->hist[m],
+					    &res[m]))
 					return -1;
 				ios = (double)(res[m].reads + res[m].writes);
 				cr->iops[m][r] = res[m].iops;
@@ -337,9 +341,82 @@ static void print_backend(const struct backend_result *br, unsigned rounds)
 	}
 }
 
+/* --plot DIR, a back-end's latency distributions: per case one block of
+ * rows "lower_bound_us pct_confidential pct_direct" (the share of the
+ * I/Os of all rounds in each step of a quarter of a power of two, from
+ * the first step either mode used to the last), drawn in a grid of one
+ * panel per case. */
+#define LAT_MERGE 4  /* histogram buckets per step of the plot */
+
+static void plot_latency(const char *dir, const struct backend_result *br,
+			 unsigned rounds)
+{
+	char name[64], script[4096];
+	struct bench_plot p;
+	size_t off;
+
+	snprintf(name, sizeof(name), "blk-%s-latency", br->name);
+	if (bench_plot_open(&p, dir, name))
+		return;
+	fprintf(p.dat, "# per case (gnuplot index = case number): lower_bound_us "
+		       "pct_confidential pct_direct (I/Os of %u round(s))\n", rounds);
+	for (unsigned k = 0; k < NCASES; k++) {
+		const struct case_result *cr = &br->c[k];
+		uint64_t n[2] = { 0, 0 };
+		unsigned lo = BLKJOB_HIST_N, hi = 0;
+
+		for (unsigned i = 0; i < BLKJOB_HIST_N; i++)
+			for (unsigned m = 0; m < 2; m++)
+				if (cr->hist[m][i]) {
+					n[m] += cr->hist[m][i];
+					lo = i < lo ? i : lo;
+					hi = i;
+				}
+		fprintf(p.dat, "# %s\n", cases[k].name);
+		lo -= lo % LAT_MERGE;
+		for (unsigned i = lo; i <= hi && hi < BLKJOB_HIST_N; i += LAT_MERGE) {
+			uint64_t c[2] = { 0, 0 };
+
+			for (unsigned m = 0; m < 2; m++)
+				for (unsigned s = i; s < i + LAT_MERGE; s++)
+					c[m] += cr->hist[m][s];
+			fprintf(p.dat, "%.3f %.3f %.3f\n", (double)blkjob_hist_ns(i) / 1000.0,
+				n[0] ? 100.0 * (double)c[0] / (double)n[0] : 0,
+				n[1] ? 100.0 * (double)c[1] / (double)n[1] : 0);
+		}
+		/* The end of the last step, so that `steps` draws it. */
+		if (lo <= hi && hi + LAT_MERGE < BLKJOB_HIST_N)
+			fprintf(p.dat, "%.3f 0 0\n",
+				(double)blkjob_hist_ns(hi - hi % LAT_MERGE + LAT_MERGE) /
+					1000.0);
+		fprintf(p.dat, "\n\n");
+	}
+	off = (size_t)snprintf(script, sizeof(script),
+			       "set multiplot layout 2,%u title \"ccdma-bench blk on %s: "
+			       "latency of every I/O of %u round(s), confidential "
+			       "(bounced) and direct\"\n"
+			       "set logscale x\n"
+			       "set format x \"%%.0s%%c\"\n"
+			       "set xlabel \"latency, us\"\n"
+			       "set ylabel \"%% of I/Os\"\n"
+			       "set key inside top right\n",
+			       (unsigned)(NCASES + 1) / 2, br->name, rounds);
+	for (unsigned k = 0; k < NCASES && off < sizeof(script); k++)
+		off += (size_t)snprintf(script + off, sizeof(script) - off,
+					"set title \"%s\"\n"
+					"plot \"%s.dat\" index %u using 1:2 with steps lw 2 "
+					"title \"confidential\", \"\" index %u using 1:3 "
+					"with steps lw 2 title \"direct\"\n%s",
+					cases[k].name, name, k, k, k ? "" : "unset key\n");
+	p.width = 1200;
+	p.height = 560;
+	bench_plot_draw(&p, name, "%s", script);
+}
+
 /* --plot DIR: per back-end, CPU per I/O of both modes beside direct +
- * the floor (what a bounce that costs only the copy would give); and the
- * tax over the floor of every case against the target. */
+ * the floor (what a bounce that costs only the copy would give), and the
+ * latency distributions; and the tax over the floor of every case
+ * against the target. */
 static void plot_blk(const char *dir, const struct backend_result *br,
 		     unsigned rounds)
 {
@@ -374,6 +451,7 @@ static void plot_blk(const char *dir, const struct backend_result *br,
 				"\"\" using 3 title \"direct\", "
 				"\"\" using 4 title \"direct + the copy floor\"\n",
 				rounds, name);
+		plot_latency(dir, &br[b], rounds);
 	}
 	if (bench_plot_open(&p, dir, "blk-tax"))
 		return;

@@ -27,6 +27,8 @@ int bench_plot_open(struct bench_plot *p, const char *dir, const char *name)
 		fprintf(stderr, "%s: --plot %s: %s\n", bench_plot_prog, dir, strerror(errno));
 		return -1;
 	}
+	p->width = 800;
+	p->height = 450;
 	snprintf(p->dir, sizeof(p->dir), "%s", dir);
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	snprintf(path, sizeof(path), "%s/%s.dat", dir, name);
@@ -56,11 +58,11 @@ int bench_plot_draw(struct bench_plot *p, const char *title, const char *fmt, ..
 		return -1;
 	}
 	/* Paths in the script are relative: it runs in DIR. */
-	fprintf(gp, "set terminal pngcairo size 1000,600 font \",10\" noenhanced\n"
+	fprintf(gp, "set terminal pngcairo size %u,%u font \",9\" noenhanced\n"
 		    "set output \"%s.png\"\n"
 		    "set title \"%s\"\n"
 		    "set key outside right\n"
-		    "set grid ytics\n", p->name, title);
+		    "set grid ytics\n", p->width, p->height, p->name, title);
 	va_start(ap, fmt);
 	vfprintf(gp, fmt, ap);
 	va_end(ap);

@@ -7,6 +7,7 @@
  *   ccdma-bench dma [--json] [--quick]
  *   ccdma-bench busdma [--json] [--quick]
  *   ccdma-bench blk [--json] [--quick] [--only devsim|qsd] ...
+ *   ccdma-bench blk-sweep [--json] [--quick] [--only devsim|qsd] ...
  *   ccdma-bench floor [--json] [--quick]
  *   ccdma-bench pairs [--n N] [--size BYTES]
  *
@@ -38,6 +39,8 @@ static const struct subcommand subcommands[] = {
 	  "bus_dma load/sync/unload vs dma map/unmap; shared memory per map vs OpenBSD" },
 	{ "blk", bench_blk_main,
 	  "virtio-blk over vhost-user, bounced vs direct, on qemu-storage-daemon and ccdma-devsim" },
+	{ "blk-sweep", bench_blk_sweep_main,
+	  "virtio-blk throughput against the block size, bounced vs direct" },
 	{ "floor", bench_floor_main,
 	  "the cross-core copy a bounce must do (the floor of the bounce tax)" },
 	{ "pairs", bench_pairs_main,
@@ -51,7 +54,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: ccdma-bench <subcommand> [options]\n"
 		   "       ccdma-bench <subcommand> --help\n\nsubcommands:\n");
 	for (size_t i = 0; i < NSUB; i++)
-		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
+		fprintf(f, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
 }
 
 int main(int argc, char **argv)

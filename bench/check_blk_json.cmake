@@ -96,9 +96,11 @@ if(last STREQUAL "" OR NOT last GREATER 0)
 endif()
 need_num("targets;tax_vs_floor_max")
 need_num("targets;touched_ratio_min")
-# --plot: one CPU figure per back-end, one row per case; the tax figure.
+# --plot: one CPU figure per back-end, one row per case, and one latency
+# figure (a block of rows per case); the tax figure.
 foreach(b ${backends})
   check_plot("${plotdir}" blk-${b}-cpu 10)
+  check_plot("${plotdir}" blk-${b}-latency 10)
 endforeach()
 check_plot("${plotdir}" blk-tax 10)
 string(APPEND failures "${check_failures}")

@@ -467,8 +467,8 @@ void blkjob_close(struct blkjob_dev *d)
 
 /* ---- latency histogram: 16 linear steps per power of two ---------------- */
 
-#define HIST_SUB 16
-#define HIST_N (64 * HIST_SUB)
+#define HIST_SUB BLKJOB_HIST_SUB
+#define HIST_N BLKJOB_HIST_N
 
 static unsigned hist_index(uint64_t v)
 {
@@ -480,7 +480,7 @@ static unsigned hist_index(uint64_t v)
 	return msb * HIST_SUB + (unsigned)((v >> (msb - 4)) & (HIST_SUB - 1));
 }
 
-static uint64_t hist_value(unsigned i)
+uint64_t blkjob_hist_ns(unsigned i)
 {
 	unsigned msb = i / HIST_SUB;
 
@@ -498,7 +498,7 @@ static double hist_percentile(const uint64_t *h, uint64_t total, double p)
 	for (unsigned i = 0; i < HIST_N; i++) {
 		seen += h[i];
 		if (seen >= want)
-			return (double)hist_value(i) / 1000.0;
+			return (double)blkjob_hist_ns(i) / 1000.0;
 	}
 	return 0;
 }
@@ -1176,6 +1176,9 @@ static void sum_up(struct job *j, struct blkjob_result *r)
 		r->lat.p99_us = hist_percentile(j->lat_hist, j->lat_n, 0.99);
 		r->lat.p999_us = hist_percentile(j->lat_hist, j->lat_n, 0.999);
 		r->lat.max_us = (double)j->lat_max_ns / 1000.0;
+		if (j->o->lat_hist)
+			for (unsigned i = 0; i < HIST_N; i++)
+				j->o->lat_hist[i] += j->lat_hist[i];
 	}
 	if (r->elapsed_s > 0) {
 		r->iops = (double)(r->reads + r->writes) / r->elapsed_s;

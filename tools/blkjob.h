@@ -152,8 +152,19 @@ struct blkjob_opts {
 	 * header). */
 	FILE *log;
 	unsigned log_every_ms;
+	/* Non-NULL: the latencies of the timed phase are added to these
+	 * BLKJOB_HIST_N counters (bucket i holds latencies from
+	 * blkjob_hist_ns(i) up to blkjob_hist_ns(i + 1)), so that runs can
+	 * be summed. */
+	uint64_t *lat_hist;
 };
 void blkjob_opts_init(struct blkjob_opts *o);
+
+/* The latency histogram: 16 linear steps per power of two of ns. */
+#define BLKJOB_HIST_SUB 16
+#define BLKJOB_HIST_N (64 * BLKJOB_HIST_SUB)
+/* The smallest latency (ns) of bucket i (i < BLKJOB_HIST_N). */
+uint64_t blkjob_hist_ns(unsigned i);
 
 struct blkjob_lat {
 	double mean_us, p50_us, p90_us, p99_us, p999_us, max_us;
