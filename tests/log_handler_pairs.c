@@ -2,7 +2,7 @@
 /*
  * ccdma_log_set_handler from one thread while another thread's calls log:
  * every message reaches a handler together with that handler's own
- * argument (the pair is published as one), and both handlers are used.
+ * argument (the pair is published as one), and none is lost.
  * The logging thread counts messages, not time, so the test does the same
  * work however fast the machine is.
  */
@@ -62,8 +62,9 @@ int main(void)
 	ccdma_log_set_handler(NULL, NULL);
 	printf("log_handler_pairs: %lu to a, %lu to b, %lu handler changes\n",
 	       got_a, got_b, flips);
+	/* Which handler got how many depends on the scheduler: only the
+	 * pairing and the total are properties. */
 	CHECK_EQ(mismatched, 0);
 	CHECK_EQ(got_a + got_b, MESSAGES);
-	CHECK(got_a > 0);
 	return test_done("log_handler_pairs");
 }
