@@ -113,6 +113,12 @@ struct ccdma_vhost_config {
 	unsigned flags;            /* CCDMA_VHOST_F_* */
 	/* How long to wait for a reply; 0 = 5000 ms. */
 	unsigned reply_timeout_ms;
+	/* Queues per unit of the back-end's queue count: 0 or 1 for a
+	 * device whose GET_QUEUE_NUM counts queues (virtio-blk: one queue
+	 * without the MQ protocol feature); 2 for virtio-net, whose
+	 * GET_QUEUE_NUM counts queue pairs (receive and transmit: two
+	 * queues without MQ).  Other values: -EINVAL. */
+	unsigned queues_per_unit;
 };
 CCDMA_API void ccdma_vhost_config_init(struct ccdma_vhost_config *cfg);
 

@@ -91,6 +91,7 @@ struct ccdma_vhost {
 	uint64_t acked;              /* sent with SET_FEATURES */
 	bool features_set;
 	unsigned max_queues;
+	unsigned queues_per_unit;    /* ccdma_vhost_config's, 1 or 2 */
 	unsigned mem_slots;          /* as the back-end said; 0: none */
 	unsigned table_max;          /* regions the table may hold */
 	uint64_t pool_max, pool_region; /* the pool's config, as capped */
@@ -973,7 +974,7 @@ static int negotiate(struct ccdma_vhost *h)
 			 "(features %#llx)", (unsigned long long)h->features);
 		return -ENODEV;
 	}
-	h->max_queues = 1;
+	h->max_queues = h->queues_per_unit;
 	if (!(h->features & (1ull << CCDMA_VU_F_PROTOCOL_FEATURES)))
 		return 0;
 	rc = vh_get_u64(h, CCDMA_VU_GET_PROTOCOL_FEATURES, &v);
@@ -993,12 +994,13 @@ static int negotiate(struct ccdma_vhost *h)
 		rc = vh_get_u64(h, CCDMA_VU_GET_QUEUE_NUM, &v);
 		if (rc)
 			return rc;
-		if (v < 1 || v > VH_MAX_QUEUES) {
-			vh_break(h, -EPROTO, "GET_QUEUE_NUM: %llu queues (want 1..%u)",
-				 (unsigned long long)v, VH_MAX_QUEUES);
+		if (v < 1 || v > VH_MAX_QUEUES / h->queues_per_unit) {
+			vh_break(h, -EPROTO, "GET_QUEUE_NUM: %llu (want 1..%u)",
+				 (unsigned long long)v,
+				 VH_MAX_QUEUES / h->queues_per_unit);
 			return -ENODEV;
 		}
-		h->max_queues = (unsigned)v;
+		h->max_queues = (unsigned)v * h->queues_per_unit;
 	}
 	if (has_pf(h, CCDMA_VU_PF_CONFIGURE_MEM_SLOTS)) {
 		rc = vh_get_u64(h, CCDMA_VU_GET_MAX_MEM_SLOTS, &v);
@@ -1098,6 +1100,11 @@ int ccdma_vhost_connect(const struct ccdma_vhost_config *cfg,
 			  cfg->flags);
 		return -EINVAL;
 	}
+	if (cfg->queues_per_unit > 2) {
+		ccdma_err("vhost_connect(%s): queues_per_unit %u (want 0..2)",
+			  cfg->socket_path, cfg->queues_per_unit);
+		return -EINVAL;
+	}
 	for (plen = 0; cfg->socket_path[plen]; plen++)
 		;
 	h = ccdma_os_calloc(1, sizeof(*h));
@@ -1119,6 +1126,7 @@ int ccdma_vhost_connect(const struct ccdma_vhost_config *cfg,
 	}
 	h->sock = -1;
 	h->flags = cfg->flags;
+	h->queues_per_unit = cfg->queues_per_unit ? cfg->queues_per_unit : 1;
 	h->timeout_ms = cfg->reply_timeout_ms ? cfg->reply_timeout_ms :
 			VH_DEFAULT_TIMEOUT_MS;
 	h->tp.ops = &vhost_ops;

@@ -1,0 +1,805 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-net driver over a virtio transport (ccdma/virtio_net.h).
+ *
+ * Queue 0 receives, queue 1 transmits; each has a lock and a split
+ * virtqueue (virtqueue.h).
+ *
+ * Receive: the ring's per-head coherent scratch IS the receive buffer
+ * (rx_buf_size bytes per head), so the device writes only there and a
+ * buffer is posted again under whatever head the ring gives next.  A frame
+ * is taken in two steps: its first used entry is validated and its header
+ * copied into private memory (num_buffers read once); the rest of its
+ * entries are gathered as the device publishes them (a frame may be
+ * published in pieces), and only then is it copied out, once, into the
+ * caller's buffer.
+ *
+ * Transmit: per head, 16 bytes of scratch hold the (zero) header; the
+ * frame is a streaming mapping (the bounce in confidential mode).  A
+ * private record per head keeps the mapping and the cookie; finished
+ * heads' cookies go through a private FIFO to ccdma_vnet_tx_complete().
+ */
+#include <ccdma/virtio_net.h>
+
+#include "virtio/virtqueue.h"
+#include "platform/trace.h"
+
+#define VNET_DEFAULT_QSIZE 256u
+#define VNET_DEFAULT_FRAME 1514u
+#define VNET_RXQ 0u
+#define VNET_TXQ 1u
+#define TX_SCRATCH 16u
+
+/* virtio_net_hdr (5.1.6), VERSION_1 layout. */
+struct vnet_hdr {
+	uint8_t flags;
+	uint8_t gso_type;
+	ccdma_le16_t hdr_len;
+	ccdma_le16_t gso_size;
+	ccdma_le16_t csum_start;
+	ccdma_le16_t csum_offset;
+	ccdma_le16_t num_buffers;
+};
+#define VNET_HDR_F_NEEDS_CSUM 1u
+
+/* Config space (5.1.4). */
+#define VNET_CFG_MAC 0u
+#define VNET_CFG_STATUS 6u
+#define VNET_CFG_LEN 8u
+#define VNET_S_LINK_UP 1u
+
+struct vnet_tx {
+	ccdma_addr_t dma;
+	uint32_t len;
+	void *user;
+};
+
+/* One frame being gathered from the receive ring. */
+struct vnet_rx_frame {
+	unsigned want;           /* num_buffers; 0: no frame started */
+	unsigned got;
+	uint32_t bytes;          /* frame bytes so far (headers excluded) */
+	uint16_t *heads;         /* want entries */
+	uint32_t *lens;
+};
+
+struct ccdma_vnet {
+	struct ccdma_virtio_transport t;
+	struct ccdma_dev *dev;
+	struct ccdma_vnet_info info;
+	unsigned broken;         /* atomic */
+
+	_Alignas(64) ccdma_mutex_t rx_lock;
+	struct ccdma_vq *rxq;
+	struct vnet_rx_frame fr;
+	struct ccdma_vnet_stats rx_st;
+
+	_Alignas(64) ccdma_mutex_t tx_lock;
+	struct ccdma_vq *txq;
+	struct vnet_tx *tx;      /* by head id */
+	void **done;             /* FIFO of finished cookies, queue_size */
+	unsigned done_head, done_n;
+	struct ccdma_vnet_stats tx_st;
+	bool locks_ok;
+};
+
+void ccdma_vnet_config_init(struct ccdma_vnet_config *cfg)
+{
+	if (cfg)
+		ccdma_memset(cfg, 0, sizeof(*cfg));
+}
+
+static inline bool has(uint64_t f, unsigned bit)
+{
+	return f & (1ull << bit);
+}
+
+static inline bool is_broken(struct ccdma_vnet *n)
+{
+	return __atomic_load_n(&n->broken, __ATOMIC_ACQUIRE);
+}
+
+static void vnet_break(struct ccdma_vnet *n, const char *why)
+{
+	if (__atomic_exchange_n(&n->broken, 1u, __ATOMIC_ACQ_REL))
+		return;
+	ccdma_err("virtio-net: %s: device marked broken", why);
+	CCDMA_TRACE3(device_broken, "virtio-net", why, 0);
+	n->t.ops->fail(n->t.ctx, why);
+}
+
+/* ---- receive ------------------------------------------------------------ */
+
+/* Post one receive buffer: the next head's scratch (rx lock held, room
+ * checked). */
+static void rx_post_one(struct ccdma_vnet *n)
+{
+	struct ccdma_vq *vq = n->rxq;
+	struct ccdma_vq_buf b;
+
+	(void)ccdma_vq_scratch(vq, ccdma_vq_next_head(vq), &b.addr);
+	b.len = n->info.rx_buf_size;
+	b.write = true;
+	ccdma_vq_add(vq, &b, 1);
+}
+
+static void kick(struct ccdma_vnet *n, struct ccdma_vq *vq,
+		 struct ccdma_vnet_stats *st)
+{
+	if (!ccdma_vq_publish(vq))
+		return;
+	st->kicks++;
+	if (n->t.ops->notify(n->t.ctx, vq->index))
+		vnet_break(n, "kick failed");
+}
+
+/* Post every free receive buffer again.  Not while a frame is half
+ * gathered: its first buffers are on the free list but still to be copied
+ * (and the buffers it still needs are posted: num_buffers was checked
+ * against them). */
+static void rx_refill(struct ccdma_vnet *n)
+{
+	if (n->fr.want)
+		return;
+	while (n->rxq->num_free)
+		rx_post_one(n);
+	kick(n, n->rxq, &n->rx_st);
+}
+
+/* Take the next used receive entry, validated (length within what was
+ * posted).  1, 0 (none), or -EIO (broken, logged). */
+static int rx_take(struct ccdma_vnet *n, unsigned *h, uint32_t *len)
+{
+	const char *why = NULL;
+	bool clamped;
+	int rc = ccdma_vq_get_used(n->rxq, h, len, &clamped, &why);
+
+	if (rc < 0) {
+		vnet_break(n, why);
+		return -EIO;
+	}
+	if (rc && clamped) {
+		vnet_break(n, "receive used length beyond the buffer posted");
+		return -EIO;
+	}
+	if (rc)
+		n->rx_st.rx_buffers++;
+	return rc;
+}
+
+/* Start a frame at its first entry: the header, copied once into private
+ * memory, and checked.  0 or -EIO (broken). */
+static int rx_start(struct ccdma_vnet *n, unsigned h, uint32_t len)
+{
+	struct vnet_rx_frame *f = &n->fr;
+	struct vnet_hdr hdr;
+	ccdma_addr_t dma;
+	unsigned nb, posted = n->rxq->inflight + 1;
+
+	if (len < CCDMA_VNET_HDR_LEN) {
+		vnet_break(n, "receive used length shorter than the header");
+		return -EIO;
+	}
+	ccdma_memcpy(&hdr, ccdma_vq_scratch(n->rxq, h, &dma), sizeof(hdr));
+	nb = ccdma_le16_to_cpu(hdr.num_buffers);
+	if (!n->info.mrg_rxbuf ? nb != 1 : (nb < 1 || nb > posted)) {
+		vnet_break(n, "receive header num_buffers beyond the buffers "
+			   "posted");
+		return -EIO;
+	}
+	if ((hdr.flags & VNET_HDR_F_NEEDS_CSUM) || hdr.gso_type) {
+		vnet_break(n, "receive header asks for an offload not "
+			   "negotiated");
+		return -EIO;
+	}
+	f->want = nb;
+	f->got = 1;
+	f->heads[0] = (uint16_t)h;
+	f->lens[0] = len;
+	f->bytes = len - CCDMA_VNET_HDR_LEN;
+	return 0;
+}
+
+/* Copy the gathered frame out into p (or drop it), then forget it. */
+static void rx_deliver(struct ccdma_vnet *n, struct ccdma_vnet_pkt *p,
+		       bool *delivered)
+{
+	struct vnet_rx_frame *f = &n->fr;
+	uint32_t at = 0, cap = p->cap;
+	unsigned i;
+
+	*delivered = false;
+	if (f->bytes > n->info.max_frame) {
+		n->rx_st.rx_oversize++;
+	} else {
+		for (i = 0; i < f->got; i++) {
+			ccdma_addr_t dma;
+			const uint8_t *src = ccdma_vq_scratch(n->rxq, f->heads[i],
+							      &dma);
+			uint32_t l = f->lens[i];
+
+			if (i == 0) {
+				src += CCDMA_VNET_HDR_LEN;
+				l -= CCDMA_VNET_HDR_LEN;
+			}
+			if (at < cap)
+				ccdma_memcpy((uint8_t *)p->buf + at, src,
+					     l < cap - at ? l : cap - at);
+			at += l;
+		}
+		p->len = f->bytes;
+		p->status = f->bytes > cap ? -EMSGSIZE : 0;
+		if (p->status)
+			n->rx_st.rx_truncated++;
+		n->rx_st.rx_packets++;
+		n->rx_st.rx_bytes += f->bytes;
+		*delivered = true;
+	}
+	f->want = f->got = 0;
+	f->bytes = 0;
+}
+
+/* Gather the next whole frame.  1 (in n->fr), 0 (none whole yet), -EIO. */
+static int rx_gather(struct ccdma_vnet *n)
+{
+	struct vnet_rx_frame *f = &n->fr;
+	unsigned h;
+	uint32_t len;
+	int rc;
+
+	if (!f->want) {
+		rc = rx_take(n, &h, &len);
+		if (rc <= 0)
+			return rc;
+		if (rx_start(n, h, len))
+			return -EIO;
+	}
+	while (f->got < f->want) {
+		rc = rx_take(n, &h, &len);
+		if (rc <= 0)
+			return rc;
+		f->heads[f->got] = (uint16_t)h;
+		f->lens[f->got++] = len;
+		f->bytes += len;
+	}
+	return 1;
+}
+
+int ccdma_vnet_recv(struct ccdma_vnet *n, struct ccdma_vnet_pkt *pkts,
+		    unsigned count)
+{
+	unsigned got = 0, i;
+	int rc = 0;
+
+	if (!n || !pkts)
+		return -EINVAL;
+	for (i = 0; i < count; i++)
+		if (!pkts[i].buf && pkts[i].cap)
+			return -EINVAL;
+	ccdma_mutex_lock(&n->rx_lock);
+	while (got < count && !is_broken(n)) {
+		bool delivered;
+
+		rc = rx_gather(n);
+		if (rc <= 0)
+			break;
+		rx_deliver(n, &pkts[got], &delivered);
+		if (delivered)
+			got++;
+	}
+	if (!is_broken(n))
+		rx_refill(n);
+	rc = is_broken(n) ? -ENODEV : (int)got;
+	ccdma_mutex_unlock(&n->rx_lock);
+	return rc;
+}
+
+/* ---- transmit ----------------------------------------------------------- */
+
+static void done_push(struct ccdma_vnet *n, void *user)
+{
+	unsigned num = n->info.queue_size;
+
+	n->done[(n->done_head + n->done_n) & (num - 1)] = user;
+	n->done_n++;
+}
+
+static void tx_finish(struct ccdma_vnet *n, unsigned h)
+{
+	struct vnet_tx *x = &n->tx[h];
+
+	ccdma_unmap_single(n->dev, x->dma, x->len, CCDMA_TO_DEVICE);
+	done_push(n, x->user);
+	x->len = 0;
+}
+
+static void tx_drain_one(void *arg, unsigned h)
+{
+	struct ccdma_vnet *n = arg;
+
+	tx_finish(n, h);
+	n->tx_st.tx_dropped++;
+}
+
+/* Take what the device finished (tx lock held).  After a break, every
+ * frame still in flight is given back. */
+static void tx_reap(struct ccdma_vnet *n)
+{
+	const char *why = NULL;
+	unsigned h;
+	uint32_t len;
+	bool clamped;
+	int rc;
+
+	if (!is_broken(n)) {
+		while ((rc = ccdma_vq_get_used(n->txq, &h, &len, &clamped,
+					       &why)) > 0) {
+			if (len || clamped)
+				n->tx_st.tx_len_ignored++;
+			tx_finish(n, h);
+			n->tx_st.tx_completed++;
+		}
+		if (rc < 0)
+			vnet_break(n, why);
+	}
+	if (is_broken(n) && n->txq->inflight)
+		ccdma_vq_drain(n->txq, tx_drain_one, n);
+}
+
+static int check_frame(struct ccdma_vnet *n, const struct ccdma_vnet_pkt *p)
+{
+	if (!p->buf || p->len < CCDMA_VNET_MIN_FRAME) {
+		ccdma_err("virtio-net: send: frame of %u bytes%s (at least %u)",
+			  p->len, p->buf ? "" : " at NULL", CCDMA_VNET_MIN_FRAME);
+		return -EINVAL;
+	}
+	if (p->len > n->info.max_frame) {
+		ccdma_err("virtio-net: send: frame of %u bytes is longer than "
+			  "max_frame %u", p->len, n->info.max_frame);
+		return -EMSGSIZE;
+	}
+	return 0;
+}
+
+static int tx_post(struct ccdma_vnet *n, const struct ccdma_vnet_pkt *p)
+{
+	struct ccdma_vq *vq = n->txq;
+	struct ccdma_vq_buf b[2];
+	unsigned h = ccdma_vq_next_head(vq);
+	ccdma_addr_t dma;
+	int rc;
+
+	if (vq->num_free < ccdma_vq_descs_for(vq, 2))
+		return -EAGAIN;
+	dma = ccdma_map_single(n->dev, p->buf, p->len, CCDMA_TO_DEVICE);
+	rc = ccdma_mapping_error(n->dev, dma);
+	if (rc)
+		return rc;
+	/* The header scratch is all zero from create on: nothing to write. */
+	(void)ccdma_vq_scratch(vq, h, &b[0].addr);
+	b[0].len = CCDMA_VNET_HDR_LEN;
+	b[0].write = false;
+	b[1] = (struct ccdma_vq_buf){ dma, p->len, false };
+	ccdma_vq_add(vq, b, 2);
+	n->tx[h] = (struct vnet_tx){ dma, p->len, p->user };
+	n->tx_st.tx_packets++;
+	n->tx_st.tx_bytes += p->len;
+	return 0;
+}
+
+int ccdma_vnet_send(struct ccdma_vnet *n, const struct ccdma_vnet_pkt *pkts,
+		    unsigned count)
+{
+	unsigned i;
+	int rc = 0;
+
+	if (!n || !pkts || !count)
+		return -EINVAL;
+	ccdma_mutex_lock(&n->tx_lock);
+	if (!is_broken(n) && n->txq->num_free < 2)
+		tx_reap(n);
+	for (i = 0; i < count && !is_broken(n); i++) {
+		rc = check_frame(n, &pkts[i]);
+		if (!rc)
+			rc = tx_post(n, &pkts[i]);
+		if (rc)
+			break;
+	}
+	if (i && !is_broken(n))
+		kick(n, n->txq, &n->tx_st);
+	if (is_broken(n)) {
+		tx_reap(n);
+		rc = -ENODEV;
+	} else if (i) {
+		rc = (int)i;
+	}
+	ccdma_mutex_unlock(&n->tx_lock);
+	return rc;
+}
+
+int ccdma_vnet_tx_complete(struct ccdma_vnet *n, void **user, unsigned max)
+{
+	unsigned got = 0;
+	int rc;
+
+	if (!n || !user)
+		return -EINVAL;
+	ccdma_mutex_lock(&n->tx_lock);
+	tx_reap(n);
+	while (got < max && n->done_n) {
+		user[got++] = n->done[n->done_head];
+		n->done_head = (n->done_head + 1) & (n->info.queue_size - 1);
+		n->done_n--;
+	}
+	rc = (!got && is_broken(n)) ? -ENODEV : (int)got;
+	ccdma_mutex_unlock(&n->tx_lock);
+	return rc;
+}
+
+/* ---- waiting ------------------------------------------------------------ */
+
+static unsigned ready(struct ccdma_vnet *n, unsigned events)
+{
+	unsigned r = 0;
+
+	if (events & CCDMA_VNET_EV_RX) {
+		ccdma_mutex_lock(&n->rx_lock);
+		if (ccdma_vq_more_used(n->rxq) || n->fr.want)
+			r |= CCDMA_VNET_EV_RX;
+		ccdma_mutex_unlock(&n->rx_lock);
+	}
+	if (events & CCDMA_VNET_EV_TX) {
+		ccdma_mutex_lock(&n->tx_lock);
+		if (ccdma_vq_more_used(n->txq) || n->done_n)
+			r |= CCDMA_VNET_EV_TX;
+		ccdma_mutex_unlock(&n->tx_lock);
+	}
+	return r;
+}
+
+/* Arm (or disarm) queue q's interrupt; true when something is there
+ * already. */
+static bool arm(struct ccdma_vnet *n, unsigned q, bool on, bool signalled)
+{
+	ccdma_mutex_t *lk = q == VNET_RXQ ? &n->rx_lock : &n->tx_lock;
+	struct ccdma_vq *vq = q == VNET_RXQ ? n->rxq : n->txq;
+	bool more = false;
+
+	ccdma_mutex_lock(lk);
+	if (on) {
+		more = ccdma_vq_arm(vq);
+	} else {
+		ccdma_vq_disarm(vq);
+		if (signalled)
+			(q == VNET_RXQ ? &n->rx_st : &n->tx_st)->interrupts++;
+	}
+	ccdma_mutex_unlock(lk);
+	return more;
+}
+
+int ccdma_vnet_wait(struct ccdma_vnet *n, unsigned events, uint64_t timeout_ns)
+{
+	unsigned q, r;
+	int rc = 0;
+
+	if (!n || !(events & (CCDMA_VNET_EV_RX | CCDMA_VNET_EV_TX)))
+		return -EINVAL;
+	if (is_broken(n))
+		return -ENODEV;
+	r = ready(n, events);
+	if (r)
+		return (int)r;
+	q = (events & CCDMA_VNET_EV_RX) ? VNET_RXQ : VNET_TXQ;
+	if (!arm(n, q, true, false))
+		rc = n->t.ops->wait(n->t.ctx, q, timeout_ns);
+	arm(n, q, false, rc == 0);
+	if (rc == -ENODEV)
+		vnet_break(n, "transport down");
+	if (is_broken(n))
+		return -ENODEV;
+	r = ready(n, events);
+	return r ? (int)r : -ETIMEDOUT;
+}
+
+/* ---- create / destroy --------------------------------------------------- */
+
+/* MAC and status, when the transport can read config space.  0 (read, or
+ * no config access: *ok false), or the error. */
+static int read_config(struct ccdma_vnet *n, uint8_t cfg[VNET_CFG_LEN],
+		       bool *ok)
+{
+	int rc = n->t.ops->get_config(n->t.ctx, 0, cfg, VNET_CFG_LEN);
+
+	*ok = rc == 0;
+	if (rc == -EOPNOTSUPP || rc == -EIO) {
+		ccdma_dbg("virtio-net: no config access (%d): MAC and STATUS "
+			  "not accepted", rc);
+		return 0;
+	}
+	if (rc)
+		ccdma_err("virtio-net: reading config: error %d", rc);
+	return rc;
+}
+
+static int check_config(const struct ccdma_vnet_config *cfg, unsigned *qsize,
+			uint32_t *frame)
+{
+	*qsize = cfg->queue_size ? cfg->queue_size : VNET_DEFAULT_QSIZE;
+	*frame = cfg->max_frame ? cfg->max_frame : VNET_DEFAULT_FRAME;
+	if (*qsize < 4 || *qsize > CCDMA_VRING_MAX_NUM || (*qsize & (*qsize - 1))) {
+		ccdma_err("virtio-net: queue size %u is not a power of two from "
+			  "4 to %u", *qsize, CCDMA_VRING_MAX_NUM);
+		return -EINVAL;
+	}
+	if (*frame < 64 || *frame > CCDMA_VNET_MAX_FRAME) {
+		ccdma_err("virtio-net: max_frame %u (want 64..%u)", *frame,
+			  CCDMA_VNET_MAX_FRAME);
+		return -EINVAL;
+	}
+	if (has(cfg->refuse_features, CCDMA_VIRTIO_F_VERSION_1)) {
+		ccdma_err("virtio-net: VERSION_1 cannot be refused");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Features: what is offered, wanted and not refused; MAC and STATUS only
+ * with config access. */
+static int negotiate(struct ccdma_vnet *n, const struct ccdma_vnet_config *cfg,
+		     uint8_t conf[VNET_CFG_LEN], bool *conf_ok)
+{
+	const uint64_t wanted = 1ull << CCDMA_VIRTIO_F_VERSION_1 |
+		1ull << CCDMA_VIRTIO_F_EVENT_IDX |
+		1ull << CCDMA_VIRTIO_F_INDIRECT_DESC |
+		1ull << CCDMA_VIRTIO_NET_F_MAC |
+		1ull << CCDMA_VIRTIO_NET_F_STATUS |
+		1ull << CCDMA_VIRTIO_NET_F_MRG_RXBUF;
+	uint64_t f;
+	int rc;
+
+	n->info.offered = n->t.ops->device_features(n->t.ctx);
+	if (!has(n->info.offered, CCDMA_VIRTIO_F_VERSION_1)) {
+		ccdma_err("virtio-net: the device does not offer VERSION_1");
+		return -ENOTSUP;
+	}
+	rc = read_config(n, conf, conf_ok);
+	if (rc)
+		return rc;
+	f = n->info.offered & wanted & ~cfg->refuse_features;
+	if (!*conf_ok)
+		f &= ~(1ull << CCDMA_VIRTIO_NET_F_MAC |
+		       1ull << CCDMA_VIRTIO_NET_F_STATUS);
+	rc = n->t.ops->set_features(n->t.ctx, f);
+	if (rc) {
+		ccdma_err("virtio-net: setting features %#llx: error %d",
+			  (unsigned long long)f, rc);
+		return rc;
+	}
+	n->info.features = f;
+	n->info.has_mac = has(f, CCDMA_VIRTIO_NET_F_MAC);
+	if (n->info.has_mac)
+		ccdma_memcpy(n->info.mac, conf + VNET_CFG_MAC, 6);
+	n->info.link_up = !has(f, CCDMA_VIRTIO_NET_F_STATUS) ||
+		(conf[VNET_CFG_STATUS] & VNET_S_LINK_UP);
+	n->info.mrg_rxbuf = has(f, CCDMA_VIRTIO_NET_F_MRG_RXBUF);
+	n->info.event_idx = has(f, CCDMA_VIRTIO_F_EVENT_IDX);
+	n->info.indirect = has(f, CCDMA_VIRTIO_F_INDIRECT_DESC);
+	return 0;
+}
+
+static int queue_size(struct ccdma_vnet *n, unsigned *qsize)
+{
+	unsigned q;
+
+	if (n->t.ops->max_queues(n->t.ctx) < 2) {
+		ccdma_err("virtio-net: the device has fewer than two queues");
+		return -ENOTSUP;
+	}
+	for (q = 0; q < 2; q++) {
+		unsigned m = n->t.ops->max_queue_size(n->t.ctx, q);
+
+		if (m < 4 || m > CCDMA_VRING_MAX_NUM || (m & (m - 1))) {
+			ccdma_err("virtio-net: queue %u: the device's largest "
+				  "size %u is not a power of two from 4", q, m);
+			return -ENOTSUP;
+		}
+		if (*qsize > m)
+			*qsize = m;
+	}
+	return 0;
+}
+
+static int start_queue(struct ccdma_vnet *n, struct ccdma_vq *vq)
+{
+	struct ccdma_vq_layout l;
+	int rc;
+
+	ccdma_vq_layout(vq, &l);
+	rc = n->t.ops->queue_start(n->t.ctx, vq->index, &l);
+	if (rc)
+		ccdma_err("virtio-net: starting queue %u: error %d", vq->index,
+			  rc);
+	return rc;
+}
+
+static int make_queues(struct ccdma_vnet *n)
+{
+	unsigned num = n->info.queue_size;
+	int rc;
+
+	n->tx = ccdma_os_calloc(num, sizeof(*n->tx));
+	n->done = ccdma_os_calloc(num, sizeof(*n->done));
+	n->fr.heads = ccdma_os_calloc(num, sizeof(*n->fr.heads));
+	n->fr.lens = ccdma_os_calloc(num, sizeof(*n->fr.lens));
+	if (!n->tx || !n->done || !n->fr.heads || !n->fr.lens)
+		return -ENOMEM;
+	rc = ccdma_vq_create(n->dev, VNET_RXQ, num, n->info.event_idx, 0,
+			     n->info.rx_buf_size, &n->rxq);
+	if (!rc)
+		rc = ccdma_vq_create(n->dev, VNET_TXQ, num, n->info.event_idx,
+				     n->info.indirect ? 2 : 0, TX_SCRATCH,
+				     &n->txq);
+	if (rc)
+		return rc;
+	ccdma_memset(n->txq->scratch, 0, (size_t)num * TX_SCRATCH);
+	rc = start_queue(n, n->rxq);
+	if (!rc)
+		rc = start_queue(n, n->txq);
+	if (!rc) {
+		rx_refill(n);
+		if (is_broken(n))
+			rc = -ENODEV;
+	}
+	return rc;
+}
+
+static void free_all(struct ccdma_vnet *n)
+{
+	ccdma_vq_destroy(n->rxq);
+	ccdma_vq_destroy(n->txq);
+	ccdma_os_free(n->tx);
+	ccdma_os_free(n->done);
+	ccdma_os_free(n->fr.heads);
+	ccdma_os_free(n->fr.lens);
+	if (n->locks_ok) {
+		ccdma_mutex_destroy(&n->rx_lock);
+		ccdma_mutex_destroy(&n->tx_lock);
+	}
+	ccdma_os_free(n);
+}
+
+static int create_error(int rc)
+{
+	if (rc == -EINVAL || rc == -ENOTSUP || rc == -ENOMEM || rc == -ENODEV)
+		return rc;
+	if (rc == -EMFILE || rc == -ENFILE || rc == -ENOSPC || rc == -EAGAIN)
+		return -ENOMEM;
+	ccdma_err("virtio-net: create: error %d reported as %d", rc, -ENODEV);
+	return -ENODEV;
+}
+
+int ccdma_vnet_create(const struct ccdma_virtio_transport *t,
+		      const struct ccdma_vnet_config *cfg,
+		      struct ccdma_vnet **out)
+{
+	struct ccdma_vnet_config def;
+	struct ccdma_vnet *n;
+	uint8_t conf[VNET_CFG_LEN] = { 0 };
+	bool conf_ok;
+	unsigned qsize;
+	uint32_t frame;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!t || !t->ops || !out) {
+		ccdma_err("virtio-net: create: NULL transport or result");
+		return -EINVAL;
+	}
+	if (!cfg) {
+		ccdma_vnet_config_init(&def);
+		cfg = &def;
+	}
+	rc = check_config(cfg, &qsize, &frame);
+	if (rc)
+		return rc;
+	if (t->ops->broken(t->ctx))
+		return -ENODEV;
+	n = ccdma_os_calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->t = *t;
+	if (ccdma_mutex_init(&n->rx_lock)) {
+		ccdma_os_free(n);
+		return -ENOMEM;
+	}
+	if (ccdma_mutex_init(&n->tx_lock)) {
+		ccdma_mutex_destroy(&n->rx_lock);
+		ccdma_os_free(n);
+		return -ENOMEM;
+	}
+	n->locks_ok = true;
+	n->dev = t->ops->dma_dev(t->ctx);
+	if (!n->dev) {
+		ccdma_err("virtio-net: the transport has no dma device");
+		free_all(n);
+		return -EINVAL;
+	}
+	rc = negotiate(n, cfg, conf, &conf_ok);
+	if (!rc)
+		rc = queue_size(n, &qsize);
+	if (rc)
+		goto fail;
+	n->info.queue_size = qsize;
+	n->info.max_frame = frame;
+	n->info.rx_buf_size = n->info.mrg_rxbuf ? CCDMA_VNET_MRG_BUF
+		: (CCDMA_VNET_HDR_LEN + frame + 63u) & ~63u;
+	rc = make_queues(n);
+	if (rc)
+		goto fail;
+	ccdma_dbg("virtio-net: features %#llx (offered %#llx), queues of %u, "
+		  "max_frame %u, receive buffers of %u", (unsigned long long)
+		  n->info.features, (unsigned long long)n->info.offered, qsize,
+		  frame, n->info.rx_buf_size);
+	*out = n;
+	return 0;
+fail:
+	if (n->rxq)
+		t->ops->fail(t->ctx, "virtio-net setup failed");
+	free_all(n);
+	return create_error(rc);
+}
+
+static void stop_queue(struct ccdma_vnet *n, struct ccdma_vq *vq)
+{
+	if (!vq || is_broken(n))
+		return;
+	if (!n->t.ops->queue_stop || n->t.ops->queue_stop(n->t.ctx, vq->index))
+		vnet_break(n, "destroyed while the device held buffers");
+}
+
+void ccdma_vnet_destroy(struct ccdma_vnet *n)
+{
+	if (!n)
+		return;
+	/* The receive ring always holds buffers: stop it before it is
+	 * freed, and the transmit ring with it. */
+	stop_queue(n, n->rxq);
+	stop_queue(n, n->txq);
+	ccdma_mutex_lock(&n->tx_lock);
+	if (!is_broken(n))
+		tx_reap(n);
+	if (n->txq->inflight)
+		ccdma_vq_drain(n->txq, tx_drain_one, n);
+	ccdma_mutex_unlock(&n->tx_lock);
+	free_all(n);
+}
+
+void ccdma_vnet_get_info(struct ccdma_vnet *n, struct ccdma_vnet_info *info)
+{
+	if (n && info)
+		*info = n->info;
+}
+
+bool ccdma_vnet_broken(struct ccdma_vnet *n)
+{
+	return !n || is_broken(n);
+}
+
+void ccdma_vnet_get_stats(struct ccdma_vnet *n, struct ccdma_vnet_stats *st)
+{
+	if (!n || !st)
+		return;
+	ccdma_mutex_lock(&n->rx_lock);
+	*st = n->rx_st;
+	ccdma_mutex_unlock(&n->rx_lock);
+	ccdma_mutex_lock(&n->tx_lock);
+	st->tx_packets = n->tx_st.tx_packets;
+	st->tx_bytes = n->tx_st.tx_bytes;
+	st->tx_completed = n->tx_st.tx_completed;
+	st->tx_dropped = n->tx_st.tx_dropped;
+	st->tx_len_ignored = n->tx_st.tx_len_ignored;
+	st->kicks += n->tx_st.kicks;
+	st->interrupts += n->tx_st.interrupts;
+	ccdma_mutex_unlock(&n->tx_lock);
+}

@@ -1,0 +1,51 @@
+# virtio-net: the driver against ccdma-devsim --net, DPDK's testpmd and
+# in-process hostile devices.
+# dpdk-testpmd (Debian: dpdk-dev) is passed to the tests that use it, ""
+# when missing or when cross compiling (a native testpmd speaks vhost-user
+# in the host's byte order): they skip then.
+if(CMAKE_CROSSCOMPILING)
+  set(CCDMA_TESTPMD "")
+else()
+  find_program(CCDMA_TESTPMD_PROGRAM dpdk-testpmd)
+  if(CCDMA_TESTPMD_PROGRAM)
+    set(CCDMA_TESTPMD ${CCDMA_TESTPMD_PROGRAM})
+  else()
+    set(CCDMA_TESTPMD "")
+  endif()
+endif()
+
+# ccdma_add_net_test(name [LABEL l] [TIMEOUT s] [CASES c...]): run as
+# `name [case] <testpmd or ""> <ccdma-devsim>`.
+function(ccdma_add_net_test t)
+  cmake_parse_arguments(A "" "LABEL;TIMEOUT" "CASES" ${ARGN})
+  add_executable(${t} ${t}.c)
+  target_link_libraries(${t} PRIVATE ccdma_internal ccdma_netjob Threads::Threads)
+  target_compile_definitions(${t} PRIVATE _GNU_SOURCE)
+  if(NOT A_LABEL)
+    set(A_LABEL device)
+  endif()
+  if(NOT A_TIMEOUT)
+    set(A_TIMEOUT 180)
+  endif()
+  set(names "")
+  if(A_CASES)
+    foreach(c ${A_CASES})
+      string(REPLACE "-" "_" n "${t}_${c}")
+      add_test(NAME ${n} COMMAND ${t} ${c} "${CCDMA_TESTPMD}"
+        $<TARGET_FILE:ccdma-devsim>)
+      list(APPEND names ${n})
+    endforeach()
+  else()
+    add_test(NAME ${t} COMMAND ${t} "${CCDMA_TESTPMD}"
+      $<TARGET_FILE:ccdma-devsim>)
+    set(names ${t})
+  endif()
+  set_tests_properties(${names} PROPERTIES TIMEOUT ${A_TIMEOUT}
+    SKIP_RETURN_CODE 77 LABELS "${A_LABEL}")
+endfunction()
+
+ccdma_add_net_test(e2e_net_dpdk)
+ccdma_test_cpu_heavy(e2e_net_dpdk)
+ccdma_add_net_test(virtio_net_hostile LABEL unit TIMEOUT 120 CASES
+  echo-conf echo-direct echo-nomrg bad-input nb-high nb-nomrg len-over
+  len-short id-range tx-double csum tx-len not-vhost)

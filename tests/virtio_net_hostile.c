@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio-net driver against an in-process echo device (every frame
+ * sent comes back on the receive queue) that reaches memory only through
+ * the dma layer's device accessor: a descriptor naming private memory
+ * faults.  Cases:
+ *   echo-conf, echo-direct, echo-nomrg   frames of 64, 1500 and 9000 bytes,
+ *                                        each checked
+ *   bad-input      too long / too short frames, NULL buffers, bad config
+ *   nb-high        num_buffers beyond the receive buffers posted
+ *   nb-nomrg       num_buffers 2 without MRG_RXBUF
+ *   len-over       a used length beyond the buffer posted
+ *   len-short      a used length shorter than the header
+ *   id-range       a used id beyond the ring
+ *   tx-double      a transmit head completed twice (not in flight)
+ *   csum           a header asking for a checksum offload
+ *   tx-len         a transmit used length: ignored and counted, not fatal
+ *   not-vhost      a socket that does not speak vhost-user
+ * Each hostile case checks the device is broken with the right reason,
+ * and that every later call fails with -ENODEV at once.
+ */
+#include "netjob.h"
+#include "test.h"
+
+#include <ccdma/dma.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "virtio/virtio_ring.h"
+
+enum evil { OK, NB_HIGH, NB_NOMRG, LEN_OVER, LEN_SHORT, ID_RANGE, TX_DOUBLE,
+	    CSUM, TX_LEN };
+
+struct fq {
+	bool started;
+	unsigned num;
+	struct ccdma_vring_desc *desc;
+	struct ccdma_vring_avail *avail;
+	struct ccdma_vring_used *used;
+	uint16_t last_avail, used_idx;
+};
+
+struct fnet {
+	struct ccdma_dev *dma;
+	struct ccdma_virtio_transport t;
+	uint64_t offered, acked;
+	struct fq q[2];
+	bool broken;
+	char why[160];
+	enum evil evil;
+	unsigned signals;
+	uint8_t frame[65536 + 64];
+};
+
+static void *at(struct fnet *f, uint64_t a, size_t len, unsigned acc)
+{
+	void *p = NULL;
+
+	if (ccdma_dev_access(f->dma, a, len, acc, &p))
+		return NULL;
+	return p;
+}
+
+static void push_used(struct fq *q, uint32_t id, uint32_t len)
+{
+	struct ccdma_vring_used_elem *e = &q->used->ring[q->used_idx % q->num];
+
+	e->id = ccdma_cpu_to_le32(id);
+	e->len = ccdma_cpu_to_le32(len);
+	q->used_idx++;
+}
+
+/* Publish the used index, and (EVENT_IDX) ask for a kick at the next
+ * avail entry. */
+static void publish(struct fq *q)
+{
+	ccdma_vring_st16(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
+	ccdma_vring_st16(ccdma_vring_avail_event(q->used, q->num), q->last_avail,
+			 __ATOMIC_SEQ_CST);
+}
+
+/* One transmit chain into f->frame (header skipped); its length or -1. */
+static long tx_chain(struct fnet *f, struct fq *q, unsigned head)
+{
+	struct ccdma_vring_desc *d = q->desc;
+	unsigned i = head, n = 0, max = q->num;
+	long got = 0, skip = CCDMA_VNET_HDR_LEN;
+
+	if (ccdma_le16_to_cpu(d[i].flags) & CCDMA_VRING_DESC_F_INDIRECT) {
+		uint32_t l = ccdma_le32_to_cpu(d[i].len);
+
+		d = at(f, ccdma_le64_to_cpu(d[i].addr), l, CCDMA_ACCESS_READ);
+		if (!d)
+			return -1;
+		i = 0;
+		max = l / 16;
+	}
+	for (;;) {
+		uint32_t l = ccdma_le32_to_cpu(d[i].len);
+		uint8_t *p = at(f, ccdma_le64_to_cpu(d[i].addr), l, CCDMA_ACCESS_READ);
+		uint32_t s = (uint32_t)(skip < l ? skip : l);
+
+		if (!p || got + l - s > 65536)
+			return -1;
+		memcpy(f->frame + got, p + s, l - s);
+		got += l - s;
+		skip -= s;
+		if (!(ccdma_le16_to_cpu(d[i].flags) & CCDMA_VRING_DESC_F_NEXT))
+			break;
+		i = ccdma_le16_to_cpu(d[i].next);
+		if (++n >= max || i >= max)
+			return -1;
+	}
+	return got;
+}
+
+static bool has_mrg(struct fnet *f)
+{
+	return f->acked & (1ull << CCDMA_VIRTIO_NET_F_MRG_RXBUF);
+}
+
+/* Deliver f->frame (len bytes) into receive buffers. */
+static void rx_frame(struct fnet *f, long len)
+{
+	struct fq *q = &f->q[0];
+	uint16_t avail = ccdma_vring_ld16(&q->avail->idx, __ATOMIC_ACQUIRE);
+	unsigned nb = 0, heads[64], lens[64];
+	long left = len + CCDMA_VNET_HDR_LEN, off = 0;
+	uint8_t hdr[CCDMA_VNET_HDR_LEN] = { 0 };
+
+	while (left > 0 && nb < 64) {
+		unsigned h;
+		uint32_t bl, l;
+		uint8_t *p;
+
+		if (q->last_avail == avail)
+			return; /* no buffer: dropped */
+		h = ccdma_le16_to_cpu(q->avail->ring[q->last_avail++ % q->num]);
+		bl = ccdma_le32_to_cpu(q->desc[h].len);
+		p = at(f, ccdma_le64_to_cpu(q->desc[h].addr), bl, CCDMA_ACCESS_WRITE);
+		if (!p)
+			return;
+		l = (uint32_t)(left < bl ? left : bl);
+		if (!nb) {
+			memcpy(p + CCDMA_VNET_HDR_LEN, f->frame, l - CCDMA_VNET_HDR_LEN);
+			off = l - CCDMA_VNET_HDR_LEN;
+		} else {
+			memcpy(p, f->frame + off, l);
+			off += l;
+		}
+		heads[nb] = h;
+		lens[nb++] = l;
+		left -= l;
+		if (!has_mrg(f) && left > 0)
+			return;
+	}
+	{
+		uint8_t *p0 = at(f, ccdma_le64_to_cpu(q->desc[heads[0]].addr),
+				 CCDMA_VNET_HDR_LEN, CCDMA_ACCESS_WRITE);
+		uint16_t n16 = (uint16_t)nb;
+
+		if (f->evil == NB_HIGH)
+			n16 = (uint16_t)(q->num + 1);
+		if (f->evil == NB_NOMRG)
+			n16 = 2;
+		if (f->evil == CSUM)
+			hdr[0] = 1;
+		hdr[10] = (uint8_t)n16;
+		hdr[11] = (uint8_t)(n16 >> 8);
+		memcpy(p0, hdr, sizeof(hdr));
+	}
+	for (unsigned i = 0; i < nb; i++) {
+		uint32_t id = heads[i], l = lens[i];
+
+		if (f->evil == LEN_OVER)
+			l = ccdma_le32_to_cpu(q->desc[heads[i]].len) + 100;
+		if (f->evil == LEN_SHORT)
+			l = 5;
+		if (f->evil == ID_RANGE)
+			id = q->num + 3;
+		push_used(q, id, l);
+	}
+	publish(q);
+	f->signals++;
+}
+
+static void process_tx(struct fnet *f)
+{
+	struct fq *q = &f->q[1];
+	uint16_t avail = ccdma_vring_ld16(&q->avail->idx, __ATOMIC_ACQUIRE);
+
+	bool doubled = false;
+
+	while (q->last_avail != avail) {
+		unsigned h = ccdma_le16_to_cpu(q->avail->ring[q->last_avail++ % q->num]);
+		long len = tx_chain(f, q, h);
+
+		/* tx-double: the first chain twice, the next one never (so
+		 * the used index does not run ahead of the chains in flight). */
+		if (f->evil != TX_DOUBLE || !doubled)
+			push_used(q, h, f->evil == TX_LEN ? 100 : 0);
+		if (f->evil == TX_DOUBLE && !doubled) {
+			push_used(q, h, 0);
+			doubled = true;
+		}
+		if (len > 0)
+			rx_frame(f, len);
+	}
+	publish(q);
+}
+
+static struct ccdma_dev *t_dma_dev(void *ctx) { return ((struct fnet *)ctx)->dma; }
+static uint64_t t_features(void *ctx) { return ((struct fnet *)ctx)->offered; }
+static int t_set_features(void *ctx, uint64_t v)
+{
+	((struct fnet *)ctx)->acked = v;
+	return 0;
+}
+static int t_get_config(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+	static const uint8_t cfg[8] = { 2, 0, 0, 0, 0, 9, 1, 0 };
+
+	(void)ctx;
+	if (off + len > sizeof(cfg))
+		return -EINVAL;
+	memcpy(buf, cfg + off, len);
+	return 0;
+}
+static unsigned t_max_queues(void *ctx) { (void)ctx; return 2; }
+static unsigned t_max_qsize(void *ctx, unsigned q) { (void)ctx; (void)q; return 256; }
+static int t_queue_start(void *ctx, unsigned qi, const struct ccdma_vq_layout *l)
+{
+	struct fnet *f = ctx;
+	struct fq *q = &f->q[qi];
+
+	memset(q, 0, sizeof(*q));
+	q->num = l->num;
+	q->desc = at(f, l->desc_dma, ccdma_vring_desc_size(l->num), CCDMA_ACCESS_READ);
+	q->avail = at(f, l->avail_dma, ccdma_vring_avail_size(l->num), CCDMA_ACCESS_READ);
+	q->used = at(f, l->used_dma, ccdma_vring_used_size(l->num), CCDMA_ACCESS_WRITE);
+	q->started = q->desc && q->avail && q->used;
+	return q->started ? 0 : -EINVAL;
+}
+static int t_notify(void *ctx, unsigned qi)
+{
+	struct fnet *f = ctx;
+
+	if (f->broken)
+		return -ENODEV;
+	if (qi == 1)
+		process_tx(f);
+	return 0;
+}
+static int t_wait(void *ctx, unsigned qi, uint64_t timeout_ns)
+{
+	struct fnet *f = ctx;
+
+	(void)qi;
+	(void)timeout_ns;
+	if (f->broken)
+		return -ENODEV;
+	if (!f->signals)
+		return -ETIMEDOUT;
+	f->signals = 0;
+	return 0;
+}
+static void t_fail(void *ctx, const char *why)
+{
+	struct fnet *f = ctx;
+
+	f->broken = true;
+	snprintf(f->why, sizeof(f->why), "%s", why);
+}
+static bool t_broken(void *ctx) { return ((struct fnet *)ctx)->broken; }
+
+static const struct ccdma_virtio_transport_ops ops = {
+	.dma_dev = t_dma_dev, .device_features = t_features,
+	.set_features = t_set_features, .get_config = t_get_config,
+	.max_queues = t_max_queues, .max_queue_size = t_max_qsize,
+	.queue_start = t_queue_start, .notify = t_notify, .wait = t_wait,
+	.fail = t_fail, .broken = t_broken,
+};
+
+static struct fnet *fnet_new(int mode)
+{
+	struct fnet *f = calloc(1, sizeof(*f));
+	struct ccdma_pool_config pc;
+
+	REQUIRE(f);
+	test_config(&pc, "vnet");
+	f->dma = test_dev("vnet", NULL, mode, &pc);
+	f->offered = 1ull << CCDMA_VIRTIO_F_VERSION_1 |
+		1ull << CCDMA_VIRTIO_F_INDIRECT_DESC |
+		1ull << CCDMA_VIRTIO_F_EVENT_IDX |
+		1ull << CCDMA_VIRTIO_NET_F_MAC | 1ull << CCDMA_VIRTIO_NET_F_STATUS |
+		1ull << CCDMA_VIRTIO_NET_F_MRG_RXBUF |
+		1ull << CCDMA_VIRTIO_NET_F_CSUM | 1ull << CCDMA_VIRTIO_NET_F_MQ |
+		1ull << CCDMA_VIRTIO_NET_F_CTRL_VQ;
+	f->t.ops = &ops;
+	f->t.ctx = f;
+	return f;
+}
+
+static void fnet_free(struct fnet *f)
+{
+	CHECK_EQ(ccdma_dev_faults(f->dma), 0);
+	ccdma_dev_destroy(f->dma);
+	free(f);
+}
+
+static struct ccdma_vnet *make(struct fnet *f, uint32_t max_frame, uint64_t refuse)
+{
+	struct ccdma_vnet_config c;
+	struct ccdma_vnet *n = NULL;
+
+	ccdma_vnet_config_init(&c);
+	c.max_frame = max_frame;
+	c.refuse_features = refuse;
+	REQUIRE(ccdma_vnet_create(&f->t, &c, &n) == 0);
+	return n;
+}
+
+/* Frames of each size out and back, each checked. */
+static void echo(int mode, uint64_t refuse)
+{
+	static const uint32_t sizes[] = { 64, 1500, 9000 };
+	struct fnet *f = fnet_new(mode);
+	struct ccdma_vnet *n = make(f, 9014, refuse);
+	struct ccdma_vnet_info info;
+	struct ccdma_vnet_stats st;
+	uint8_t *tx = malloc(9014), *rx = malloc(9014);
+
+	REQUIRE(tx && rx);
+	ccdma_vnet_get_info(n, &info);
+	CHECK(info.has_mac && info.mac[5] == 9 && info.link_up);
+	/* Offloads, MQ and CTRL_VQ are refused. */
+	CHECK_EQ(info.features & (1ull << CCDMA_VIRTIO_NET_F_CSUM |
+				  1ull << CCDMA_VIRTIO_NET_F_MQ |
+				  1ull << CCDMA_VIRTIO_NET_F_CTRL_VQ), 0);
+	CHECK_EQ(info.mrg_rxbuf, !refuse);
+	for (unsigned k = 0; k < 3; k++) {
+		for (uint64_t seq = 0; seq < 300; seq++) {
+			struct ccdma_vnet_pkt p = { .buf = tx, .len = sizes[k],
+						    .user = (void *)(uintptr_t)(seq + 1) };
+			struct ccdma_vnet_pkt r = { .buf = rx, .cap = 9014 };
+			void *u = NULL;
+			uint64_t got;
+
+			netjob_frame(tx, sizes[k], seq);
+			CHECK_EQ(ccdma_vnet_send(n, &p, 1), 1);
+			CHECK_EQ(ccdma_vnet_wait(n, CCDMA_VNET_EV_RX, 1000000000ull),
+				 CCDMA_VNET_EV_RX);
+			CHECK_EQ(ccdma_vnet_recv(n, &r, 1), 1);
+			CHECK_EQ(r.status, 0);
+			CHECK_EQ(netjob_frame_check(rx, r.len, sizes[k], 300, &got), 0);
+			CHECK_EQ(got, seq);
+			CHECK_EQ(ccdma_vnet_tx_complete(n, &u, 1), 1);
+			CHECK(u == (void *)(uintptr_t)(seq + 1));
+		}
+	}
+	ccdma_vnet_get_stats(n, &st);
+	CHECK_EQ(st.rx_packets, 900);
+	CHECK_EQ(st.tx_completed, 900);
+	if (!refuse)
+		CHECK(st.rx_buffers >= 300 * 5 + 600);
+	/* A buffer too small: the frame's head, and -EMSGSIZE. */
+	{
+		struct ccdma_vnet_pkt p = { .buf = tx, .len = 1500 };
+		struct ccdma_vnet_pkt r = { .buf = rx, .cap = 100 };
+
+		netjob_frame(tx, 1500, 7);
+		CHECK_EQ(ccdma_vnet_send(n, &p, 1), 1);
+		CHECK_EQ(ccdma_vnet_recv(n, &r, 1), 1);
+		CHECK_EQ(r.status, -EMSGSIZE);
+		CHECK_EQ(r.len, 1500);
+		CHECK_EQ(memcmp(rx, tx, 100), 0);
+	}
+	CHECK(!ccdma_vnet_broken(n));
+	ccdma_vnet_destroy(n);
+	free(tx);
+	free(rx);
+	fnet_free(f);
+}
+
+static void bad_input(void)
+{
+	struct fnet *f = fnet_new(CCDMA_MODE_CONFIDENTIAL);
+	struct ccdma_vnet *n = make(f, 0, 0);
+	struct ccdma_vnet_config c;
+	struct ccdma_vnet_stats st;
+	struct ccdma_vnet *m = NULL;
+	uint8_t buf[2000] = { 0 };
+	struct ccdma_vnet_pkt p[2] = { { .buf = buf, .len = 64 },
+				       { .buf = buf, .len = 1515 } };
+
+	ccdma_log_set_handler(quiet_log, NULL);
+	CHECK_EQ(ccdma_vnet_send(n, &p[1], 1), -EMSGSIZE);
+	p[1].len = 0;
+	CHECK_EQ(ccdma_vnet_send(n, &p[1], 1), -EINVAL);
+	p[1].len = 13;
+	CHECK_EQ(ccdma_vnet_send(n, &p[1], 1), -EINVAL);
+	p[1].len = 64;
+	p[1].buf = NULL;
+	CHECK_EQ(ccdma_vnet_send(n, &p[1], 1), -EINVAL);
+	/* A bad frame ends the batch: the good one before it is posted. */
+	CHECK_EQ(ccdma_vnet_send(n, p, 2), 1);
+	CHECK_EQ(ccdma_vnet_send(n, p, 0), -EINVAL);
+	CHECK_EQ(ccdma_vnet_send(NULL, p, 1), -EINVAL);
+	ccdma_vnet_get_stats(n, &st);
+	CHECK_EQ(st.tx_packets, 1);
+	ccdma_vnet_config_init(&c);
+	c.max_frame = CCDMA_VNET_MAX_FRAME + 1;
+	CHECK_EQ(ccdma_vnet_create(&f->t, &c, &m), -EINVAL);
+	c.max_frame = 0;
+	c.queue_size = 100;
+	CHECK_EQ(ccdma_vnet_create(&f->t, &c, &m), -EINVAL);
+	c.queue_size = 0;
+	c.refuse_features = 1ull << CCDMA_VIRTIO_F_VERSION_1;
+	CHECK_EQ(ccdma_vnet_create(&f->t, &c, &m), -EINVAL);
+	CHECK(m == NULL);
+	ccdma_log_set_handler(NULL, NULL);
+	CHECK(!ccdma_vnet_broken(n));
+	ccdma_vnet_destroy(n);
+	fnet_free(f);
+}
+
+static void hostile(enum evil e, const char *why, bool nomrg)
+{
+	struct fnet *f = fnet_new(CCDMA_MODE_CONFIDENTIAL);
+	struct ccdma_vnet *n = make(f, 0, nomrg ? 1ull << CCDMA_VIRTIO_NET_F_MRG_RXBUF : 0);
+	uint8_t tx[1514], rx[1514];
+	struct ccdma_vnet_pkt p = { .buf = tx, .len = 1000, .user = tx };
+	struct ccdma_vnet_pkt r = { .buf = rx, .cap = sizeof(rx) };
+	struct ccdma_vnet_stats st;
+	void *u[4];
+	int rc;
+
+	netjob_frame(tx, 1000, 1);
+	/* One good frame first. */
+	CHECK_EQ(ccdma_vnet_send(n, &p, 1), 1);
+	CHECK_EQ(ccdma_vnet_recv(n, &r, 1), 1);
+	CHECK_EQ(ccdma_vnet_tx_complete(n, u, 4), 1);
+	f->evil = e;
+	ccdma_log_set_handler(quiet_log, NULL);
+	if (e == TX_DOUBLE) {
+		struct ccdma_vnet_pkt two[2] = { p, p };
+
+		CHECK_EQ(ccdma_vnet_send(n, two, 2), 2);
+	} else {
+		CHECK_EQ(ccdma_vnet_send(n, &p, 1), 1);
+	}
+	rc = ccdma_vnet_recv(n, &r, 1);
+	if (e != TX_DOUBLE && e != TX_LEN)
+		CHECK_EQ(rc, -ENODEV);
+	rc = ccdma_vnet_tx_complete(n, u, 4);
+	ccdma_log_set_handler(NULL, NULL);
+	ccdma_vnet_get_stats(n, &st);
+	if (e == TX_LEN) {
+		CHECK_EQ(rc, 1);
+		CHECK_EQ(st.tx_len_ignored, 1);
+		CHECK(!ccdma_vnet_broken(n));
+	} else {
+		/* The frame comes back to its owner either way. */
+		CHECK_EQ(rc, e == TX_DOUBLE ? 2 : 1);
+		CHECK(ccdma_vnet_broken(n));
+		if (!strstr(f->why, why)) {
+			fprintf(stderr, "broken for \"%s\", want \"%s\"\n", f->why, why);
+			CHECK(0);
+		}
+		/* Later calls fail at once. */
+		CHECK_EQ(ccdma_vnet_send(n, &p, 1), -ENODEV);
+		CHECK_EQ(ccdma_vnet_recv(n, &r, 1), -ENODEV);
+		CHECK_EQ(ccdma_vnet_wait(n, CCDMA_VNET_EV_RX, UINT64_MAX), -ENODEV);
+		CHECK_EQ(ccdma_vnet_tx_complete(n, u, 4), -ENODEV);
+	}
+	ccdma_vnet_destroy(n);
+	fnet_free(f);
+}
+
+/* A socket that accepts and never speaks vhost-user: connect times out
+ * with a clear error, nothing hangs. */
+static void not_vhost(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct ccdma_vhost_config c;
+	struct ccdma_vhost *h = NULL;
+	char dir[] = "/tmp/ccdma-nv-XXXXXX";
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	REQUIRE(s >= 0 && mkdtemp(dir));
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s/s", dir);
+	REQUIRE(bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(s, 4) == 0);
+	ccdma_vhost_config_init(&c);
+	c.socket_path = a.sun_path;
+	c.queues_per_unit = 2;
+	c.reply_timeout_ms = 300;
+	CHECK_EQ(ccdma_vhost_connect(&c, &h), -ETIMEDOUT);
+	c.queues_per_unit = 3;
+	CHECK_EQ(ccdma_vhost_connect(&c, &h), -EINVAL);
+	CHECK(h == NULL);
+	close(s);
+	unlink(a.sun_path);
+	rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+	const char *c = argc > 1 ? argv[1] : "";
+
+	test_init();
+	if (!strcmp(c, "echo-conf"))
+		echo(CCDMA_MODE_CONFIDENTIAL, 0);
+	else if (!strcmp(c, "echo-direct"))
+		echo(CCDMA_MODE_DIRECT, 0);
+	else if (!strcmp(c, "echo-nomrg"))
+		echo(CCDMA_MODE_CONFIDENTIAL, 1ull << CCDMA_VIRTIO_NET_F_MRG_RXBUF);
+	else if (!strcmp(c, "bad-input"))
+		bad_input();
+	else if (!strcmp(c, "nb-high"))
+		hostile(NB_HIGH, "num_buffers", false);
+	else if (!strcmp(c, "nb-nomrg"))
+		hostile(NB_NOMRG, "num_buffers", true);
+	else if (!strcmp(c, "len-over"))
+		hostile(LEN_OVER, "beyond the buffer posted", false);
+	else if (!strcmp(c, "len-short"))
+		hostile(LEN_SHORT, "shorter than the header", false);
+	else if (!strcmp(c, "id-range"))
+		hostile(ID_RANGE, "used id out of range", false);
+	else if (!strcmp(c, "tx-double"))
+		hostile(TX_DOUBLE, "not in flight", false);
+	else if (!strcmp(c, "csum"))
+		hostile(CSUM, "offload", false);
+	else if (!strcmp(c, "tx-len"))
+		hostile(TX_LEN, "", false);
+	else if (!strcmp(c, "not-vhost"))
+		not_vhost();
+	else {
+		fprintf(stderr, "unknown case %s\n", c);
+		return 1;
+	}
+	return test_done("virtio_net_hostile");
+}

@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The echo engine of ccdma-net and the virtio-net tests (netjob.h).
+ */
+#include "netjob.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ccdma/dma.h>
+
+/* The frame: Ethernet header (broadcast, a local source, the local
+ * experimental EtherType), the sequence number (le64), the frame size
+ * (le32), then the pattern. */
+#define ETH_TYPE_LOCAL 0x88b5u
+#define OFF_SEQ 14u
+#define OFF_SIZE 22u
+#define OFF_PAT 26u
+#define BATCH 32u
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", blkjob_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint8_t pat(uint64_t seq, uint32_t i)
+{
+	return (uint8_t)(seq * 131u + i * 7u + (i >> 8));
+}
+
+void netjob_frame(uint8_t *p, uint32_t size, uint64_t seq)
+{
+	uint32_t i;
+
+	memset(p, 0xff, 6);
+	memcpy(p + 6, "\x02\x00\x00\x00\x00\x01", 6);
+	p[12] = ETH_TYPE_LOCAL >> 8;
+	p[13] = ETH_TYPE_LOCAL & 0xff;
+	for (i = 0; i < 8; i++)
+		p[OFF_SEQ + i] = (uint8_t)(seq >> (8 * i));
+	for (i = 0; i < 4; i++)
+		p[OFF_SIZE + i] = (uint8_t)(size >> (8 * i));
+	for (i = OFF_PAT; i < size; i++)
+		p[i] = pat(seq, i);
+}
+
+int netjob_frame_check(const uint8_t *p, uint32_t len, uint32_t size,
+		       uint64_t count, uint64_t *seq)
+{
+	uint64_t s = 0;
+	uint32_t i, sz = 0;
+
+	*seq = UINT64_MAX;
+	if (len < OFF_PAT)
+		return -1;
+	for (i = 0; i < 8; i++)
+		s |= (uint64_t)p[OFF_SEQ + i] << (8 * i);
+	for (i = 0; i < 4; i++)
+		sz |= (uint32_t)p[OFF_SIZE + i] << (8 * i);
+	if (s < count)
+		*seq = s;
+	if (s >= count || len != size || sz != size || p[12] != ETH_TYPE_LOCAL >> 8 ||
+	    p[13] != (ETH_TYPE_LOCAL & 0xff) || memcmp(p + 6, "\x02\x00\x00\x00\x00\x01", 6))
+		return -1;
+	for (i = OFF_PAT; i < len; i++)
+		if (p[i] != pat(s, i))
+			return -1;
+	return 0;
+}
+
+/* ---- connection ----------------------------------------------------------- */
+
+void netjob_close(struct netjob *j)
+{
+	unsigned i;
+
+	ccdma_vnet_destroy(j->n);
+	for (i = 0; j->tx && i < j->window; i++) {
+		if (!j->tx[i])
+			continue;
+		if (j->mode == CCDMA_MODE_DIRECT)
+			ccdma_free_coherent(ccdma_vhost_dev(j->h), j->frame_cap,
+					    j->tx[i], j->tx_dma[i]);
+		else
+			free(j->tx[i]);
+	}
+	free(j->tx);
+	free(j->tx_dma);
+	free(j->rx);
+	ccdma_vhost_close(j->h);
+	memset(j, 0, sizeof(*j));
+}
+
+static int alloc_frames(struct netjob *j)
+{
+	unsigned i;
+
+	j->tx = calloc(j->window, sizeof(*j->tx));
+	j->tx_dma = calloc(j->window, sizeof(*j->tx_dma));
+	j->rx = malloc(j->frame_cap);
+	if (!j->tx || !j->tx_dma || !j->rx)
+		return -ENOMEM;
+	for (i = 0; i < j->window; i++) {
+		if (j->mode == CCDMA_MODE_DIRECT) {
+			void *p;
+			int rc = ccdma_alloc_coherent(ccdma_vhost_dev(j->h),
+						      j->frame_cap, &p,
+						      &j->tx_dma[i], 0);
+
+			if (rc)
+				return rc;
+			j->tx[i] = p;
+		} else if (!(j->tx[i] = malloc(j->frame_cap))) {
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int netjob_open(struct netjob *j, const char *sock, enum ccdma_mode mode,
+		const struct ccdma_vnet_config *vcfg, uint32_t frame_cap,
+		unsigned window)
+{
+	struct ccdma_vhost_config c;
+	unsigned per;
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	ccdma_vhost_config_init(&c);
+	c.socket_path = sock;
+	c.mode = (int)mode;
+	c.queues_per_unit = 2;
+	rc = ccdma_vhost_connect(&c, &j->h);
+	if (rc) {
+		say("cannot connect to %s: %s", sock, strerror(-rc));
+		return rc;
+	}
+	j->mode = mode;
+	rc = ccdma_vnet_create(ccdma_vhost_transport(j->h), vcfg, &j->n);
+	if (rc) {
+		say("virtio-net over %s: %s", sock, strerror(-rc));
+		ccdma_vhost_close(j->h);
+		j->h = NULL;
+		return rc;
+	}
+	ccdma_vnet_get_info(j->n, &j->info);
+	j->frame_cap = frame_cap;
+	/* Frames the receive ring holds at once: never more in flight, or
+	 * the back-end drops what finds no buffer. */
+	per = (CCDMA_VNET_HDR_LEN + frame_cap + j->info.rx_buf_size - 1) /
+	      j->info.rx_buf_size;
+	j->window = window ? window : j->info.queue_size / per / 2;
+	if (j->window > 64)
+		j->window = 64;
+	if (!j->window)
+		j->window = 1;
+	rc = alloc_frames(j);
+	if (rc) {
+		say("no memory for %u frames of %u bytes", j->window, frame_cap);
+		netjob_close(j);
+	}
+	return rc;
+}
+
+/* ---- echo ----------------------------------------------------------------- */
+
+struct echo_state {
+	uint8_t *seen;            /* count bits */
+	uint64_t next, highest;
+	uint64_t unique;          /* sequence numbers seen */
+	unsigned *free_slots, nfree;
+};
+
+static void take_frame(struct echo_state *s,
+		       struct netjob_echo *e, uint32_t size, uint64_t count,
+		       const struct ccdma_vnet_pkt *p)
+{
+	uint64_t seq;
+	int bad = p->status ? -1
+			    : netjob_frame_check(p->buf, p->len, size, count, &seq);
+
+	if (p->status)
+		seq = UINT64_MAX;
+	e->received++;
+	if (seq == UINT64_MAX) {
+		e->corrupt++;
+		return;
+	}
+	if (s->seen[seq / 8] & (1u << (seq % 8))) {
+		e->duplicated++;
+		return;
+	}
+	s->seen[seq / 8] |= (uint8_t)(1u << (seq % 8));
+	s->unique++;
+	if (bad)
+		e->corrupt++;
+	else if (seq + 1 < s->highest)
+		e->reordered++;
+	if (seq + 1 > s->highest)
+		s->highest = seq + 1;
+}
+
+static int echo_send(struct netjob *j, struct echo_state *s, uint32_t size,
+		     uint64_t count, struct netjob_echo *e)
+{
+	struct ccdma_vnet_pkt p[BATCH];
+	unsigned n = 0, k;
+	int rc;
+
+	while (n < BATCH && s->nfree > n && s->next + n < count) {
+		unsigned slot = s->free_slots[s->nfree - 1 - n];
+
+		netjob_frame(j->tx[slot], size, s->next + n);
+		p[n] = (struct ccdma_vnet_pkt){ .buf = j->tx[slot], .len = size,
+			.user = (void *)(uintptr_t)slot };
+		n++;
+	}
+	if (!n)
+		return 0;
+	rc = ccdma_vnet_send(j->n, p, n);
+	if (rc == -EAGAIN || rc == -ENOMEM)
+		return 0;
+	if (rc < 0)
+		return rc;
+	for (k = 0; k < (unsigned)rc; k++)
+		s->nfree--;
+	s->next += (unsigned)rc;
+	e->sent += (unsigned)rc;
+	return rc;
+}
+
+static int echo_reap(struct netjob *j, struct echo_state *s)
+{
+	void *u[BATCH];
+	int rc = ccdma_vnet_tx_complete(j->n, u, BATCH), i;
+
+	for (i = 0; i < rc; i++)
+		s->free_slots[s->nfree++] = (unsigned)(uintptr_t)u[i];
+	return rc;
+}
+
+static int echo_recv(struct netjob *j, struct echo_state *s, uint32_t size,
+		     uint64_t count, struct netjob_echo *e)
+{
+	struct ccdma_vnet_pkt p = { .buf = j->rx, .cap = j->frame_cap };
+	int rc, got = 0;
+
+	while ((rc = ccdma_vnet_recv(j->n, &p, 1)) > 0) {
+		take_frame(s, e, size, count, &p);
+		got++;
+	}
+	return rc < 0 ? rc : got;
+}
+
+int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
+		unsigned idle_ms, struct netjob_echo *e,
+		void (*progress)(const struct netjob_echo *e, void *arg),
+		void *arg)
+{
+	struct echo_state s = { 0 };
+	uint64_t start = now_ns(), last = start, shown = start;
+	unsigned i;
+	int rc = 0;
+
+	memset(e, 0, sizeof(*e));
+	if (size > j->frame_cap || size < 64) {
+		say("frame size %u: want 64..%u", size, j->frame_cap);
+		e->error = -EINVAL;
+		return -1;
+	}
+	s.seen = calloc(count / 8 + 1, 1);
+	s.free_slots = calloc(j->window, sizeof(unsigned));
+	if (!s.seen || !s.free_slots) {
+		free(s.seen);
+		free(s.free_slots);
+		e->error = -ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < j->window; i++)
+		s.free_slots[s.nfree++] = i;
+	/* In flight: sent, not yet back (nor lost). */
+	while (s.unique < count) {
+		uint64_t now;
+		int a, b, c;
+
+		a = echo_send(j, &s, size, count, e);
+		b = echo_reap(j, &s);
+		c = echo_recv(j, &s, size, count, e);
+		if (a < 0 || b < 0 || c < 0) {
+			rc = a < 0 ? a : b < 0 ? b : c;
+			break;
+		}
+		now = now_ns();
+		if (a > 0 || c > 0)
+			last = now;
+		if (progress && now - shown > 500000000ull) {
+			e->ns = now - start;
+			progress(e, arg);
+			shown = now;
+		}
+		if (now - last > (uint64_t)idle_ms * 1000000ull)
+			break;
+		if (!a && !c && !b) {
+			rc = ccdma_vnet_wait(j->n, s.nfree < j->window ?
+					     CCDMA_VNET_EV_RX | CCDMA_VNET_EV_TX :
+					     CCDMA_VNET_EV_RX, 100000000ull);
+			if (rc == -ETIMEDOUT || rc > 0)
+				rc = 0;
+			if (rc)
+				break;
+		}
+	}
+	e->ns = now_ns() - start;
+	e->lost = count - s.unique;
+	free(s.seen);
+	free(s.free_slots);
+	if (rc) {
+		e->error = rc;
+		return -1;
+	}
+	return (e->lost || e->duplicated || e->reordered || e->corrupt) ? 1 : 0;
+}
+
+/* ---- back-ends -------------------------------------------------------------- */
+
+int netjob_testpmd_find(char *buf, size_t len, const char *path)
+{
+	const char *env = getenv("CCDMA_TESTPMD");
+	const char *p = path && *path ? path : env && *env ? env : NULL;
+	char *dirs, *save = NULL, *d;
+
+	if (p) {
+		if (access(p, X_OK) == 0) {
+			snprintf(buf, len, "%s", p);
+			return 0;
+		}
+		say("%s is not an executable program", p);
+		return -1;
+	}
+	dirs = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+	for (d = dirs ? strtok_r(dirs, ":", &save) : NULL; d;
+	     d = strtok_r(NULL, ":", &save)) {
+		snprintf(buf, len, "%s/dpdk-testpmd", d);
+		if (access(buf, X_OK) == 0) {
+			free(dirs);
+			return 0;
+		}
+	}
+	free(dirs);
+	say("dpdk-testpmd not found: install DPDK (Debian/Ubuntu: apt-get "
+	    "install dpdk-dev), or name it with $CCDMA_TESTPMD");
+	return -1;
+}
+
+static int make_dir(struct blkjob_proc *d)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->dir, sizeof(d->dir), "/tmp/ccdma-net-XXXXXX");
+	if (!mkdtemp(d->dir)) {
+		say("cannot make a folder for the socket: %s", strerror(errno));
+		d->dir[0] = 0;
+		return -1;
+	}
+	snprintf(d->sock, sizeof(d->sock), "%s/vhost.sock", d->dir);
+	return 0;
+}
+
+void netjob_testpmd_log(const struct blkjob_proc *d, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/testpmd.log", d->dir);
+}
+
+static int first_cpu(void)
+{
+	cpu_set_t set;
+	int i;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (i = 0; i < CPU_SETSIZE; i++)
+			if (CPU_ISSET(i, &set))
+				return i;
+	return 0;
+}
+
+int netjob_testpmd_start(struct blkjob_proc *d, const char *prog,
+			 const char *fwd)
+{
+	char script[256], lcores[32], prefix[64], vdev[160], mode[48];
+	int cpu = first_cpu();
+	char *argv[24];
+	int n = 0;
+
+	if (make_dir(d))
+		return -1;
+	/* The shell only redirects; exec keeps the pid (and the parent-death
+	 * signal blkjob_spawn_wait sets). */
+	snprintf(script, sizeof(script),
+		 "exec \"$0\" \"$@\" >%s/testpmd.log 2>&1 </dev/null", d->dir);
+	snprintf(lcores, sizeof(lcores), "0@%d,1@%d", cpu, cpu);
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", d->dir + 5);
+	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1", d->sock);
+	snprintf(mode, sizeof(mode), "--forward-mode=%s", fwd);
+	argv[n++] = (char *)"/bin/sh";
+	argv[n++] = (char *)"-c";
+	argv[n++] = script;
+	argv[n++] = (char *)prog;
+	argv[n++] = (char *)"--lcores";
+	argv[n++] = lcores;
+	argv[n++] = (char *)"--no-huge";
+	argv[n++] = (char *)"-m";
+	argv[n++] = (char *)"512";
+	argv[n++] = (char *)"--no-pci";
+	argv[n++] = prefix;
+	argv[n++] = (char *)"--vdev";
+	argv[n++] = vdev;
+	argv[n++] = (char *)"--log-level=lib.vhost.config:debug";
+	argv[n++] = (char *)"--";
+	argv[n++] = (char *)"--total-num-mbufs=16384";
+	argv[n++] = (char *)"--nb-cores=1";
+	argv[n++] = mode;
+	argv[n++] = (char *)"--port-topology=loop";
+	argv[n++] = (char *)"--auto-start";
+	/* Without a terminal testpmd ends at once, unless it prints
+	 * statistics periodically: every 1000 s, so never in a run. */
+	argv[n++] = (char *)"--stats-period=1000";
+	argv[n] = NULL;
+	if (blkjob_spawn_wait(&d->pid, d->sock, argv) == 0)
+		return 0;
+	unlink(d->sock);
+	d->dir[0] = 0;
+	return -1;
+}
+
+int netjob_devsim_start(struct blkjob_proc *d, const char *path,
+			const char *const *extra)
+{
+	const char *args[16] = { "--net" };
+	unsigned n = 1;
+
+	while (extra && *extra && n < 15)
+		args[n++] = *extra++;
+	args[n] = NULL;
+	return blkjob_devsim_start(d, path, 1u << 20, args);
+}
+
+/* testpmd's runtime folder (<run>/dpdk/<file-prefix>): DPDK leaves it. */
+static void remove_runtime(const struct blkjob_proc *d)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char path[PATH_MAX], f[PATH_MAX + 256];
+	struct dirent *e;
+	DIR *dir;
+
+	if (getuid() == 0 || !xdg)
+		snprintf(path, sizeof(path), "/var/run/dpdk/%s", d->dir + 5);
+	else
+		snprintf(path, sizeof(path), "%s/dpdk/%s", xdg, d->dir + 5);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((e = readdir(dir)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			snprintf(f, sizeof(f), "%s/%s", path, e->d_name);
+			unlink(f);
+		}
+	closedir(dir);
+	rmdir(path);
+}
+
+int netjob_stop(struct blkjob_proc *d)
+{
+	char log[128];
+	int status = blkjob_stop_pid(&d->pid);
+
+	if (d->dir[0]) {
+		netjob_testpmd_log(d, log, sizeof(log));
+		unlink(log);
+		remove_runtime(d);
+		unlink(d->sock);
+		rmdir(d->dir);
+		d->dir[0] = 0;
+	}
+	return status;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine of ccdma-net and of the virtio-net tests: open a virtio-net
+ * device over vhost-user, start a back-end (ccdma-devsim --net, or DPDK's
+ * dpdk-testpmd with a net_vhost port in io loop), and run an echo: frames
+ * carrying a sequence number and a pattern go out, come back, and each is
+ * checked.
+ */
+#ifndef CCDMA_TOOLS_NETJOB_H
+#define CCDMA_TOOLS_NETJOB_H
+
+#include <ccdma/platform.h>
+#include <ccdma/vhost.h>
+#include <ccdma/virtio_net.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "blkjob.h"
+
+/* One connection: front-end and driver, and the frames to send (private
+ * memory in confidential mode, the device's coherent memory in direct
+ * mode: then nothing is bounced). */
+struct netjob {
+	struct ccdma_vhost *h;
+	struct ccdma_vnet *n;
+	struct ccdma_vnet_info info;
+	enum ccdma_mode mode;
+	unsigned window;          /* frames in flight at most */
+	uint32_t frame_cap;
+	uint8_t **tx;             /* window buffers of frame_cap bytes */
+	uint8_t *rx;              /* one receive buffer of frame_cap bytes */
+	ccdma_addr_t *tx_dma;     /* direct mode: coherent addresses */
+};
+
+/* Connect to `sock` and create the driver with vcfg (NULL: defaults).
+ * window 0: as many frames of frame_cap bytes as the receive ring holds
+ * at once, at most 64.  0, or the negative errno after printing why. */
+int netjob_open(struct netjob *j, const char *sock, enum ccdma_mode mode,
+		const struct ccdma_vnet_config *vcfg, uint32_t frame_cap,
+		unsigned window);
+void netjob_close(struct netjob *j);
+
+/* What an echo run found. */
+struct netjob_echo {
+	uint64_t sent, received;
+	uint64_t lost, duplicated, reordered, corrupt;
+	uint64_t ns;              /* wall time of the run */
+	int error;                /* 0, or the driver's error that ended it */
+};
+
+/* Send `count` frames of `size` bytes, take each back and check it
+ * (length, sequence number, every byte of the pattern).  Frames not back
+ * within idle_ms of the last progress are lost.  progress (may be NULL)
+ * is called about every 0.5 s.  Returns 0 when every frame came back
+ * intact, 1 when some did not (the counts say how), -1 on a driver error
+ * (e->error). */
+int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
+		unsigned idle_ms, struct netjob_echo *e,
+		void (*progress)(const struct netjob_echo *e, void *arg),
+		void *arg);
+
+/* Frame i of an echo (size bytes) into p; check a received one: 0 intact,
+ * else -1 with *seq set when the sequence number was readable (< count). */
+void netjob_frame(uint8_t *p, uint32_t size, uint64_t seq);
+int netjob_frame_check(const uint8_t *p, uint32_t len, uint32_t size,
+		       uint64_t count, uint64_t *seq);
+
+/* DPDK's testpmd: the program (`path`, else $CCDMA_TESTPMD, else
+ * dpdk-testpmd on PATH) into buf; -1 when there is none (after saying
+ * which package has it). */
+int netjob_testpmd_find(char *buf, size_t len, const char *path);
+/*
+ * Start testpmd with a vhost-user net port on a fresh socket in its own
+ * directory (a unique --file-prefix too, so runs do not collide), pinned
+ * to one CPU, forwarding in `fwd` mode ("io" loops every frame back), its
+ * output in <dir>/testpmd.log; wait until the socket accepts.  0, or -1
+ * after printing why (nothing left running).
+ */
+int netjob_testpmd_start(struct blkjob_proc *d, const char *prog,
+			 const char *fwd);
+/* The log path of a testpmd started above. */
+void netjob_testpmd_log(const struct blkjob_proc *d, char *buf, size_t len);
+
+/* Start ccdma-devsim --net (blkjob_devsim_find(path)) with extra arguments
+ * (NULL-terminated, may be NULL).  0 or -1. */
+int netjob_devsim_start(struct blkjob_proc *d, const char *path,
+			const char *const *extra);
+/* Stop either back-end and remove its directory.  Its exit status. */
+int netjob_stop(struct blkjob_proc *d);
+
+#endif /* CCDMA_TOOLS_NETJOB_H */
