@@ -44,6 +44,7 @@ function(ccdma_add_net_test t)
     SKIP_RETURN_CODE 77 LABELS "${A_LABEL}")
 endfunction()
 
+ccdma_add_net_test(e2e_net_devsim)
 ccdma_add_net_test(e2e_net_dpdk)
 ccdma_test_cpu_heavy(e2e_net_dpdk)
 ccdma_add_net_test(virtio_net_hostile LABEL unit TIMEOUT 120 CASES

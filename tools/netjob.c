@@ -335,6 +335,19 @@ int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
 	}
 	e->ns = now_ns() - start;
 	e->lost = count - s.unique;
+	/* Take back every frame still sent: the next run reuses the slots. */
+	last = now_ns();
+	while (!rc && s.nfree < j->window &&
+	       now_ns() - last < (uint64_t)idle_ms * 1000000ull) {
+		int r = echo_reap(j, &s);
+
+		if (r < 0)
+			rc = r;
+		else if (!r && (r = ccdma_vnet_wait(j->n, CCDMA_VNET_EV_TX,
+						    100000000ull)) < 0 &&
+			 r != -ETIMEDOUT)
+			rc = r;
+	}
 	free(s.seen);
 	free(s.free_slots);
 	if (rc) {

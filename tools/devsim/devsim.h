@@ -17,6 +17,7 @@
  *   mem.c   the region table: mmap, overlap checks, address translation
  *   vq.c    split virtqueues: chain walking, completion, notification
  *   blk.c   virtio-blk requests on a RAM or file-backed disk
+ *   net.c   --net: a virtio-net echo device instead
  *
  * Misbehaviour switches (later issues) go into struct ds_opts; every
  * used-ring write goes through ds_vq_complete() and every publication of
@@ -35,6 +36,7 @@
 
 #include "vhost/vhost_proto.h"
 #include "virtio/virtio_ring.h"
+#include <ccdma/virtio_net.h>
 
 #define DS_MAX_QUEUES 16u
 #define DS_MAX_MEM_SLOTS 32u
@@ -88,6 +90,8 @@ struct ds_opts {
 	bool no_write_zeroes;
 	bool once;
 	bool quiet;
+	bool net;                /* --net: a virtio-net echo device (net.c) */
+	bool no_mrg_rxbuf;
 	uint64_t misbehave;      /* bit per enum ds_mb */
 	uint64_t mb_after;       /* eligible events let through first */
 	uint64_t mb_every;       /* 0: fire once; N: then every Nth event */
@@ -104,6 +108,7 @@ struct ds_stats {
 	uint64_t req_unsupp;
 	uint64_t req_ioerr;
 	uint64_t bytes_in, bytes_out;
+	uint64_t net_tx, net_rx, net_dropped;  /* --net frames */
 	uint64_t mb_seen[DS_MB_COUNT];  /* eligible events per mode */
 	uint64_t mb_fired[DS_MB_COUNT];
 };
@@ -266,6 +271,13 @@ void ds_blk_config(struct ds_dev *d);
 /* Execute one request whose segments are segs[0..n); returns the used
  * length (bytes written into device-writable buffers). */
 uint32_t ds_blk_request(struct ds_dev *d, struct ds_vq *vq,
+			struct ds_seg *segs, unsigned n);
+
+/* net.c (--net) */
+void ds_net_config(struct ds_dev *d);
+/* A transmit chain: its frame goes back on the receive queue.  Returns
+ * the transmit used length (0). */
+uint32_t ds_net_request(struct ds_dev *d, struct ds_vq *vq,
 			struct ds_seg *segs, unsigned n);
 
 /* vu.c */

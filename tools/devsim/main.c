@@ -166,6 +166,9 @@ static void usage(FILE *f)
 "  --file PATH          file-backed disk, created or extended to --size\n"
 "                       (default: a RAM disk)\n"
 "  --queues N           request queues, 1..16 (default 1)\n"
+"  --net                a virtio-net echo device instead: every frame sent\n"
+"                       comes back on the receive queue (one queue pair)\n"
+"  --no-mrg-rxbuf       (--net) do not offer VIRTIO_NET_F_MRG_RXBUF\n"
 "  --queue-size N       largest ring accepted, a power of two up to 32768\n"
 "                       (default 1024)\n"
 "  --seg-max N          config seg_max (default 126)\n"
@@ -261,7 +264,7 @@ enum {
 	O_BLK_SIZE, O_READ_ONLY, O_NO_MEM_SLOTS, O_NO_REPLY_ACK, O_NO_EVENT_IDX,
 	O_NO_INDIRECT, O_NO_FLUSH, O_NO_DISCARD, O_NO_WRITE_ZEROES,
 	O_LOG_REGIONS, O_POLL_US, O_ONCE, O_QUIET, O_HELP, O_SOCKET,
-	O_MISBEHAVE, O_MB_AFTER, O_MB_EVERY, O_DELAY_US,
+	O_MISBEHAVE, O_MB_AFTER, O_MB_EVERY, O_DELAY_US, O_NET, O_NO_MRG_RXBUF,
 };
 
 static const struct option long_opts[] = {
@@ -290,6 +293,8 @@ static const struct option long_opts[] = {
 	{ "misbehave-after", required_argument, NULL, O_MB_AFTER },
 	{ "misbehave-every", required_argument, NULL, O_MB_EVERY },
 	{ "delay-us", required_argument, NULL, O_DELAY_US },
+	{ "net", no_argument, NULL, O_NET },
+	{ "no-mrg-rxbuf", no_argument, NULL, O_NO_MRG_RXBUF },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -415,6 +420,8 @@ static int parse_options(struct ds_opts *o, int argc, char **argv)
 		case O_NO_DISCARD: o->no_discard = true; break;
 		case O_NO_WRITE_ZEROES: o->no_write_zeroes = true; break;
 		case O_ONCE: o->once = true; break;
+		case O_NET: o->net = true; break;
+		case O_NO_MRG_RXBUF: o->no_mrg_rxbuf = true; break;
 		case O_QUIET: o->quiet = true; break;
 		case 'h':
 		case O_HELP:
@@ -575,6 +582,10 @@ static void summary(const struct ds_dev *d)
 		s->connections, s->req_in, s->req_out, s->req_flush, s->req_get_id,
 		s->req_discard, s->req_wz, s->req_unsupp, s->req_ioerr,
 		s->protocol_errors, s->kicks, s->calls, s->bytes_in, s->bytes_out);
+	if (d->opt.net)
+		fprintf(stderr, "ccdma-devsim: net: frames sent %" PRIu64
+			" echoed %" PRIu64 " dropped %" PRIu64 "\n", s->net_tx,
+			s->net_rx, s->net_dropped);
 	for (unsigned i = 0; i < DS_MB_COUNT; i++)
 		if (ds_mb_on(d, (enum ds_mb)i))
 			fprintf(stderr, "ccdma-devsim: misbehave %s: fired %" PRIu64
@@ -600,7 +611,13 @@ int main(int argc, char **argv)
 	d->offered_protocol_features = ds_offered_protocol_features(&d->opt);
 	if (ds_disk_open(d))
 		return 1;
-	ds_blk_config(d);
+	if (d->opt.net) {
+		/* One queue pair: receive (0) and transmit (1). */
+		d->opt.queues = 2;
+		ds_net_config(d);
+	} else {
+		ds_blk_config(d);
+	}
 	if (d->opt.log_regions) {
 		d->log_fd = open(d->opt.log_regions,
 				 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

@@ -496,6 +496,8 @@ static bool vq_handle_chain(struct ds_dev *d, struct ds_vq *vq, uint16_t head)
 	if (unreachable)
 		ds_vq_complete(d, vq, head,
 			       chain_unreachable(d, vq, head, segs, n));
+	else if (d->opt.net)
+		ds_vq_complete(d, vq, head, ds_net_request(d, vq, segs, n));
 	else
 		ds_vq_complete(d, vq, head, ds_blk_request(d, vq, segs, n));
 	return true;
@@ -528,6 +530,9 @@ bool ds_vq_poll(struct ds_dev *d, struct ds_vq *vq)
 	bool event_idx = has_feature(d, CCDMA_VIRTIO_F_EVENT_IDX);
 	uint16_t start = vq->last_avail;
 
+	/* --net: receive buffers wait in the ring for frames (net.c). */
+	if (d->opt.net && vq->index == 0)
+		return false;
 	while (vq->started && !d->conn.broken) {
 		bool ok = vq_drain(d, vq);
 

@@ -54,6 +54,22 @@ struct vu_spec {
 	int (*fn)(struct ds_dev *d, struct vu_msg *m);
 };
 
+static uint64_t net_features(const struct ds_opts *o)
+{
+	uint64_t f = 1ull << CCDMA_VIRTIO_F_VERSION_1 |
+		     1ull << CCDMA_VU_F_PROTOCOL_FEATURES |
+		     1ull << CCDMA_VIRTIO_NET_F_MAC |
+		     1ull << CCDMA_VIRTIO_NET_F_STATUS;
+
+	if (!o->no_mrg_rxbuf)
+		f |= 1ull << CCDMA_VIRTIO_NET_F_MRG_RXBUF;
+	if (!o->no_event_idx)
+		f |= 1ull << CCDMA_VIRTIO_F_EVENT_IDX;
+	if (!o->no_indirect)
+		f |= 1ull << CCDMA_VIRTIO_F_INDIRECT_DESC;
+	return f;
+}
+
 uint64_t ds_offered_features(const struct ds_opts *o)
 {
 	uint64_t f = 1ull << CCDMA_VIRTIO_F_VERSION_1 |
@@ -62,6 +78,8 @@ uint64_t ds_offered_features(const struct ds_opts *o)
 		     1ull << CCDMA_VIRTIO_BLK_F_SEG_MAX |
 		     1ull << CCDMA_VIRTIO_BLK_F_BLK_SIZE;
 
+	if (o->net)
+		return net_features(o);
 	if (!o->no_event_idx)
 		f |= 1ull << CCDMA_VIRTIO_F_EVENT_IDX;
 	if (!o->no_indirect)
@@ -244,7 +262,8 @@ static int h_set_protocol_features(struct ds_dev *d, struct vu_msg *m)
 
 static int h_get_queue_num(struct ds_dev *d, struct vu_msg *m)
 {
-	return vu_reply_u64(d, m, d->opt.queues);
+	/* virtio-net counts queue pairs. */
+	return vu_reply_u64(d, m, d->opt.net ? d->opt.queues / 2 : d->opt.queues);
 }
 
 static int h_get_max_mem_slots(struct ds_dev *d, struct vu_msg *m)
