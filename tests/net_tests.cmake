@@ -50,3 +50,15 @@ ccdma_test_cpu_heavy(e2e_net_dpdk)
 ccdma_add_net_test(virtio_net_hostile LABEL unit TIMEOUT 120 CASES
   echo-conf echo-direct echo-nomrg bad-input nb-high nb-nomrg len-over
   len-short id-range tx-double csum tx-len not-vhost)
+
+# ccdma-net, as a user runs it: echo against the ccdma-devsim --net it
+# starts (every frame verified), and a clear word when DPDK is missing.
+add_test(NAME ccdma_net_tool_echo
+  COMMAND ccdma-net --devsim $<TARGET_FILE:ccdma-devsim> --count 3000
+          --size 1500 --verify --quiet)
+set_tests_properties(ccdma_net_tool_echo PROPERTIES TIMEOUT 120 LABELS device
+  PASS_REGULAR_EXPRESSION "3000 sent, 3000 back.*lost 0, duplicated 0, reordered 0, corrupt 0")
+add_test(NAME ccdma_net_tool_no_dpdk
+  COMMAND ccdma-net --backend dpdk --testpmd /nonexistent/dpdk-testpmd)
+set_tests_properties(ccdma_net_tool_no_dpdk PROPERTIES TIMEOUT 60 LABELS unit
+  PASS_REGULAR_EXPRESSION "apt-get install dpdk-dev")

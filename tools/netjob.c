@@ -370,7 +370,8 @@ int netjob_testpmd_find(char *buf, size_t len, const char *path)
 			snprintf(buf, len, "%s", p);
 			return 0;
 		}
-		say("%s is not an executable program", p);
+		say("%s is not an executable program: install DPDK (Debian/"
+		    "Ubuntu: apt-get install dpdk-dev)", p);
 		return -1;
 	}
 	dirs = getenv("PATH") ? strdup(getenv("PATH")) : NULL;

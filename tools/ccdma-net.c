@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ccdma-net: virtio-net over the dma layer, against a vhost-user net
+ * back-end.  `--rw echo`: frames carrying a sequence number and a pattern
+ * go out and come back (ccdma-devsim --net, or dpdk-testpmd in io loop),
+ * and each one is checked.  Without --socket it starts the back-end itself
+ * (--backend devsim, the default, or dpdk).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "netjob.h"
+
+struct cli {
+	const char *socket, *devsim, *testpmd;
+	bool dpdk, json, quiet, verify;
+	enum ccdma_mode mode;
+	uint32_t size;
+	uint64_t count;
+	unsigned window;
+};
+
+static void usage(FILE *f)
+{
+	fputs(
+"usage: ccdma-net [options]\n"
+"virtio-net over the dma layer against a vhost-user net back-end.\n"
+"\n"
+"  --rw echo            every frame sent comes back and is checked\n"
+"                       (sequence number and pattern): the only mode yet\n"
+"  --verify             exit 3 when a frame was lost, duplicated,\n"
+"                       reordered or corrupt (echo always counts them)\n"
+"  --size BYTES         frame size, 64..9014 (default 64; above 1514 the\n"
+"                       device's mergeable receive buffers carry it)\n"
+"  --count N            frames to send (default 100000)\n"
+"  --window N           frames in flight at most (default: what the\n"
+"                       receive ring holds, at most 64)\n"
+"  --mode MODE          confidential (private frames, bounced; default)\n"
+"                       or direct (frames in the device's shared memory)\n"
+"  --socket PATH        a running back-end's vhost-user socket; without it\n"
+"                       ccdma-net starts one:\n"
+"  --backend B          devsim (ccdma-devsim --net, default) or dpdk\n"
+"                       (dpdk-testpmd, forward-mode io, port-topology loop)\n"
+"  --devsim PATH        the ccdma-devsim program\n"
+"  --testpmd PATH       the dpdk-testpmd program (Debian: dpdk-dev)\n"
+"  --json               one JSON object on stdout instead of the summary\n"
+"  --quiet              no progress line on stderr\n"
+"  -h, --help           this text\n"
+"Exit status: 0 ok, 1 the run failed, 2 bad options or no back-end,\n"
+"3 --verify found frames lost, duplicated, reordered or corrupt.\n", f);
+}
+
+static int bad(const char *opt, const char *val, const char *why)
+{
+	fprintf(stderr, "ccdma-net: %s %s: %s\nTry 'ccdma-net --help'.\n", opt,
+		val, why);
+	return 2;
+}
+
+static bool num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi || *s == '-')
+		return false;
+	*out = v;
+	return true;
+}
+
+enum { O_RW = 256, O_VERIFY, O_SIZE, O_COUNT, O_WINDOW, O_MODE, O_SOCKET,
+       O_BACKEND, O_DEVSIM, O_TESTPMD, O_JSON, O_QUIET };
+
+static int parse(struct cli *c, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "rw", required_argument, 0, O_RW },
+		{ "verify", no_argument, 0, O_VERIFY },
+		{ "size", required_argument, 0, O_SIZE },
+		{ "count", required_argument, 0, O_COUNT },
+		{ "window", required_argument, 0, O_WINDOW },
+		{ "mode", required_argument, 0, O_MODE },
+		{ "socket", required_argument, 0, O_SOCKET },
+		{ "backend", required_argument, 0, O_BACKEND },
+		{ "devsim", required_argument, 0, O_DEVSIM },
+		{ "testpmd", required_argument, 0, O_TESTPMD },
+		{ "json", no_argument, 0, O_JSON },
+		{ "quiet", no_argument, 0, O_QUIET },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	uint64_t v;
+	int o;
+
+	memset(c, 0, sizeof(*c));
+	c->mode = CCDMA_MODE_CONFIDENTIAL;
+	c->size = 64;
+	c->count = 100000;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		const char *a = optarg;
+
+		switch (o) {
+		case O_RW:
+			if (strcmp(a, "echo"))
+				return bad("--rw", a, "echo is the only mode yet");
+			break;
+		case O_VERIFY: c->verify = true; break;
+		case O_SIZE:
+			if (!num(a, 64, 9014, &v))
+				return bad("--size", a, "a frame size 64..9014");
+			c->size = (uint32_t)v;
+			break;
+		case O_COUNT:
+			if (!num(a, 1, 1ull << 40, &v))
+				return bad("--count", a, "a number from 1");
+			c->count = v;
+			break;
+		case O_WINDOW:
+			if (!num(a, 1, 256, &v))
+				return bad("--window", a, "a number 1..256");
+			c->window = (unsigned)v;
+			break;
+		case O_MODE:
+			if (!strcmp(a, "confidential"))
+				c->mode = CCDMA_MODE_CONFIDENTIAL;
+			else if (!strcmp(a, "direct"))
+				c->mode = CCDMA_MODE_DIRECT;
+			else
+				return bad("--mode", a, "confidential or direct");
+			break;
+		case O_SOCKET: c->socket = a; break;
+		case O_BACKEND:
+			if (!strcmp(a, "dpdk"))
+				c->dpdk = true;
+			else if (strcmp(a, "devsim"))
+				return bad("--backend", a, "devsim or dpdk");
+			break;
+		case O_DEVSIM: c->devsim = a; break;
+		case O_TESTPMD: c->testpmd = a; break;
+		case O_JSON: c->json = true; break;
+		case O_QUIET: c->quiet = true; break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case ':':
+			fprintf(stderr, "ccdma-net: option '%s' needs a value\n",
+				argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "ccdma-net: unknown option '%s'\nTry "
+				"'ccdma-net --help'.\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ccdma-net: unexpected argument '%s'\n",
+			argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
+static void progress(const struct netjob_echo *e, void *arg)
+{
+	const struct cli *c = arg;
+	double s = (double)e->ns / 1e9;
+
+	fprintf(stderr, "\rccdma-net: echo %llu/%llu frames back, %.0f pps, "
+		"lost %llu dup %llu reordered %llu corrupt %llu   ",
+		(unsigned long long)e->received, (unsigned long long)c->count,
+		s > 0 ? (double)e->received / s : 0.0,
+		(unsigned long long)e->lost, (unsigned long long)e->duplicated,
+		(unsigned long long)e->reordered, (unsigned long long)e->corrupt);
+}
+
+static void summary(const struct cli *c, const struct netjob *j,
+		    const struct netjob_echo *e, const char *backend)
+{
+	double s = (double)e->ns / 1e9, pps = s > 0 ? (double)e->received / s : 0;
+
+	printf("ccdma-net: echo, %u-byte frames, %s mode, back-end %s\n", c->size,
+	       ccdma_mode_name(c->mode), backend);
+	printf("  device: features %#llx accepted of %#llx; queues of %u, "
+	       "receive buffers of %u%s%s\n",
+	       (unsigned long long)j->info.features,
+	       (unsigned long long)j->info.offered, j->info.queue_size,
+	       j->info.rx_buf_size, j->info.mrg_rxbuf ? ", mergeable" : "",
+	       j->info.event_idx ? ", event-idx" : "");
+	printf("  frames: %llu sent, %llu back in %.3f s: %.0f pps, %.3f Gbit/s "
+	       "each way (window %u)\n", (unsigned long long)e->sent,
+	       (unsigned long long)e->received, s, pps,
+	       pps * c->size * 8 / 1e9, j->window);
+	printf("  verify: lost %llu, duplicated %llu, reordered %llu, corrupt "
+	       "%llu\n", (unsigned long long)e->lost,
+	       (unsigned long long)e->duplicated,
+	       (unsigned long long)e->reordered, (unsigned long long)e->corrupt);
+	if (e->error)
+		printf("  error: %s\n", strerror(-e->error));
+}
+
+static void json(const struct cli *c, const struct netjob *j,
+		 const struct netjob_echo *e, const char *backend, int rc)
+{
+	struct bench_json w;
+	double s = (double)e->ns / 1e9, pps = s > 0 ? (double)e->received / s : 0;
+
+	bench_json_begin(&w, stdout);
+	bench_json_obj(&w, NULL);
+	bench_json_str(&w, "rw", "echo");
+	bench_json_u64(&w, "size", c->size);
+	bench_json_str(&w, "mode", ccdma_mode_name(c->mode));
+	bench_json_str(&w, "backend", backend);
+	bench_json_u64(&w, "features", j->info.features);
+	bench_json_u64(&w, "offered", j->info.offered);
+	bench_json_u64(&w, "window", j->window);
+	bench_json_u64(&w, "sent", e->sent);
+	bench_json_u64(&w, "received", e->received);
+	bench_json_u64(&w, "lost", e->lost);
+	bench_json_u64(&w, "duplicated", e->duplicated);
+	bench_json_u64(&w, "reordered", e->reordered);
+	bench_json_u64(&w, "corrupt", e->corrupt);
+	bench_json_num(&w, "seconds", s);
+	bench_json_num(&w, "pps", pps);
+	bench_json_num(&w, "gbit_s", pps * c->size * 8 / 1e9);
+	bench_json_str(&w, "error", e->error ? strerror(-e->error) : "");
+	bench_json_u64(&w, "exit", (uint64_t)rc);
+	bench_json_end(&w);
+	fputc('\n', stdout);
+}
+
+int main(int argc, char **argv)
+{
+	struct ccdma_vnet_config vc;
+	struct blkjob_proc d = { 0 };
+	struct netjob_echo e;
+	struct netjob j;
+	struct cli c;
+	char prog[PATH_MAX];
+	const char *sock, *backend;
+	int rc;
+
+	blkjob_prog = "ccdma-net";
+	rc = parse(&c, argc, argv);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	d.pid = -1;
+	if (c.socket) {
+		sock = c.socket;
+		backend = c.socket;
+	} else if (c.dpdk) {
+		if (netjob_testpmd_find(prog, sizeof(prog), c.testpmd) ||
+		    netjob_testpmd_start(&d, prog, "io"))
+			return 2;
+		sock = d.sock;
+		backend = "dpdk-testpmd (started, io loop)";
+	} else {
+		if (netjob_devsim_start(&d, c.devsim, NULL))
+			return 2;
+		sock = d.sock;
+		backend = "ccdma-devsim --net (started)";
+	}
+	ccdma_vnet_config_init(&vc);
+	vc.max_frame = c.size > 1514 ? c.size : 1514;
+	if (netjob_open(&j, sock, c.mode, &vc, vc.max_frame, c.window)) {
+		if (d.dir[0])
+			netjob_stop(&d);
+		return 1;
+	}
+	rc = netjob_echo(&j, c.size, c.count, 10000, &e,
+			 c.quiet ? NULL : progress, &c);
+	if (!c.quiet)
+		fputc('\n', stderr);
+	rc = rc < 0 ? 1 : (rc > 0 && c.verify) ? 3 : 0;
+	if (c.json)
+		json(&c, &j, &e, backend, rc);
+	else
+		summary(&c, &j, &e, backend);
+	netjob_close(&j);
+	if (d.dir[0])
+		netjob_stop(&d);
+	return rc;
+}
