@@ -444,7 +444,9 @@ static unsigned ready(struct ccdma_vnet *n, unsigned events)
 
 	if (events & CCDMA_VNET_EV_RX) {
 		ccdma_mutex_lock(&n->rx_lock);
-		if (ccdma_vq_more_used(n->rxq) || n->fr.want)
+		/* A half-gathered frame is ready only when more of it
+		 * (or anything) is in the ring. */
+		if (ccdma_vq_more_used(n->rxq))
 			r |= CCDMA_VNET_EV_RX;
 		ccdma_mutex_unlock(&n->rx_lock);
 	}
