@@ -361,8 +361,7 @@ int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
 
 int netjob_testpmd_find(char *buf, size_t len, const char *path)
 {
-	const char *env = getenv("CCDMA_TESTPMD");
-	const char *p = path && *path ? path : env && *env ? env : NULL;
+	const char *p = path && *path ? path : NULL;
 	char *dirs, *save = NULL, *d;
 
 	if (p) {
@@ -385,7 +384,7 @@ int netjob_testpmd_find(char *buf, size_t len, const char *path)
 	}
 	free(dirs);
 	say("dpdk-testpmd not found: install DPDK (Debian/Ubuntu: apt-get "
-	    "install dpdk-dev), or name it with $CCDMA_TESTPMD");
+	    "install dpdk-dev), or name it with --testpmd");
 	return -1;
 }
 
@@ -480,18 +479,18 @@ int netjob_devsim_start(struct blkjob_proc *d, const char *path,
 	return blkjob_devsim_start(d, path, 1u << 20, args);
 }
 
-/* testpmd's runtime folder (<run>/dpdk/<file-prefix>): DPDK leaves it. */
+/* testpmd's runtime folder (/var/run/dpdk/<file-prefix> when run as
+ * root): DPDK leaves it.  (Other users' runs leave theirs under
+ * $XDG_RUNTIME_DIR/dpdk, not removed here.) */
 static void remove_runtime(const struct blkjob_proc *d)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	char path[PATH_MAX], f[PATH_MAX + 256];
 	struct dirent *e;
 	DIR *dir;
 
-	if (getuid() == 0 || !xdg)
-		snprintf(path, sizeof(path), "/var/run/dpdk/%s", d->dir + 5);
-	else
-		snprintf(path, sizeof(path), "%s/dpdk/%s", xdg, d->dir + 5);
+	if (getuid() != 0)
+		return;
+	snprintf(path, sizeof(path), "/var/run/dpdk/%s", d->dir + 5);
 	dir = opendir(path);
 	if (!dir)
 		return;

@@ -66,8 +66,8 @@ void netjob_frame(uint8_t *p, uint32_t size, uint64_t seq);
 int netjob_frame_check(const uint8_t *p, uint32_t len, uint32_t size,
 		       uint64_t count, uint64_t *seq);
 
-/* DPDK's testpmd: the program (`path`, else $CCDMA_TESTPMD, else
- * dpdk-testpmd on PATH) into buf; -1 when there is none (after saying
+/* DPDK's testpmd: the program (`path`, else dpdk-testpmd on PATH) into
+ * buf; -1 when there is none (after saying
  * which package has it). */
 int netjob_testpmd_find(char *buf, size_t len, const char *path);
 /*
