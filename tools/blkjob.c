@@ -40,9 +40,7 @@ volatile sig_atomic_t blkjob_stop_requested;
 volatile sig_atomic_t blkjob_end_requested;
 const char *blkjob_prog = "ccdma-blk";
 
-/* One message line on stderr, after the program's name. */
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
+void blkjob_say(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -53,7 +51,7 @@ static void say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static uint64_t now_ns(void)
+uint64_t blkjob_now_ns(void)
 {
 	struct timespec ts;
 
@@ -199,7 +197,7 @@ int blkjob_devsim_find(char *buf, size_t len, const char *path)
 		snprintf(buf, len, "%s", p);
 		if (executable(buf))
 			return 0;
-		say("cannot run the device program %s (%s): %s", p,
+		blkjob_say("cannot run the device program %s (%s): %s", p,
 		    path && *path ? "--devsim" : "$CCDMA_DEVSIM",
 		    access(p, F_OK) ? strerror(errno) : "not an executable file");
 		return -1;
@@ -222,7 +220,7 @@ int blkjob_devsim_find(char *buf, size_t len, const char *path)
 	}
 	if (in_path(buf, len, "ccdma-devsim"))
 		return 0;
-	say("cannot find the device program ccdma-devsim: not beside %s, not "
+	blkjob_say("cannot find the device program ccdma-devsim: not beside %s, not "
 	    "in the build tree's tools/, not on PATH (set CCDMA_DEVSIM or "
 	    "--devsim, or give --socket)", n > 0 ? exe : "this program");
 	return -1;
@@ -238,7 +236,7 @@ int blkjob_spawn_wait(pid_t *pid, const char *sock, char *const argv[])
 	parent = getpid();
 	*pid = fork();
 	if (*pid < 0) {
-		say("fork: %s", strerror(errno));
+		blkjob_say("fork: %s", strerror(errno));
 		*pid = 0;
 		return -1;
 	}
@@ -249,12 +247,12 @@ int blkjob_spawn_wait(pid_t *pid, const char *sock, char *const argv[])
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 			_exit(127);
 		execvp(argv[0], argv);
-		say("cannot run %s: %s", argv[0], strerror(errno));
+		blkjob_say("cannot run %s: %s", argv[0], strerror(errno));
 		_exit(127);
 	}
 	for (i = 0; i < 1000; i++) {
 		if (waitpid(*pid, &status, WNOHANG) == *pid) {
-			say("the device process %s exited at start (status %d)",
+			blkjob_say("the device process %s exited at start (status %d)",
 			    argv[0], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 			*pid = 0;
 			return -1;
@@ -263,7 +261,7 @@ int blkjob_spawn_wait(pid_t *pid, const char *sock, char *const argv[])
 			return 0;
 		nanosleep(&ts, NULL);
 	}
-	say("the device process %s did not listen on %s within 10 s", argv[0],
+	blkjob_say("the device process %s did not listen on %s within 10 s", argv[0],
 	    sock);
 	blkjob_stop_pid(pid);
 	return -1;
@@ -307,7 +305,7 @@ static int make_dir(struct blkjob_proc *d)
 	memset(d, 0, sizeof(*d));
 	snprintf(d->dir, sizeof(d->dir), "/tmp/ccdma-blk-XXXXXX");
 	if (!mkdtemp(d->dir)) {
-		say("cannot make a folder for the socket: %s", strerror(errno));
+		blkjob_say("cannot make a folder for the socket: %s", strerror(errno));
 		d->dir[0] = 0;
 		return -1;
 	}
@@ -368,7 +366,7 @@ int blkjob_qsd_start(struct blkjob_proc *d, const char *qsd,
 	char *argv[6];
 
 	if (access(qsd, X_OK)) {
-		say("cannot run %s: %s (Debian package qemu-system-common)", qsd,
+		blkjob_say("cannot run %s: %s (Debian package qemu-system-common)", qsd,
 		    strerror(errno));
 		return -1;
 	}
@@ -438,7 +436,7 @@ int blkjob_open(struct blkjob_dev *d, const char *sock, enum ccdma_mode mode,
 	c.pool_cfg = pool_cfg;
 	rc = ccdma_vhost_connect(&c, &d->vhost);
 	if (rc) {
-		say("cannot connect to %s: %s", sock,
+		blkjob_say("cannot connect to %s: %s", sock,
 		    connect_hint(rc, c.reply_timeout_ms ? c.reply_timeout_ms : 5000,
 				 buf, sizeof(buf)));
 		return rc;
@@ -447,7 +445,7 @@ int blkjob_open(struct blkjob_dev *d, const char *sock, enum ccdma_mode mode,
 	ccdma_vhost_get_info(d->vhost, &d->vinfo);
 	rc = ccdma_vblk_create(ccdma_vhost_transport(d->vhost), vcfg, &d->blk);
 	if (rc) {
-		say("cannot set up the virtio-blk device at %s: %s", sock,
+		blkjob_say("cannot set up the virtio-blk device at %s: %s", sock,
 		    strerror(-rc));
 		ccdma_vhost_close(d->vhost);
 		d->vhost = NULL;
@@ -600,7 +598,7 @@ static void check_block(struct job *j, uint64_t blk, const uint8_t *got)
 		if (!j->r->verify_errors)
 			j->r->first_bad_offset = off + i;
 		if (j->r->verify_errors < 5)
-			say("verify: byte at offset %llu is %#04x, expected "
+			blkjob_say("verify: byte at offset %llu is %#04x, expected "
 			    "%#04x (block %llu, generation %u)",
 			    (unsigned long long)(off + i), got[i], want[i],
 			    (unsigned long long)blk, j->gen[blk]);
@@ -645,7 +643,7 @@ static void on_done(struct ccdma_vblk_req *req)
 {
 	struct slot *s = (struct slot *)req;
 	struct job *j = s->job;
-	uint64_t lat = now_ns() - s->start_ns;
+	uint64_t lat = blkjob_now_ns() - s->start_ns;
 	bool is_read = req->op == CCDMA_VBLK_READ;
 
 	if (is_read && j->o->touch && !req->status)
@@ -772,7 +770,7 @@ static void progress(struct job *j, uint64_t start, uint64_t *last_print,
 		     uint64_t *last_ios, uint64_t *last_bytes)
 {
 	struct ccdma_pool_stats ps;
-	uint64_t now = now_ns(), ios, bytes;
+	uint64_t now = blkjob_now_ns(), ios, bytes;
 	double dt;
 
 	if (!j->o->progress || now - *last_print < 1000000000ull)
@@ -781,7 +779,7 @@ static void progress(struct job *j, uint64_t start, uint64_t *last_print,
 	bytes = j->r->bytes_read + j->r->bytes_written;
 	dt = (double)(now - *last_print) / 1e9;
 	ccdma_pool_get_stats(ccdma_dev_pool(j->d->dma), &ps);
-	say("[%5.1fs] %s: %.0f IOPS, %.1f MiB/s | bounced to device %.1f MiB, "
+	blkjob_say("[%5.1fs] %s: %.0f IOPS, %.1f MiB/s | bounced to device %.1f MiB, "
 	    "from device %.1f MiB | pool %.1f MiB",
 	    (double)(now - start) / 1e9,
 	    j->phase == PH_TIMED ? "run" :
@@ -802,7 +800,7 @@ static void log_sample(struct job *j, uint64_t start)
 {
 	const struct blkjob_opts *o = j->o;
 	struct ccdma_pool_stats ps;
-	uint64_t now = now_ns(), ios, bytes, n;
+	uint64_t now = blkjob_now_ns(), ios, bytes, n;
 	double dt;
 
 	if (!o->log || now - j->log_last < (uint64_t)o->log_every_ms * 1000000ull)
@@ -829,7 +827,7 @@ static void log_sample(struct job *j, uint64_t start)
  * --runtime on a busy machine measures something rather than nothing. */
 static bool time_up(const struct job *j, uint64_t end)
 {
-	if (!end || (now_ns() < end && !blkjob_end_requested))
+	if (!end || (blkjob_now_ns() < end && !blkjob_end_requested))
 		return false;
 	return j->phase != PH_TIMED || j->r->reads + j->r->writes + j->r->failed;
 }
@@ -868,7 +866,7 @@ static int issue_one(struct job *j, uint64_t end)
 		fill_pattern((uint32_t *)((uint8_t *)s->buf + (size_t)k * o->bs),
 			     o->bs, (block + k) * o->bs, j->gen[block + k] + 1,
 			     o->seed);
-	s->start_ns = now_ns();
+	s->start_ns = blkjob_now_ns();
 	rc = ccdma_vblk_submit(j->d->blk, o->queue, &s->req);
 	if (rc)
 		return rc;
@@ -889,7 +887,7 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 {
 	struct ccdma_vblk *b = j->d->blk;
 	unsigned q = j->o->queue;
-	uint64_t t0 = now_ns(), end = 0, idle_since = 0;
+	uint64_t t0 = blkjob_now_ns(), end = 0, idle_since = 0;
 	uint64_t last_print = t0, last_ios = 0, last_bytes = 0;
 	uint64_t idle_limit = (j->o->idle_limit_ms ? j->o->idle_limit_ms
 						   : 10000u) * 1000000ull;
@@ -917,7 +915,7 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 			}
 			if (rc == -EAGAIN || rc == -ENOMEM) {
 				if (!j->inflight) {
-					say("no request can be posted with none in "
+					blkjob_say("no request can be posted with none in "
 					    "flight: %s", rc == -ENOMEM ?
 					    "the bounce pool has no memory for "
 					    "even one block" : strerror(-rc));
@@ -927,7 +925,7 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 				break;
 			}
 			if (rc) {
-				say("submit failed: %s", strerror(-rc));
+				blkjob_say("submit failed: %s", strerror(-rc));
 				if (!j->r->error)
 					j->r->error = rc;
 				j->fatal = true;
@@ -942,9 +940,9 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 		rc = ccdma_vblk_wait(b, q, 1000000000ull);
 		if (rc == -ETIMEDOUT) {
 			if (!idle_since)
-				idle_since = now_ns();
-			if (now_ns() - idle_since > idle_limit) {
-				say("the device completed nothing in %.0f s with "
+				idle_since = blkjob_now_ns();
+			if (blkjob_now_ns() - idle_since > idle_limit) {
+				blkjob_say("the device completed nothing in %.0f s with "
 				    "%u request(s) in flight", (double)idle_limit / 1e9,
 				    j->inflight);
 				ret = -ETIMEDOUT;
@@ -954,7 +952,7 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 		}
 		if (rc < 0) {
 			/* In-flight requests were completed with -ENODEV. */
-			say("the device broke during the run (%s)", strerror(-rc));
+			blkjob_say("the device broke during the run (%s)", strerror(-rc));
 			ret = -ENODEV;
 			goto out;
 		}
@@ -968,7 +966,7 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 		ret = j->fatal_err ? j->fatal_err : -ENODEV;
 out:
 	if (ph == PH_TIMED)
-		j->r->elapsed_s = (double)(now_ns() - t0) / 1e9;
+		j->r->elapsed_s = (double)(blkjob_now_ns() - t0) / 1e9;
 	return ret;
 }
 
@@ -1048,44 +1046,44 @@ static int check_job(const struct blkjob_dev *d, const struct blkjob_opts *o)
 	char a[32], b[32], c[32];
 
 	if (!o->bs || o->bs % CCDMA_VBLK_SECTOR || o->bs % d->info.blk_size) {
-		say("--bs %s is not a multiple of the device's block size of %s",
+		blkjob_say("--bs %s is not a multiple of the device's block size of %s",
 		    blkjob_size_str(o->bs, a, sizeof(a)),
 		    blkjob_size_str(d->info.blk_size, b, sizeof(b)));
 		return -EINVAL;
 	}
 	if (bs != o->bs && (bs % o->bs || ((bs / o->bs) & (bs / o->bs - 1)))) {
-		say("--bs %s-%s: the largest size must be the smallest times a "
+		blkjob_say("--bs %s-%s: the largest size must be the smallest times a "
 		    "power of two", blkjob_size_str(o->bs, a, sizeof(a)),
 		    blkjob_size_str(bs, b, sizeof(b)));
 		return -EINVAL;
 	}
 	if (!o->iodepth || o->iodepth > 4096) {
-		say("--iodepth %u: must be 1..4096", o->iodepth);
+		blkjob_say("--iodepth %u: must be 1..4096", o->iodepth);
 		return -EINVAL;
 	}
 	if (o->rwmixread > 100) {
-		say("--rwmixread %u: must be 0..100", o->rwmixread);
+		blkjob_say("--rwmixread %u: must be 0..100", o->rwmixread);
 		return -EINVAL;
 	}
 	if (range > cap) {
-		say("--size %s is beyond the device's %s",
+		blkjob_say("--size %s is beyond the device's %s",
 		    blkjob_size_str(range, a, sizeof(a)),
 		    blkjob_size_str(cap, b, sizeof(b)));
 		return -EINVAL;
 	}
 	if (range < bs) {
-		say("--size %s is smaller than --bs %s (the device has %s)",
+		blkjob_say("--size %s is smaller than --bs %s (the device has %s)",
 		    blkjob_size_str(range, a, sizeof(a)),
 		    blkjob_size_str(bs, b, sizeof(b)),
 		    blkjob_size_str(cap, c, sizeof(c)));
 		return -EINVAL;
 	}
 	if (d->info.read_only && job_writes(o->rw)) {
-		say("the device is read-only: --rw %s writes", blkjob_rw_name(o->rw));
+		blkjob_say("the device is read-only: --rw %s writes", blkjob_rw_name(o->rw));
 		return -EROFS;
 	}
 	if (d->info.read_only && o->verify) {
-		say("the device is read-only: --verify writes patterns before it "
+		blkjob_say("the device is read-only: --verify writes patterns before it "
 		    "reads them back (leave out --verify to read the disk as it is)");
 		return -EROFS;
 	}
@@ -1099,7 +1097,7 @@ static int check_job(const struct blkjob_dev *d, const struct blkjob_opts *o)
 		if (o->verify && slots > range / o->bs)
 			slots = range / o->bs;
 		if (bs > CCDMA_POOL_MAX_ALLOC) {
-			say("--mode direct: --bs %s is more than one coherent "
+			blkjob_say("--mode direct: --bs %s is more than one coherent "
 			    "buffer can be (%s, the largest shared allocation); "
 			    "use --bs %llum or less, or --mode confidential",
 			    blkjob_size_str(bs, a, sizeof(a)),
@@ -1108,7 +1106,7 @@ static int check_job(const struct blkjob_dev *d, const struct blkjob_opts *o)
 			return -EINVAL;
 		}
 		if (pool && slots * bs + spare > pool) {
-			say("--mode direct: --iodepth %llu x --bs %s of coherent "
+			blkjob_say("--mode direct: --iodepth %llu x --bs %s of coherent "
 			    "buffers do not fit the device's shared pool of %s "
 			    "(less %s for the rings); lower --iodepth or --bs, or "
 			    "use --mode confidential",
@@ -1145,7 +1143,7 @@ static int setup_job(struct job *j)
 			s->buf = aligned_alloc(4096, (bs + 4095) & ~(size_t)4095);
 		}
 		if (!s->buf) {
-			say("no %s memory for %u buffers of %s",
+			blkjob_say("no %s memory for %u buffers of %s",
 			    d->mode == CCDMA_MODE_DIRECT ? "shared (coherent)" :
 							   "private",
 			    j->nslots, blkjob_size_str(bs, a, sizeof(a)));
@@ -1195,7 +1193,7 @@ static int run_phases(struct job *j)
 	struct blkjob_result *r = j->r;
 	struct ccdma_pool *pool = ccdma_dev_pool(j->d->dma);
 	struct ccdma_pool_stats before;
-	uint64_t start = now_ns(), cpu0, dev0, dev1;
+	uint64_t start = blkjob_now_ns(), cpu0, dev0, dev1;
 	int rc;
 
 	r->ran = true;

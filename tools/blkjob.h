@@ -29,6 +29,10 @@ enum blkjob_rw {
 /* The program name that starts every message of the engine
  * ("ccdma-blk" unless the program sets it). */
 extern const char *blkjob_prog;
+/* One message line on stderr, after blkjob_prog and ": ". */
+void blkjob_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* CLOCK_MONOTONIC in ns. */
+uint64_t blkjob_now_ns(void);
 
 int blkjob_parse_rw(const char *s, enum blkjob_rw *out);
 const char *blkjob_rw_name(enum blkjob_rw rw);

@@ -26,26 +26,6 @@
 #define OFF_PAT 26u
 #define BATCH 32u
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", blkjob_prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static inline uint8_t pat(uint64_t seq, uint32_t i)
 {
 	return (uint8_t)(seq * 131u + i * 7u + (i >> 8));
@@ -155,13 +135,13 @@ int netjob_open(struct netjob *j, const char *sock, enum ccdma_mode mode,
 	c.queues_per_unit = 2;
 	rc = ccdma_vhost_connect(&c, &j->h);
 	if (rc) {
-		say("cannot connect to %s: %s", sock, strerror(-rc));
+		blkjob_say("cannot connect to %s: %s", sock, strerror(-rc));
 		return rc;
 	}
 	j->mode = mode;
 	rc = ccdma_vnet_create(ccdma_vhost_transport(j->h), vcfg, &j->n);
 	if (rc) {
-		say("virtio-net over %s: %s", sock, strerror(-rc));
+		blkjob_say("virtio-net over %s: %s", sock, strerror(-rc));
 		ccdma_vhost_close(j->h);
 		j->h = NULL;
 		return rc;
@@ -179,7 +159,7 @@ int netjob_open(struct netjob *j, const char *sock, enum ccdma_mode mode,
 		j->window = 1;
 	rc = alloc_frames(j);
 	if (rc) {
-		say("no memory for %u frames of %u bytes", j->window, frame_cap);
+		blkjob_say("no memory for %u frames of %u bytes", j->window, frame_cap);
 		netjob_close(j);
 	}
 	return rc;
@@ -281,13 +261,13 @@ int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
 		void *arg)
 {
 	struct echo_state s = { 0 };
-	uint64_t start = now_ns(), last = start, shown = start;
+	uint64_t start = blkjob_now_ns(), last = start, shown = start;
 	unsigned i;
 	int rc = 0;
 
 	memset(e, 0, sizeof(*e));
 	if (size > j->frame_cap || size < 64) {
-		say("frame size %u: want 64..%u", size, j->frame_cap);
+		blkjob_say("frame size %u: want 64..%u", size, j->frame_cap);
 		e->error = -EINVAL;
 		return -1;
 	}
@@ -313,7 +293,7 @@ int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
 			rc = a < 0 ? a : b < 0 ? b : c;
 			break;
 		}
-		now = now_ns();
+		now = blkjob_now_ns();
 		if (a > 0 || c > 0)
 			last = now;
 		if (progress && now - shown > 500000000ull) {
@@ -333,12 +313,12 @@ int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
 				break;
 		}
 	}
-	e->ns = now_ns() - start;
+	e->ns = blkjob_now_ns() - start;
 	e->lost = count - s.unique;
 	/* Take back every frame still sent: the next run reuses the slots. */
-	last = now_ns();
+	last = blkjob_now_ns();
 	while (!rc && s.nfree < j->window &&
-	       now_ns() - last < (uint64_t)idle_ms * 1000000ull) {
+	       blkjob_now_ns() - last < (uint64_t)idle_ms * 1000000ull) {
 		int r = echo_reap(j, &s);
 
 		if (r < 0)
@@ -369,7 +349,7 @@ int netjob_testpmd_find(char *buf, size_t len, const char *path)
 			snprintf(buf, len, "%s", p);
 			return 0;
 		}
-		say("%s is not an executable program: install DPDK (Debian/"
+		blkjob_say("%s is not an executable program: install DPDK (Debian/"
 		    "Ubuntu: apt-get install dpdk-dev)", p);
 		return -1;
 	}
@@ -383,7 +363,7 @@ int netjob_testpmd_find(char *buf, size_t len, const char *path)
 		}
 	}
 	free(dirs);
-	say("dpdk-testpmd not found: install DPDK (Debian/Ubuntu: apt-get "
+	blkjob_say("dpdk-testpmd not found: install DPDK (Debian/Ubuntu: apt-get "
 	    "install dpdk-dev), or name it with --testpmd");
 	return -1;
 }
@@ -393,7 +373,7 @@ static int make_dir(struct blkjob_proc *d)
 	memset(d, 0, sizeof(*d));
 	snprintf(d->dir, sizeof(d->dir), "/tmp/ccdma-net-XXXXXX");
 	if (!mkdtemp(d->dir)) {
-		say("cannot make a folder for the socket: %s", strerror(errno));
+		blkjob_say("cannot make a folder for the socket: %s", strerror(errno));
 		d->dir[0] = 0;
 		return -1;
 	}
