@@ -300,10 +300,10 @@ static int spawn(struct blkjob_proc *d, char *const argv[])
 	return -1;
 }
 
-static int make_dir(struct blkjob_proc *d)
+int blkjob_make_dir(struct blkjob_proc *d, const char *prefix)
 {
 	memset(d, 0, sizeof(*d));
-	snprintf(d->dir, sizeof(d->dir), "/tmp/ccdma-blk-XXXXXX");
+	snprintf(d->dir, sizeof(d->dir), "/tmp/%s-XXXXXX", prefix);
 	if (!mkdtemp(d->dir)) {
 		blkjob_say("cannot make a folder for the socket: %s", strerror(errno));
 		d->dir[0] = 0;
@@ -322,7 +322,7 @@ int blkjob_devsim_start(struct blkjob_proc *d, const char *path,
 
 	if (blkjob_devsim_find(prog, sizeof(prog), path))
 		return -1;
-	if (make_dir(d))
+	if (blkjob_make_dir(d, "ccdma-blk"))
 		return -1;
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)disk_bytes);
 	argv[n++] = prog;
@@ -370,7 +370,7 @@ int blkjob_qsd_start(struct blkjob_proc *d, const char *qsd,
 		    strerror(errno));
 		return -1;
 	}
-	if (make_dir(d))
+	if (blkjob_make_dir(d, "ccdma-blk"))
 		return -1;
 	blkjob_qsd_argv(argv, &args, qsd, NULL, disk_bytes, d->sock, queues);
 	return spawn(d, argv);

@@ -57,6 +57,9 @@ struct blkjob_proc {
  * (bench/, tests/), then `ccdma-devsim` on PATH.  0 and the path in buf, or
  * -1 after printing where it looked.
  */
+/* Clear *d and make a private folder /tmp/PREFIX-XXXXXX for its socket
+ * (d->dir, d->sock = d->dir/vhost.sock).  0, or -1 after a message. */
+int blkjob_make_dir(struct blkjob_proc *d, const char *prefix);
 int blkjob_devsim_find(char *buf, size_t len, const char *path);
 
 /*

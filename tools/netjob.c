@@ -368,19 +368,6 @@ int netjob_testpmd_find(char *buf, size_t len, const char *path)
 	return -1;
 }
 
-static int make_dir(struct blkjob_proc *d)
-{
-	memset(d, 0, sizeof(*d));
-	snprintf(d->dir, sizeof(d->dir), "/tmp/ccdma-net-XXXXXX");
-	if (!mkdtemp(d->dir)) {
-		blkjob_say("cannot make a folder for the socket: %s", strerror(errno));
-		d->dir[0] = 0;
-		return -1;
-	}
-	snprintf(d->sock, sizeof(d->sock), "%s/vhost.sock", d->dir);
-	return 0;
-}
-
 void netjob_testpmd_log(const struct blkjob_proc *d, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/testpmd.log", d->dir);
@@ -406,7 +393,7 @@ int netjob_testpmd_start(struct blkjob_proc *d, const char *prog,
 	char *argv[24];
 	int n = 0;
 
-	if (make_dir(d))
+	if (blkjob_make_dir(d, "ccdma-net"))
 		return -1;
 	/* The shell only redirects; exec keeps the pid (and the parent-death
 	 * signal blkjob_spawn_wait sets). */
