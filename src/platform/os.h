@@ -43,6 +43,7 @@
 #define ENOTSUP EOPNOTSUPP
 #define ETIMEDOUT 110
 #define EINPROGRESS 115
+#define EMSGSIZE 90
 #endif
 
 /* Private (never shared) memory for metadata.  Zeroed by calloc. */
