@@ -97,7 +97,11 @@ for i in "${!targets[@]}"; do
       ok=FAIL
       status=1
     fi
-    tail -n 30 "$log" | sed -n '/tests passed/,$p'
+    # The summary, and each failed test with what it printed (the list
+    # of skipped tests would push both out of the log's tail).
+    sed -n '/tests passed/p; /The following tests FAILED/,$p' "$log"
+    awk '/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: /{show = $0 !~ /(Passed|Skipped)/}
+         /^ *Start +[0-9]+: /{show = 0} show' "$log" | head -200 | sed 's/^/  | /'
     # Why each skipped test skipped (the line it printed).
     grep -ho '^[a-z_0-9]*: [a-zA-Z -]*skipped: .*' "$build/Testing/Temporary/LastTest.log" |
       sed 's/^/  /' || true

@@ -279,7 +279,8 @@ static void run_deferred(struct ccdma_pool *p)
 	p->defer_head = p->defer_tail = NULL;
 	for (next = w; next; next = next->next_)
 		p->deferred_runs++; /* counted before they run */
-	__atomic_store_n(&p->hungry, p->nwaiting != 0, __ATOMIC_RELAXED);
+	p->deferred_running = true; /* frees meanwhile still notify */
+	ccdma_pool_update_hungry(p);
 	ccdma_mutex_unlock(&p->lock);
 	for (; w; w = next) {
 		next = w->next_;
@@ -287,6 +288,10 @@ static void run_deferred(struct ccdma_pool *p)
 		CCDMA_TRACE2(deferred, p->name, w->arg);
 		w->fn(w->arg); /* may register w again */
 	}
+	ccdma_mutex_lock(&p->lock);
+	p->deferred_running = false;
+	ccdma_pool_update_hungry(p);
+	ccdma_mutex_unlock(&p->lock);
 }
 
 static void *grower_main(void *arg)

@@ -1005,9 +1005,14 @@ void ccdma_pool_kick(struct ccdma_pool *p, size_t want)
 	ccdma_mutex_unlock(&p->lock);
 }
 
-static void update_hungry(struct ccdma_pool *p)
+/* Pool lock held.  Deferred callbacks that the grower is running still
+ * wait for memory (they may register again): a free while they run must
+ * make its slot visible, or a callback that just failed would register
+ * again with the slot kept in the freeing thread's cache, and never run. */
+void ccdma_pool_update_hungry(struct ccdma_pool *p)
 {
-	__atomic_store_n(&p->hungry, p->nwaiting || p->defer_head,
+	__atomic_store_n(&p->hungry,
+			 p->nwaiting || p->defer_head || p->deferred_running,
 			 __ATOMIC_RELAXED);
 }
 
@@ -1033,7 +1038,7 @@ static int wait_and_retry(struct ccdma_pool *p, const struct plan *pl,
 	CCDMA_TRACE2(wait_start, p->name, size);
 	ccdma_mutex_lock(&p->lock);
 	p->nwaiting++;
-	update_hungry(p);
+	ccdma_pool_update_hungry(p);
 	ccdma_mutex_unlock(&p->lock);
 	for (;;) {
 		uint64_t seq;
@@ -1058,7 +1063,7 @@ static int wait_and_retry(struct ccdma_pool *p, const struct plan *pl,
 	}
 	ccdma_mutex_lock(&p->lock);
 	p->nwaiting--;
-	update_hungry(p);
+	ccdma_pool_update_hungry(p);
 	p->waits++;
 	p->wait_ns += ccdma_os_now_ns() - t0;
 	ccdma_mutex_unlock(&p->lock);
@@ -1367,7 +1372,7 @@ int ccdma_pool_defer(struct ccdma_pool *p, struct ccdma_pool_waiter *w)
 	else
 		p->defer_head = w;
 	p->defer_tail = w;
-	update_hungry(p);
+	ccdma_pool_update_hungry(p);
 	if (w->size > p->want_bytes)
 		p->want_bytes = w->size;
 	p->kicked = true;
@@ -1393,7 +1398,7 @@ int ccdma_pool_defer_cancel(struct ccdma_pool *p, struct ccdma_pool_waiter *w)
 			break;
 		}
 	}
-	update_hungry(p);
+	ccdma_pool_update_hungry(p);
 	ccdma_mutex_unlock(&p->lock);
 	return rc;
 }

@@ -168,7 +168,8 @@ struct ccdma_pool {
 	enum ccdma_isolation isolation;
 	unsigned flags;
 	bool scrub_on_free;
-	int hungry;                /* waiters or deferred callbacks pending */
+	int hungry;                /* waiters or deferred callbacks pending
+				    * or running */
 	int kick_pending;          /* grower woken, has not looked yet */
 	size_t want_hint;          /* largest failed request since then */
 
@@ -207,6 +208,7 @@ struct ccdma_pool {
 	uint64_t avail_seq;
 	unsigned nwaiting;
 	uint64_t waits, wait_ns, deferred_runs;
+	bool deferred_running;     /* the grower is running the callbacks */
 	uint64_t reclaims;         /* atomic adds */
 	/* Wholly free spans the depots keep (idle_since set), atomic: a
 	 * failing allocation looks for something to take back only when
@@ -259,6 +261,7 @@ void ccdma_pa_release_descs(struct ccdma_pool *p);
 bool ccdma_dirty_test_clear(struct ccdma_pool *p, uint32_t g);
 void ccdma_pool_kick(struct ccdma_pool *p, size_t want);
 void ccdma_pool_notify_avail(struct ccdma_pool *p);
+void ccdma_pool_update_hungry(struct ccdma_pool *p); /* pool lock held */
 int ccdma_small_refill(struct ccdma_pool *p, struct tcache *tc, unsigned ci);
 void ccdma_small_flush(struct ccdma_pool *p, struct tcache *tc, unsigned ci,
 		       uint32_t keep);
