@@ -1,30 +1,41 @@
 #!/usr/bin/env bash
 # CPU per I/O of this tree against an earlier one (issue 14: "direct mode
 # must not get slower than the previous release").
-#   scripts/release-cpu.sh [REV]
+#   scripts/release-cpu.sh [options] [REV]
 # REV defaults to 60e6f91, main as it landed at the last accepted stop
 # (the project has no release tags yet).  Builds REV's ccdma-blk in a
 # temporary worktree and this tree's ccdma-blk and ccdma-devsim, starts
 # one ccdma-devsim (RAM disk), and runs the two ccdma-blk programs against
-# it in turn, ROUNDS times each, the order swapped every round:
-#   --rw randread --bs BS --iodepth QD --runtime SECONDS, in each MODE.
+# it in turn, --rounds times each, the order swapped every round:
+#   --rw randread --bs BS --iodepth QD --runtime SECONDS, in each mode.
 # Every run's driver CPU (user + system of the ccdma-blk process, from the
 # shell's `time`) and the device process's CPU (from /proc, clock ticks)
 # are divided by the I/Os the run reported.  Prints each run, then per
 # mode the median driver CPU per I/O of both trees and new / old.
-#   ROUNDS (5)  RUN_SECONDS (2)  BS (4k)  QD (32)  MODES ("direct confidential")
-#   JOBS (nproc)   build jobs
-#   OLD_ARGS, NEW_ARGS  more ccdma-blk options for one tree (e.g.
-#               NEW_ARGS="--slot-size 0" to see what a new option costs)
+# Options: --rounds N (5), --seconds S (2), --bs SIZE (4k), --iodepth N
+# (32), --modes "direct confidential", --old-args "...", --new-args "..."
+# (more ccdma-blk options for one tree, e.g. --new-args "--slot-size 0"
+# to see what a new option costs).  JOBS: build jobs (default nproc).
 # A benchmark, not a test: run it on a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rev=${1:-60e6f91}
-rounds=${ROUNDS:-5}
-secs=${RUN_SECONDS:-2}
-bs=${BS:-4k}
-qd=${QD:-32}
-modes=${MODES:-direct confidential}
+rounds=5 secs=2 bs=4k qd=32 modes="direct confidential" old_args= new_args= rev=60e6f91
+while [ $# -gt 0 ]; do
+  case $1 in
+    --rounds) rounds=$2 ;;
+    --seconds) secs=$2 ;;
+    --bs) bs=$2 ;;
+    --iodepth) qd=$2 ;;
+    --modes) modes=$2 ;;
+    --old-args) old_args=$2 ;;
+    --new-args) new_args=$2 ;;
+    -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "release-cpu: unknown option $1 (see --help)" >&2; exit 2 ;;
+    *) rev=$1; shift; continue ;;
+  esac
+  [ $# -ge 2 ] || { echo "release-cpu: $1 needs a value" >&2; exit 2; }
+  shift 2
+done
 jobs=${JOBS:-$(nproc)}
 here=$PWD
 tmp=$(mktemp -d /tmp/ccdma-release-cpu.XXXXXX)
@@ -65,7 +76,7 @@ hz=$(getconf CLK_TCK)
 # run TREE MODE: prints "cpu_ns_per_io dev_ns_per_io ios"
 run() {
   local blk=$tmp/$1/build/tools/ccdma-blk out t0 t1 cpu ios extra
-  if [ "$1" = old ]; then extra=${OLD_ARGS:-}; else extra=${NEW_ARGS:-}; fi
+  if [ "$1" = old ]; then extra=$old_args; else extra=$new_args; fi
   t0=$(ticks "$devsim_pid")
   out=$( { TIMEFORMAT='%3U %3S'; time "$blk" --socket "$sock" --mode "$2" --rw randread \
              --bs "$bs" --iodepth "$qd" --runtime "$secs" --json --quiet $extra \

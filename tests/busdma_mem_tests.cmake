@@ -1,6 +1,7 @@
 # busdma: bounce memory (ALLOCNOW, NOWAIT), sync, dmamem, isolation, checker, threads.
 ccdma_add_test(busdma_nowait)
 ccdma_add_test(busdma_defer LABEL concurrency)
+ccdma_add_test(busdma_defer_cancel_race LABEL concurrency)
 ccdma_add_test(busdma_min_align)
 ccdma_add_test(busdma_allocnow)
 ccdma_add_test(busdma_sync)

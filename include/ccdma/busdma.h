@@ -308,8 +308,11 @@ CCDMA_API int ccdma_bus_dmamap_load_cb_at(ccdma_bus_dma_tag_t tag,
 /* End the transfer: give back bounce memory taken at load (an ALLOCNOW
  * reservation is kept).  Nothing is copied: POSTREAD first.  0, or EINVAL
  * (not loaded).  On a map with a deferred load pending, cancel it: 0, and
- * its callback never runs (EBUSY if the callback is running right now on
- * the grower thread: the driver's lock should have prevented that). */
+ * its callback never runs, even when the grower thread is trying the load
+ * at that moment (unload then waits the few microseconds until the grower
+ * has undone it).  A deferred load that completed before the unload is an
+ * ordinary load: unloaded, and its callback runs or ran (the driver's lock,
+ * taken in the callback, orders the two). */
 #define ccdma_bus_dmamap_unload(t, m) \
 	ccdma_bus_dmamap_unload_at((t), (m), __FILE__, __LINE__)
 CCDMA_API int ccdma_bus_dmamap_unload_at(ccdma_bus_dma_tag_t tag,

@@ -267,8 +267,13 @@ CCDMA_API int ccdma_pool_class_of(size_t size);
  * `size` bytes failed with -ENOMEM, register `w`; `w->fn(w->arg)` runs once,
  * from the grower thread, when memory that could satisfy `size` has become
  * free or been added.  The callback should retry; it may register again.
+ * First come, first served: callbacks run in the order they registered,
+ * and when one registers again from its callback (its retry failed), the
+ * ones behind it do not run in that pass and keep their places, ahead of
+ * any registered later.  Slots that the callbacks' allocations left in the
+ * grower thread's cache go back to the pool after each pass.
  * `w` is caller storage and must stay valid until the callback has run or
- * ccdma_pool_defer_cancel() returned.  Returns 0 or -EINVAL.
+ * ccdma_pool_defer_cancel() returned 0.  Returns 0 or -EINVAL.
  */
 struct ccdma_pool_waiter {
 	void (*fn)(void *arg);
@@ -278,8 +283,10 @@ struct ccdma_pool_waiter {
 };
 CCDMA_API int ccdma_pool_defer(struct ccdma_pool *pool,
 			       struct ccdma_pool_waiter *w);
-/* Remove a waiter that has not run yet.  Returns 0, or -ENOENT when it was
- * not registered (or has already run). */
+/* Remove a waiter that has not run yet.  Returns 0, or -ENOENT when it is
+ * not registered: it has run, or the grower thread has taken it to run
+ * (then its callback still runs once, and must find out that it is no
+ * longer wanted; w must stay valid until then). */
 CCDMA_API int ccdma_pool_defer_cancel(struct ccdma_pool *pool,
 				      struct ccdma_pool_waiter *w);
 

@@ -63,8 +63,15 @@ int ccdma_busdma_load_linear(struct ccdma_bus_dma_tag *t,
 			     struct ccdma_bus_dmamap *m, void *buf, size_t len,
 			     int flags, bool retry, const char *what,
 			     const char *file, int line);
-/* defer.c: cancel the map's pending deferred load (unload).  0, or EBUSY
- * when its retry is running on the grower thread. */
+/* map.c: unload a map that has no deferred load pending (0, or EINVAL
+ * when it is not loaded). */
+int ccdma_busdma_unload_loaded(struct ccdma_bus_dma_tag *t,
+			       struct ccdma_bus_dmamap *m, const char *file,
+			       int line);
+/* defer.c: cancel the map's pending deferred load (unload): 0 when it was
+ * cancelled (its callback never runs, the map is unloaded), or ENOENT when
+ * it completed since the caller saw it pending (the map is loaded, and its
+ * callback runs or ran). */
 int ccdma_busdma_defer_cancel(struct ccdma_bus_dma_tag *t,
 			      struct ccdma_bus_dmamap *m, const char *file,
 			      int line);

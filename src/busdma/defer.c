@@ -5,13 +5,20 @@
  * (ccdma_pool_defer) and is retried from the grower thread each time
  * memory comes back.
  *
- * A deferred load is a heap record the map points to (_dm_defer).  Its
- * state decides who frees it:
+ * A deferred load is a heap record the map points to (_dm_defer) while it
+ * is pending.  Its state, and the map's pointer to it, change only under
+ * the library's global lock (deferred loads are the slow path):
  *   WAITING    on the pool's list (or about to be put back on it);
- *   RUNNING    the grower thread is retrying it or running the callback;
- *   CANCELLED  unload took it away.  If unload also took it off the pool's
- *              list it frees it; otherwise the grower thread already holds
- *              it and frees it when it sees the state.
+ *   RUNNING    the grower thread is trying the load;
+ *   CANCELLED  unload cancelled it.
+ * Unload of a WAITING load lets go of it at once.  Unload of a RUNNING one
+ * marks it CANCELLED and waits (the try never blocks and runs no user
+ * code) until the grower thread has seen the mark, undone the load if it
+ * succeeded, and let go of the map: the callback never runs.  If unload
+ * took a cancelled record off the pool's list it frees it; otherwise the
+ * grower thread holds it (or is about to put it back) and frees it when it
+ * sees the state.  The grower frees a record only once the map no longer
+ * points to it, so unload never reaches a freed record.
  */
 #include "busdma/busdma_internal.h"
 
@@ -28,7 +35,7 @@ struct deferred_load {
 	void *cbarg;
 	const char *file;
 	int line;
-	int state;                    /* D_* (atomic) */
+	int state;                    /* D_* (global lock) */
 };
 
 /* The load itself, NOWAIT; the retry of a deferred load passes `retry` so
@@ -54,21 +61,47 @@ static void finish(struct deferred_load *dl, int rc)
 static void retry(void *arg)
 {
 	struct deferred_load *dl = arg;
-	int expect = D_WAITING, rc;
+	struct ccdma_bus_dmamap *m = dl->m;
+	int rc;
 
-	if (!__atomic_compare_exchange_n(&dl->state, &expect, D_RUNNING, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		ccdma_os_free(dl);     /* cancelled while on our list */
+	ccdma_os_global_lock();
+	if (dl->state == D_CANCELLED) {
+		ccdma_os_global_unlock();
+		ccdma_os_free(dl);     /* the map let go of it */
 		return;
 	}
+	dl->state = D_RUNNING;
+	ccdma_os_global_unlock();
 	rc = try_load(dl, true);
+	if (rc == 0)
+		/* The load filled this thread's slot cache with more than it
+		 * took; the grower allocates nothing else, so give those back
+		 * now, before the driver goes on. */
+		ccdma_pool_thread_flush(dl->t->dev->pool);
+	ccdma_os_global_lock();
+	if (dl->state == D_CANCELLED) {
+		/* Unload came while we tried: it waits for us to let go. */
+		ccdma_os_global_unlock();
+		if (rc == 0) {
+			ccdma_busdma_unload_loaded(dl->t, m, dl->file, dl->line);
+			ccdma_pool_thread_flush(dl->t->dev->pool);
+		}
+		ccdma_dbg("dev %s: bus_dmamap_load_cb at %s:%d: deferred load "
+			  "cancelled while it was tried", dl->t->dev->name,
+			  dl->file ? dl->file : "?", dl->line);
+		ccdma_os_free(dl);
+		__atomic_store_n(&m->_dm_defer, NULL, __ATOMIC_RELEASE);
+		return;
+	}
 	if (rc == ENOMEM) {
 		/* Still nothing that fits: wait for the next memory. */
-		__atomic_store_n(&dl->state, D_WAITING, __ATOMIC_RELEASE);
+		dl->state = D_WAITING;
+		ccdma_os_global_unlock();
 		ccdma_pool_defer(dl->t->dev->pool, &dl->w);
 		return;
 	}
-	__atomic_store_n(&dl->m->_dm_defer, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->_dm_defer, NULL, __ATOMIC_RELEASE);
+	ccdma_os_global_unlock();
 	ccdma_dbg("dev %s: bus_dmamap_load_cb at %s:%d: deferred load of %zu "
 		  "bytes %s", dl->t->dev->name, dl->file ? dl->file : "?",
 		  dl->line, dl->len, rc ? "failed" : "done");
@@ -126,24 +159,41 @@ int ccdma_busdma_defer_cancel(struct ccdma_bus_dma_tag *t,
 			      struct ccdma_bus_dmamap *m, const char *file,
 			      int line)
 {
-	struct deferred_load *dl = __atomic_load_n(&m->_dm_defer, __ATOMIC_ACQUIRE);
-	const char *dfile = dl->file ? dl->file : "?";
-	int dline = dl->line, expect = D_WAITING;
+	struct deferred_load *dl;
+	const char *dfile;
+	unsigned spins = 0;
+	bool running;
+	int dline;
 
-	if (!__atomic_compare_exchange_n(&dl->state, &expect, D_CANCELLED, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		ccdma_err("dev %s: bus_dmamap_unload at %s:%d: the deferred load "
-			  "(at %s:%d) is being completed on the grower thread right "
-			  "now; unload after its callback (hold the map's lock in "
-			  "the callback)", t->dev->name, file ? file : "?", line,
-			  dfile, dline);
-		return EBUSY;
+	ccdma_os_global_lock();
+	dl = m->_dm_defer;
+	if (!dl) {
+		/* Completed since the caller looked: an ordinary unload. */
+		ccdma_os_global_unlock();
+		return ENOENT;
 	}
-	__atomic_store_n(&m->_dm_defer, NULL, __ATOMIC_RELEASE);
-	/* Off the list: ours to free.  Otherwise the grower thread has taken
-	 * it and frees it when it sees CANCELLED. */
-	if (ccdma_pool_defer_cancel(t->dev->pool, &dl->w) == 0)
+	dfile = dl->file ? dl->file : "?";
+	dline = dl->line;
+	running = dl->state == D_RUNNING;
+	dl->state = D_CANCELLED;
+	if (!running)
+		__atomic_store_n(&m->_dm_defer, NULL, __ATOMIC_RELEASE);
+	ccdma_os_global_unlock();
+	if (running) {
+		/* The grower thread is trying the load; it lets go of the map
+		 * (undoing the load) and frees the record as soon as it is
+		 * done.  Nothing there blocks. */
+		while (__atomic_load_n(&m->_dm_defer, __ATOMIC_ACQUIRE)) {
+			if (++spins < 1000)
+				ccdma_cpu_relax();
+			else
+				ccdma_os_sleep_ns(10000);
+		}
+	} else if (ccdma_pool_defer_cancel(t->dev->pool, &dl->w) == 0) {
+		/* Off the list: ours to free.  Otherwise the grower thread has
+		 * taken it and frees it when it sees CANCELLED. */
 		ccdma_os_free(dl);
+	}
 	ccdma_dbg("dev %s: bus_dmamap_unload at %s:%d: deferred load (at %s:%d) "
 		  "cancelled", t->dev->name, file ? file : "?", line, dfile, dline);
 	return 0;

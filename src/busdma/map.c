@@ -745,13 +745,24 @@ static void report_pending_read(struct ccdma_dev *d, struct ccdma_bus_dmamap *m,
 int ccdma_bus_dmamap_unload_at(ccdma_bus_dma_tag_t t, ccdma_bus_dmamap_t m,
 			       const char *file, int line)
 {
-	struct ccdma_dev *d;
-
 	if (bad_map(t, m, "bus_dmamap_unload"))
 		return EINVAL;
-	d = t->dev;
-	if (__atomic_load_n(&m->_dm_defer, __ATOMIC_ACQUIRE))
-		return ccdma_busdma_defer_cancel(t, m, file, line);
+	if (__atomic_load_n(&m->_dm_defer, __ATOMIC_ACQUIRE)) {
+		int rc = ccdma_busdma_defer_cancel(t, m, file, line);
+
+		if (rc != ENOENT)
+			return rc;
+		/* The deferred load completed meanwhile: unload it. */
+	}
+	return ccdma_busdma_unload_loaded(t, m, file, line);
+}
+
+int ccdma_busdma_unload_loaded(struct ccdma_bus_dma_tag *t,
+			       struct ccdma_bus_dmamap *m, const char *file,
+			       int line)
+{
+	struct ccdma_dev *d = t->dev;
+
 	if (!m->_dm_loaded) {
 		ccdma_err("dev %s: bus_dmamap_unload at %s:%d: the map is not loaded",
 			  d->name, at_file(file), line);

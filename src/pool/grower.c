@@ -269,7 +269,33 @@ static void shrink(struct ccdma_pool *p, uint64_t now)
 	}
 }
 
-/* Run every registered deferred callback once (pool lock not held). */
+/* First come, first served: when w registered again (what it waits for is
+ * still not there), the callbacks after it in this pass (rest, a chain)
+ * go back on the list right behind it, before any registered since, and
+ * wait for the next memory too.  True when w had registered again. */
+static bool requeue_behind(struct ccdma_pool *p, struct ccdma_pool_waiter *w,
+			   struct ccdma_pool_waiter *rest)
+{
+	struct ccdma_pool_waiter *x, *last;
+
+	ccdma_mutex_lock(&p->lock);
+	for (x = p->defer_head; x && x != w; x = x->next_)
+		;
+	if (x) {
+		for (last = rest; last->next_; last = last->next_)
+			;
+		last->next_ = w->next_;
+		w->next_ = rest;
+		if (p->defer_tail == w)
+			p->defer_tail = last;
+		ccdma_pool_update_hungry(p);
+	}
+	ccdma_mutex_unlock(&p->lock);
+	return x != NULL;
+}
+
+/* Run the registered deferred callbacks in order (pool lock not held),
+ * until one registers again. */
 static void run_deferred(struct ccdma_pool *p)
 {
 	struct ccdma_pool_waiter *w, *next;
@@ -277,8 +303,6 @@ static void run_deferred(struct ccdma_pool *p)
 	ccdma_mutex_lock(&p->lock);
 	w = p->defer_head;
 	p->defer_head = p->defer_tail = NULL;
-	for (next = w; next; next = next->next_)
-		p->deferred_runs++; /* counted before they run */
 	p->deferred_running = true; /* frees meanwhile still notify */
 	ccdma_pool_update_hungry(p);
 	ccdma_mutex_unlock(&p->lock);
@@ -286,12 +310,23 @@ static void run_deferred(struct ccdma_pool *p)
 		next = w->next_;
 		w->next_ = NULL;
 		CCDMA_TRACE2(deferred, p->name, w->arg);
+		__atomic_add_fetch(&p->deferred_runs, 1, __ATOMIC_RELAXED);
 		w->fn(w->arg); /* may register w again */
+		if (next && requeue_behind(p, w, next))
+			break;
 	}
 	ccdma_mutex_lock(&p->lock);
 	p->deferred_running = false;
 	ccdma_pool_update_hungry(p);
 	ccdma_mutex_unlock(&p->lock);
+	/* A callback that allocated filled this thread's slot cache with
+	 * more than it took; nobody allocates here otherwise, so those slots
+	 * would be out of every other thread's reach.  Give them back, and
+	 * tell whoever still waits (a failed allocation has emptied the
+	 * cache already, so this does not repeat without progress). */
+	if (ccdma_tcache_flush_mine(p) &&
+	    __atomic_load_n(&p->hungry, __ATOMIC_RELAXED))
+		ccdma_pool_notify_avail(p);
 }
 
 static void *grower_main(void *arg)

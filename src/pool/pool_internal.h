@@ -290,6 +290,7 @@ static inline struct tcache *ccdma_tcache_get(struct ccdma_pool *p)
 	return ccdma_tcache_create(p);
 }
 void ccdma_tcache_flush_all(struct ccdma_pool *p, struct tcache *tc);
+size_t ccdma_tcache_flush_mine(struct ccdma_pool *p);
 int ccdma_registry_add(struct ccdma_pool *p);
 void ccdma_registry_remove(struct ccdma_pool *p);
 

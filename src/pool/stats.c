@@ -118,7 +118,8 @@ int ccdma_pool_get_stats(struct ccdma_pool *p, struct ccdma_pool_stats *st)
 	st->regions = p->region_grows - p->region_shrinks;
 	st->waits = p->waits;
 	st->wait_ns = p->wait_ns;
-	st->deferred_callbacks = p->deferred_runs;
+	st->deferred_callbacks = __atomic_load_n(&p->deferred_runs,
+						 __ATOMIC_RELAXED);
 	st->grower_passes = p->grower_passes;
 	st->reclaims = __atomic_load_n(&p->reclaims, __ATOMIC_RELAXED);
 	ccdma_mutex_unlock(&p->lock);

@@ -139,13 +139,26 @@ void ccdma_tcache_flush_all(struct ccdma_pool *p, struct tcache *tc)
 			ccdma_small_flush(p, tc, ci, 0);
 }
 
-void ccdma_pool_thread_flush(struct ccdma_pool *p)
+/* The calling thread's cached slots of p go to the depots; how many. */
+size_t ccdma_tcache_flush_mine(struct ccdma_pool *p)
 {
 	struct heap *h = tls_heap;
+	struct tcache *tc;
+	size_t n = 0;
+	unsigned ci;
 
 	if (!p || !h || h->e[p->id].gen != p->gen)
-		return;
-	ccdma_tcache_flush_all(p, h->e[p->id].tc);
+		return 0;
+	tc = h->e[p->id].tc;
+	for (ci = 0; ci < CCDMA_NSMALL; ci++)
+		n += tc->cls[ci].n;
+	ccdma_tcache_flush_all(p, tc);
+	return n;
+}
+
+void ccdma_pool_thread_flush(struct ccdma_pool *p)
+{
+	(void)ccdma_tcache_flush_mine(p);
 }
 
 /* A thread that used a pool is exiting: give its slots back. */
