@@ -18,6 +18,10 @@
  *          has just copied out (it must take the lines back);
  *   dev_read_after_write   the device's own read of the buffer the driver
  *          has just copied in;
+ *   in_nt, dev_read_after_nt   the same two with non-temporal stores for
+ *          the copy in (x86-64; memcpy elsewhere): a candidate for the copy
+ *          towards the device, which the library does not use (measured in
+ *          the I/O path, docs/performance.md);
  *   hot    the same copy with both buffers in the driver's cache.
  *
  * Every figure is the median, over many transfers, of the time one thread
@@ -37,15 +41,18 @@
 #include <ccdma/pool.h>
 
 #include "bench.h"
+#include "platform/os.h" /* ccdma_copy_nt */
 
 static const size_t floor_sizes[] = { 4096, 131072 };
 #define NSIZES (sizeof(floor_sizes) / sizeof(floor_sizes[0]))
 
-enum fig { F_HOT, F_OUT, F_IN, F_DEV_WRITE, F_DEV_READ, NFIG };
+enum fig { F_HOT, F_OUT, F_IN, F_DEV_WRITE, F_DEV_READ, F_IN_NT, F_DEV_READ_NT,
+	   NFIG };
 
 static const char *const fig_key[NFIG] = {
 	"hot_ns", "out_cross_ns", "in_cross_ns",
 	"dev_write_after_read_ns", "dev_read_after_write_ns",
+	"in_nt_cross_ns", "dev_read_after_nt_ns",
 };
 static const char *const fig_text[NFIG] = {
 	"copy, both buffers in this core's cache",
@@ -53,6 +60,8 @@ static const char *const fig_text[NFIG] = {
 	"copy in: private -> shared (just read on the other core)",
 	"device fills shared lines the driver just read",
 	"device reads shared lines the driver just wrote",
+	"copy in with non-temporal stores (x86-64; memcpy elsewhere)",
+	"device reads shared lines written that way",
 };
 
 struct floor_run {
@@ -106,18 +115,31 @@ static uint64_t timed_ns(uint64_t t0, uint64_t clock_ns)
 	return dt > clock_ns ? dt - clock_ns : 0;
 }
 
+/* A copy into lines another core read last, without first taking each
+ * line back: the library's non-temporal copy (memcpy where it has none). */
+static void copy_nt(void *dst, const void *src, size_t n)
+{
+#ifdef CCDMA_HAVE_NT_COPY
+	ccdma_copy_nt(dst, src, n);
+#else
+	memcpy(dst, src, n);
+#endif
+}
+
 /* The byte every transfer i carries: a fill by the device, or the
  * driver's private data. */
 static unsigned char out_byte(unsigned i) { return (unsigned char)(i * 7 + 1); }
 static unsigned char in_byte(unsigned i) { return (unsigned char)(i * 5 + 3); }
 
 /*
- * Two phases of n transfers, one move each per transfer:
+ * Three phases of n transfers, one move each per transfer:
  *   the read path:  step 2i the device fills the buffer (F_DEV_WRITE: the
  *                   driver copied it out last), step 2i+1 the driver copies
  *                   it out (F_OUT);
  *   the write path: step 2n+2i the driver copies in (F_IN: the device read
- *                   it last), step 2n+2i+1 the device reads it (F_DEV_READ).
+ *                   it last), step 2n+2i+1 the device reads it (F_DEV_READ);
+ *   the same with non-temporal stores: steps 4n+2i (F_IN_NT) and 4n+2i+1
+ *                   (F_DEV_READ_NT).
  * Transfer 0 of each phase follows something else and is not counted.
  */
 static void *device_thread(void *arg)
@@ -135,16 +157,16 @@ static void *device_thread(void *arg)
 		r->t[F_DEV_WRITE][i] = timed_ns(t0, r->clock_ns);
 		pass_turn(r, 2 * i);
 	}
-	for (unsigned i = 0; i < r->n; i++) {
-		unsigned step = 2 * r->n + 2 * i + 1;
+	for (unsigned k = 0; k < 2 * r->n; k++) {
+		unsigned i = k % r->n, step = 2 * r->n + 2 * k + 1;
 
 		if (!wait_turn(r, step))
 			return NULL;
 		t0 = bench_now_ns();
 		memcpy(r->dev_priv, r->shared, r->len);
 		BENCH_CLOBBER(r->dev_priv);
-		r->t[F_DEV_READ][i] = timed_ns(t0, r->clock_ns);
-		if (r->dev_priv[0] != in_byte(i) || r->dev_priv[r->len - 1] != in_byte(i))
+		r->t[k < r->n ? F_DEV_READ : F_DEV_READ_NT][i] = timed_ns(t0, r->clock_ns);
+		if (r->dev_priv[0] != in_byte(k) || r->dev_priv[r->len - 1] != in_byte(k))
 			atomic_store(&r->failed, true);
 		pass_turn(r, step);
 	}
@@ -166,16 +188,19 @@ static void driver_steps(struct floor_run *r)
 			atomic_store(&r->failed, true);
 		pass_turn(r, 2 * i + 1);
 	}
-	for (unsigned i = 0; i < r->n; i++) {
-		unsigned step = 2 * r->n + 2 * i;
+	for (unsigned k = 0; k < 2 * r->n; k++) {
+		unsigned i = k % r->n, step = 2 * r->n + 2 * k;
 
-		memset(r->priv, in_byte(i), r->len);
+		memset(r->priv, in_byte(k), r->len);
 		if (!wait_turn(r, step))
 			return;
 		t0 = bench_now_ns();
-		memcpy(r->shared, r->priv, r->len);
+		if (k < r->n)
+			memcpy(r->shared, r->priv, r->len);
+		else
+			copy_nt(r->shared, r->priv, r->len);
 		BENCH_CLOBBER(r->shared);
-		r->t[F_IN][i] = timed_ns(t0, r->clock_ns);
+		r->t[k < r->n ? F_IN : F_IN_NT][i] = timed_ns(t0, r->clock_ns);
 		pass_turn(r, step);
 	}
 }
@@ -392,6 +417,13 @@ int bench_floor_main(int argc, char **argv)
 			for (int f = 0; f < NFIG; f++)
 				bench_json_num(&j, fig_key[f], fig[s][f]);
 			bench_json_num(&j, "out_vs_hot", fig[s][F_OUT] / fig[s][F_HOT]);
+			/* The write path with non-temporal stores against
+			 * memcpy: the driver's copy, and copy plus the device's
+			 * read. */
+			bench_json_num(&j, "in_nt_vs_in", fig[s][F_IN_NT] / fig[s][F_IN]);
+			bench_json_num(&j, "write_path_nt_vs_memcpy",
+				       (fig[s][F_IN_NT] + fig[s][F_DEV_READ_NT]) /
+				       (fig[s][F_IN] + fig[s][F_DEV_READ]));
 			bench_json_end(&j);
 		}
 		bench_json_end(&j);

@@ -145,8 +145,8 @@ static void sync_bounced(struct ccdma_bus_dma_tag *t, struct ccdma_bus_dmamap *m
 			a = (lo > pos ? lo : pos) - pos;
 			n = (hi < end ? hi : end) - pos - a;
 			if (ops & CCDMA_BUS_DMASYNC_PREWRITE)
-				ccdma_memcpy((void *)(s->_ds_bounce_va + a),
-					     (const void *)(s->_ds_va + a), n);
+				ccdma_copy_to_device((void *)(s->_ds_bounce_va + a),
+						     (const void *)(s->_ds_va + a), n);
 			else if (ops & CCDMA_BUS_DMASYNC_PREREAD)
 				ccdma_memset((void *)(s->_ds_bounce_va + a), 0, n);
 			else if (ops & CCDMA_BUS_DMASYNC_POSTREAD)

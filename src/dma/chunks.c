@@ -316,8 +316,9 @@ static int map_chunks(struct ccdma_dev *d, const struct ccdma_chunk_list *in,
 		if (p.kind == P_BOUNCE) {
 			cursor = place(d, cursor, c->addr, first_orig);
 			if (ccdma_copy_in(d, dir, attrs)) {
-				ccdma_memcpy((char *)b + cursor,
-					     (const void *)(uintptr_t)c->addr, c->len);
+				ccdma_copy_to_device((char *)b + cursor,
+						     (const void *)(uintptr_t)c->addr,
+						     c->len);
 				ccdma_dev_bounced(d, true, c->len, c->len);
 			}
 			dma = bdma + cursor;
@@ -400,7 +401,7 @@ static void walk_copy(struct ccdma_dev *d, const struct ccdma_chunk_list *in,
 				if (to_cpu)
 					ccdma_memcpy(mp, bp, hi - lo);
 				else
-					ccdma_memcpy(bp, mp, hi - lo);
+					ccdma_copy_to_device(bp, mp, hi - lo);
 				copied += hi - lo;
 			}
 			pos += piece;

@@ -189,7 +189,7 @@ ccdma_addr_t ccdma_map_single_attrs_at(struct ccdma_dev *d, void *ptr,
 	if (unlikely(rc))
 		return map_fail(d, size, rc);
 	if (ccdma_copy_in(d, dir, attrs)) {
-		ccdma_memcpy(b, ptr, size);
+		ccdma_copy_to_device(b, ptr, size);
 		ccdma_dev_bounced(d, true, size, size);
 	}
 	dma = ccdma_dev_dma_of(d, W_POOL, NULL, (uintptr_t)b);
@@ -414,7 +414,8 @@ static int sync_range(struct ccdma_dev *d, ccdma_addr_t addr, size_t off,
 			ccdma_memcpy((void *)(uintptr_t)(o.orig + boff), (void *)pa, size);
 			ccdma_dev_bounced(d, false, o.len, size);
 		} else if (!for_cpu && mdir != CCDMA_FROM_DEVICE) {
-			ccdma_memcpy((void *)pa, (const void *)(uintptr_t)(o.orig + boff), size);
+			ccdma_copy_to_device((void *)pa,
+					     (const void *)(uintptr_t)(o.orig + boff), size);
 			ccdma_dev_bounced(d, true, o.len, size);
 		}
 	} else if (w == W_INVALID) {

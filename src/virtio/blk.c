@@ -686,7 +686,7 @@ static struct vblk_slot *slot_get(struct ccdma_vblk *b, struct vblk_queue *qq)
 /* A write's payload into its slot: the one copy towards the device. */
 static void slot_fill(struct ccdma_vblk *b, const struct vblk_part *p)
 {
-	ccdma_memcpy(p->slot->cpu, p->buf, p->len);
+	ccdma_copy_to_device(p->slot->cpu, p->buf, p->len);
 	ccdma_dev_count_bounce(b->dev, true, p->len, p->len);
 }
 
