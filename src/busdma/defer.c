@@ -47,14 +47,21 @@ static int try_load(struct deferred_load *dl, bool retry)
 					"bus_dmamap_load_cb", dl->file, dl->line);
 }
 
-static void finish(struct deferred_load *dl, int rc)
+/* The callback, with the segments of a load that succeeded (read from
+ * the map by the thread that loaded it, before the map was let go: a
+ * deferred load's map may be unloaded by the driver from then on). */
+static void call_back(struct deferred_load *dl, int rc,
+		      ccdma_bus_dma_segment_t *segs, int nseg)
 {
-	struct ccdma_bus_dmamap *m = dl->m;
-
 	if (rc)
 		dl->cb(dl->cbarg, NULL, 0, rc);
 	else
-		dl->cb(dl->cbarg, m->dm_segs, m->dm_nsegs, 0);
+		dl->cb(dl->cbarg, segs, nseg, 0);
+}
+
+static void finish(struct deferred_load *dl, int rc)
+{
+	call_back(dl, rc, dl->m->dm_segs, dl->m->dm_nsegs);
 }
 
 /* The grower thread: memory came back since the load was deferred. */
@@ -62,7 +69,8 @@ static void retry(void *arg)
 {
 	struct deferred_load *dl = arg;
 	struct ccdma_bus_dmamap *m = dl->m;
-	int rc;
+	ccdma_bus_dma_segment_t *segs;
+	int rc, nseg;
 
 	ccdma_os_global_lock();
 	if (dl->state == D_CANCELLED) {
@@ -100,12 +108,14 @@ static void retry(void *arg)
 		ccdma_pool_defer(dl->t->dev->pool, &dl->w);
 		return;
 	}
+	segs = m->dm_segs;
+	nseg = m->dm_nsegs;
 	__atomic_store_n(&m->_dm_defer, NULL, __ATOMIC_RELEASE);
 	ccdma_os_global_unlock();
 	ccdma_dbg("dev %s: bus_dmamap_load_cb at %s:%d: deferred load of %zu "
 		  "bytes %s", dl->t->dev->name, dl->file ? dl->file : "?",
 		  dl->line, dl->len, rc ? "failed" : "done");
-	finish(dl, rc);
+	call_back(dl, rc, segs, nseg);
 	ccdma_os_free(dl);
 }
 
