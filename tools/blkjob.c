@@ -22,6 +22,7 @@
 #include <ccdma/dma.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -584,7 +585,7 @@ static bool job_random(enum blkjob_rw rw)
 static void check_block(struct job *j, uint64_t blk, const uint8_t *got)
 {
 	const struct blkjob_opts *o = j->o;
-	uint64_t off = blk * o->bs;
+	uint64_t off = o->offset + blk * o->bs;
 	const uint8_t *want;
 
 	fill_pattern(j->expect, o->bs, off, j->gen[blk], o->seed);
@@ -856,7 +857,7 @@ static int issue_one(struct job *j, uint64_t end)
 	s->nblk = nblk;
 	memset(&s->req, 0, sizeof(s->req));
 	s->req.op = is_read ? CCDMA_VBLK_READ : CCDMA_VBLK_WRITE;
-	s->req.sector = block * (o->bs / CCDMA_VBLK_SECTOR);
+	s->req.sector = (o->offset + block * o->bs) / CCDMA_VBLK_SECTOR;
 	s->req.buf = s->buf;
 	s->req.len = len;
 	s->req.done = on_done;
@@ -864,7 +865,8 @@ static int issue_one(struct job *j, uint64_t end)
 		memset(s->buf, (int)(j->issued & 0xff), len);
 	for (uint32_t k = 0; !is_read && o->verify && k < nblk; k++)
 		fill_pattern((uint32_t *)((uint8_t *)s->buf + (size_t)k * o->bs),
-			     o->bs, (block + k) * o->bs, j->gen[block + k] + 1,
+			     o->bs, o->offset + (block + k) * o->bs,
+			     j->gen[block + k] + 1,
 			     o->seed);
 	s->start_ns = blkjob_now_ns();
 	rc = ccdma_vblk_submit(j->d->blk, o->queue, &s->req);
@@ -1041,9 +1043,16 @@ static void free_slots(struct job *j)
 static int check_job(const struct blkjob_dev *d, const struct blkjob_opts *o)
 {
 	uint64_t cap = d->info.capacity * CCDMA_VBLK_SECTOR;
-	uint64_t range = o->size ? o->size : cap;
+	uint64_t range = o->size ? o->size : cap > o->offset ? cap - o->offset : 0;
 	uint32_t bs = io_max(o);
 	char a[32], b[32], c[32];
+
+	if (o->offset % o->bs || (o->offset && o->offset >= cap)) {
+		blkjob_say("offset %llu: not a multiple of --bs, or not inside the "
+		    "device's %s", (unsigned long long)o->offset,
+		    blkjob_size_str(cap, a, sizeof(a)));
+		return -EINVAL;
+	}
 
 	if (!o->bs || o->bs % CCDMA_VBLK_SECTOR || o->bs % d->info.blk_size) {
 		blkjob_say("--bs %s is not a multiple of the device's block size of %s",
@@ -1065,7 +1074,7 @@ static int check_job(const struct blkjob_dev *d, const struct blkjob_opts *o)
 		blkjob_say("--rwmixread %u: must be 0..100", o->rwmixread);
 		return -EINVAL;
 	}
-	if (range > cap) {
+	if (o->offset + range > cap) {
 		blkjob_say("--size %s is beyond the device's %s",
 		    blkjob_size_str(range, a, sizeof(a)),
 		    blkjob_size_str(cap, b, sizeof(b)));
@@ -1227,13 +1236,16 @@ static int run_phases(struct job *j)
 	return rc;
 }
 
-int blkjob_run(struct blkjob_dev *d, const struct blkjob_opts *o,
-	       struct blkjob_result *r)
+/* Check the job and set it up: 0 and *out, or the error (with *out set
+ * when there is something for job_end to free). */
+static int job_begin(struct blkjob_dev *d, const struct blkjob_opts *o,
+		     struct blkjob_result *r, struct job **out)
 {
 	uint64_t cap = d->info.capacity * CCDMA_VBLK_SECTOR;
 	struct job *j;
 	int rc;
 
+	*out = NULL;
 	memset(r, 0, sizeof(*r));
 	rc = check_job(d, o);
 	if (rc)
@@ -1241,32 +1253,48 @@ int blkjob_run(struct blkjob_dev *d, const struct blkjob_opts *o,
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return -ENOMEM;
+	*out = j;
 	j->d = d;
 	j->o = o;
 	j->r = r;
 	j->rng = o->seed;
-	j->nblocks = (o->size ? o->size : cap) / o->bs;
+	j->nblocks = (o->size ? o->size : cap - o->offset) / o->bs;
 	j->max_blk = io_max(o) / o->bs;
 	while ((1u << j->size_steps) <= j->max_blk)
 		j->size_steps++;
 	j->nslots = o->iodepth;
 	if (o->verify && j->nslots > j->nblocks)
 		j->nslots = (unsigned)j->nblocks;
-	rc = setup_job(j);
-	if (!rc) {
-		rc = run_phases(j);
-		sum_up(j, r);
-		r->complete = !rc && !blkjob_stop_requested;
-		r->verify_complete = o->verify && r->complete && !r->failed;
-	}
-	if (j->inflight) {
-		/* The device still owns buffers (it stopped answering): tear
-		 * the driver down first, which completes them with -ENODEV. */
-		ccdma_vblk_destroy(d->blk);
-		d->blk = NULL;
-	}
-	if (d->blk)
-		ccdma_vblk_get_stats(d->blk, &r->drv);
+	return setup_job(j);
+}
+
+/* The phases of a job that was set up, and its summary. */
+static int job_go(struct job *j)
+{
+	int rc = run_phases(j);
+
+	sum_up(j, j->r);
+	j->r->complete = !rc && !blkjob_stop_requested;
+	j->r->verify_complete = j->o->verify && j->r->complete && !j->r->failed;
+	return rc;
+}
+
+/* The device still owns buffers of a job that ended with requests in
+ * flight (it stopped answering): tear the driver down first, which
+ * completes them with -ENODEV. */
+static void job_teardown(struct blkjob_dev *d)
+{
+	ccdma_vblk_destroy(d->blk);
+	d->blk = NULL;
+}
+
+/* Free the job; what blkjob_run returns for it. */
+static int job_end(struct job *j, int rc)
+{
+	struct blkjob_result *r = j->r;
+
+	if (j->d->blk)
+		ccdma_vblk_get_stats(j->d->blk, &r->drv);
 	free_slots(j);
 	free(j->gen);
 	free(j->busy);
@@ -1279,4 +1307,177 @@ int blkjob_run(struct blkjob_dev *d, const struct blkjob_opts *o,
 	if (r->verify_errors)
 		return -EILSEQ;
 	return 0;
+}
+
+int blkjob_run(struct blkjob_dev *d, const struct blkjob_opts *o,
+	       struct blkjob_result *r)
+{
+	struct job *j;
+	int rc = job_begin(d, o, r, &j);
+
+	if (!j)
+		return rc;
+	if (!rc)
+		rc = job_go(j);
+	if (j->inflight)
+		job_teardown(d);
+	return job_end(j, rc);
+}
+
+struct job_thread {
+	struct job *j;
+	pthread_t tid;
+	bool started;
+	int rc;
+};
+
+static void *job_thread_main(void *arg)
+{
+	struct job_thread *t = arg;
+
+	t->rc = job_go(t->j);
+	return NULL;
+}
+
+/* *total from the jobs' results (see blkjob_run_many). */
+static void add_up(struct blkjob_result *total, const struct blkjob_result *per,
+		   unsigned n)
+{
+	memset(total, 0, sizeof(*total));
+	total->complete = true;
+	for (unsigned i = 0; i < n; i++) {
+		const struct blkjob_result *r = &per[i];
+
+		total->reads += r->reads;
+		total->writes += r->writes;
+		total->bytes_read += r->bytes_read;
+		total->bytes_written += r->bytes_written;
+		total->verified_bytes += r->verified_bytes;
+		if (r->verify_errors && !total->verify_errors)
+			total->first_bad_offset = r->first_bad_offset;
+		total->verify_errors += r->verify_errors;
+		if (r->error && !total->error)
+			total->error = r->error;
+		total->failed += r->failed;
+		total->ran |= r->ran;
+		total->complete &= r->complete;
+		total->bounced_to_device += r->bounced_to_device;
+		total->bounced_from_device += r->bounced_from_device;
+		total->dev_cpu_ns += r->dev_cpu_ns;
+		if (r->elapsed_s > total->elapsed_s)
+			total->elapsed_s = r->elapsed_s;
+	}
+	if (total->elapsed_s > 0) {
+		total->iops = (double)(total->reads + total->writes) / total->elapsed_s;
+		total->mib_s = (double)(total->bytes_read + total->bytes_written) /
+			       total->elapsed_s / 1048576.0;
+	}
+}
+
+int blkjob_run_many(struct blkjob_dev *d, const struct blkjob_opts *o,
+		    unsigned njobs, struct blkjob_result *per,
+		    struct blkjob_result *total)
+{
+	uint64_t cap = d->info.capacity * CCDMA_VBLK_SECTOR, range, part;
+	uint64_t cpu0 = 0, cpu_ns = 0;
+	uint64_t *hist = NULL, lat_n = 0, lat_sum = 0, lat_max = 0;
+	struct blkjob_opts *opts = NULL;
+	struct job_thread *t = NULL;
+	bool inflight = false;
+	int rc = 0, first = 0;
+	char a[32], b[32];
+
+	memset(total, 0, sizeof(*total));
+	if (!njobs || o->queue + njobs > d->info.num_queues) {
+		blkjob_say("%u job(s) on queues %u..%u: the device has %u queue(s) "
+		    "(ccdma-devsim --queues N, qemu-storage-daemon num-queues=N)",
+		    njobs, o->queue, o->queue + njobs - 1, d->info.device_queues);
+		return -EINVAL;
+	}
+	range = o->size ? o->size : cap > o->offset ? cap - o->offset : 0;
+	part = range / njobs / io_max(o) * io_max(o);
+	if (!part) {
+		blkjob_say("--size %s cannot give each of %u jobs a block of %s",
+		    blkjob_size_str(range, a, sizeof(a)), njobs,
+		    blkjob_size_str(io_max(o), b, sizeof(b)));
+		return -EINVAL;
+	}
+	opts = calloc(njobs, sizeof(*opts));
+	t = calloc(njobs, sizeof(*t));
+	hist = calloc(HIST_N, sizeof(*hist));
+	if (!opts || !t || !hist) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (unsigned i = 0; i < njobs && !rc; i++) {
+		opts[i] = *o;
+		opts[i].queue = o->queue + i;
+		opts[i].offset = o->offset + i * part;
+		opts[i].size = part;
+		opts[i].seed = o->seed + i;
+		opts[i].progress = false;
+		opts[i].log = NULL;
+		opts[i].lat_hist = NULL;
+		rc = job_begin(d, &opts[i], &per[i], &t[i].j);
+	}
+	cpu0 = self_cpu_ns();
+	for (unsigned i = 0; i < njobs && !rc; i++) {
+		int err = pthread_create(&t[i].tid, NULL, job_thread_main, &t[i]);
+
+		if (err) {
+			blkjob_say("cannot start job %u's thread: %s", i, strerror(err));
+			rc = -err;
+			blkjob_stop_requested = 1; /* the others stop issuing */
+		} else {
+			t[i].started = true;
+		}
+	}
+	for (unsigned i = 0; i < njobs; i++)
+		if (t[i].started)
+			pthread_join(t[i].tid, NULL);
+	cpu_ns = self_cpu_ns() - cpu0;
+	for (unsigned i = 0; i < njobs; i++) {
+		struct job *j = t[i].j;
+
+		if (!j)
+			continue;
+		inflight |= j->inflight != 0;
+		for (unsigned k = 0; k < HIST_N; k++)
+			hist[k] += j->lat_hist[k];
+		lat_n += j->lat_n;
+		lat_sum += j->lat_sum_ns;
+		if (j->lat_max_ns > lat_max)
+			lat_max = j->lat_max_ns;
+	}
+	if (inflight)
+		job_teardown(d);
+out:
+	for (unsigned i = 0; t && i < njobs; i++) {
+		int jrc;
+
+		if (!t[i].j)
+			continue;
+		jrc = job_end(t[i].j, rc ? rc : t[i].rc);
+		if (jrc && !first)
+			first = jrc;
+	}
+	if (t)
+		add_up(total, per, njobs);
+	total->cpu_ns = cpu_ns;
+	if (lat_n) {
+		total->lat.mean_us = (double)lat_sum / (double)lat_n / 1000.0;
+		total->lat.p50_us = hist_percentile(hist, lat_n, 0.50);
+		total->lat.p90_us = hist_percentile(hist, lat_n, 0.90);
+		total->lat.p99_us = hist_percentile(hist, lat_n, 0.99);
+		total->lat.p999_us = hist_percentile(hist, lat_n, 0.999);
+		total->lat.max_us = (double)lat_max / 1000.0;
+	}
+	total->verify_complete = o->verify && total->complete && !total->failed;
+	ccdma_pool_get_stats(ccdma_dev_pool(d->dma), &total->pool);
+	if (d->blk)
+		ccdma_vblk_get_stats(d->blk, &total->drv);
+	free(hist);
+	free(opts);
+	free(t);
+	return first ? first : rc;
 }

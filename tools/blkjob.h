@@ -140,6 +140,9 @@ struct blkjob_opts {
 	bool verify;             /* patterns written, read back, compared */
 	unsigned rwmixread;      /* percent reads for rw/randrw (default 50) */
 	unsigned queue;          /* the queue to use */
+	/* Bytes from the device's start where the job's range begins (a
+	 * multiple of bs); the range is `size` bytes, or up to the end. */
+	uint64_t offset;
 	uint64_t seed;
 	bool progress;           /* a progress line on stderr each second */
 	/* For benchmarks: time this many seconds first without counting. */
@@ -226,5 +229,25 @@ extern volatile sig_atomic_t blkjob_end_requested;
  */
 int blkjob_run(struct blkjob_dev *d, const struct blkjob_opts *o,
 	       struct blkjob_result *r);
+
+/*
+ * Run `njobs` copies of the job at once, each on its own thread and its own
+ * queue (o->queue + i), each on its own part of the range (o->offset,
+ * o->size): the range split into njobs equal parts of whole --bs-max
+ * blocks, so that verification stays exact.  Job i's seed is o->seed + i.
+ * per[i] gets each job's result; *total the sum (I/Os, bytes, verified
+ * bytes, differing blocks, failed requests), the longest elapsed time,
+ * rates over it, latency percentiles over every I/O of every job, the
+ * process's CPU time over the whole run (all phases), the first error, and
+ * the pool and driver statistics after the run.  o->log, o->lat_hist and
+ * o->progress are not used.  The driver is torn down (as blkjob_run does)
+ * only after every job has ended.  Returns what blkjob_run would for the
+ * first job that failed (in job order), or 0.  -EINVAL before any I/O when
+ * the device has fewer queues than o->queue + njobs, or the range holds
+ * fewer than njobs blocks.
+ */
+int blkjob_run_many(struct blkjob_dev *d, const struct blkjob_opts *o,
+		    unsigned njobs, struct blkjob_result *per,
+		    struct blkjob_result *total);
 
 #endif /* CCDMA_TOOLS_BLKJOB_H */

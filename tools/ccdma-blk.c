@@ -35,6 +35,7 @@ struct cli {
 	enum ccdma_mode mode;
 	bool json, quiet;
 	unsigned queues;
+	unsigned numjobs;          /* --numjobs: threads, one queue each */
 	unsigned poll_us;
 	/* --pool-*: the bounce pool (set: the user gave one of them). */
 	bool pool_set;
@@ -72,6 +73,9 @@ static void usage(FILE *f)
 		"  --mode MODE          confidential (private buffers, bounced; default)\n"
 		"                       or direct (buffers in shared memory, not bounced)\n"
 		"  --queue N            the virtqueue to use (default 0)\n"
+		"  --numjobs N          N jobs at once, each on its own thread, queue\n"
+		"                       (--queue + i) and 1/N of --size (default 1;\n"
+		"                       the started ccdma-devsim gets enough queues)\n"
 		"  --seed N             pattern and offset seed\n"
 		"  --poll-us N          poll for completions this long before sleeping\n"
 		"                       (default 0: sleep at once)\n"
@@ -193,6 +197,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		{ "verify", no_argument, 0, 'v' },
 		{ "mode", required_argument, 0, 'm' },
 		{ "queue", required_argument, 0, 'Q' },
+		{ "numjobs", required_argument, 0, 'J' },
 		{ "seed", required_argument, 0, 'S' },
 		{ "poll-us", required_argument, 0, 'P' },
 		{ "pool-max", required_argument, 0, 'M' },
@@ -221,6 +226,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	ccdma_pool_config_init(&c->pool);
 	c->disk_size = 256ull << 20;
 	c->mode = CCDMA_MODE_CONFIDENTIAL;
+	c->numjobs = 1;
 	blkjob_opts_init(&c->job);
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
@@ -278,6 +284,10 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case 'Q':
 			if (parse_uint(optarg, 15, &c->job.queue))
 				return bad("--queue", optarg, "0..15");
+			break;
+		case 'J':
+			if (parse_uint(optarg, 16, &c->numjobs) || !c->numjobs)
+				return bad("--numjobs", optarg, "1..16");
 			break;
 		case 'S':
 			errno = 0;
@@ -396,7 +406,18 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	}
 	/* On stderr, so --json output on stdout stays one object. */
 	c->job.progress = !c->quiet;
-	c->queues = c->job.queue + 1;
+	if (c->job.queue + c->numjobs > 16) {
+		fprintf(stderr, "ccdma-blk: --queue %u --numjobs %u: queues %u..%u; a "
+			"device has at most 16 (try --help)\n", c->job.queue,
+			c->numjobs, c->job.queue, c->job.queue + c->numjobs - 1);
+		return 2;
+	}
+	if (c->numjobs > 1 && c->plot) {
+		fprintf(stderr, "ccdma-blk: --plot samples one job; leave it out with "
+			"--numjobs (try --help)\n");
+		return 2;
+	}
+	c->queues = c->job.queue + c->numjobs;
 	/* The job's own "device silent" limit: --stall-timeout; with
 	 * --reconnect beyond the driver's stall timeout and reconnect (the
 	 * driver decides). */
@@ -498,18 +519,20 @@ static void print_verify(const struct blkjob_opts *o, const struct blkjob_result
 }
 
 static void print_summary(const struct cli *c, const struct blkjob_dev *d,
-			  const struct blkjob_result *r, const struct linger *l)
+			  const struct blkjob_result *r,
+			  const struct blkjob_result *per, const struct linger *l)
 {
 	const struct blkjob_opts *o = &c->job;
 	double t = r->elapsed_s;
 	char bs[32], bsmax[32], cap[32];
 
-	printf("ccdma-blk: %s, bs %s%s%s, iodepth %u, %s mode, device %s\n",
+	printf("ccdma-blk: %s, bs %s%s%s, iodepth %u%s, %s mode, device %s\n",
 	       blkjob_rw_name(o->rw), blkjob_size_str(o->bs, bs, sizeof(bs)),
 	       o->bs_max > o->bs ? " to " : "",
 	       o->bs_max > o->bs ? blkjob_size_str(o->bs_max, bsmax,
 						   sizeof(bsmax)) : "",
-	       o->iodepth, ccdma_mode_name(d->mode),
+	       o->iodepth, c->numjobs > 1 ? " per job" : "",
+	       ccdma_mode_name(d->mode),
 	       c->socket ? c->socket : "ccdma-devsim (spawned)");
 	printf("  device: %llu sectors (%s), block %u, %u queue(s), %u in use, "
 	       "of %u; seg_max %u, size_max %u%s%s%s\n",
@@ -530,6 +553,16 @@ static void print_summary(const struct cli *c, const struct blkjob_dev *d,
 	       t > 0 ? (double)r->writes / t : 0.0,
 	       t > 0 ? (double)r->bytes_written / t / 1048576.0 : 0.0);
 	printf("  total:  %.0f IOPS, %.1f MiB/s\n", r->iops, r->mib_s);
+	for (unsigned i = 0; c->numjobs > 1 && i < c->numjobs; i++)
+		printf("  job %u (queue %u): %llu reads, %llu writes, %.0f IOPS, "
+		       "%.1f MiB/s%s\n", i, o->queue + i,
+		       (unsigned long long)per[i].reads,
+		       (unsigned long long)per[i].writes, per[i].iops,
+		       per[i].mib_s, per[i].verify_errors ? ", verify errors" : "");
+	if (r->reads + r->writes)
+		printf("  cpu:    %.0f ns per I/O (this process, every thread, "
+		       "%s)\n", (double)r->cpu_ns / (double)(r->reads + r->writes),
+		       c->numjobs > 1 ? "the whole run" : "the timed phase");
 	printf("  latency (us): mean %.1f, p50 %.1f, p90 %.1f, p99 %.1f, "
 	       "p99.9 %.1f, max %.1f\n", r->lat.mean_us, r->lat.p50_us,
 	       r->lat.p90_us, r->lat.p99_us, r->lat.p999_us, r->lat.max_us);
@@ -560,7 +593,8 @@ static void print_summary(const struct cli *c, const struct blkjob_dev *d,
 }
 
 static void print_json(const struct cli *c, const struct blkjob_dev *d,
-		       const struct blkjob_result *r, const struct linger *l,
+		       const struct blkjob_result *r,
+		       const struct blkjob_result *per, const struct linger *l,
 		       int rc)
 {
 	struct bench_json j;
@@ -577,6 +611,29 @@ static void print_json(const struct cli *c, const struct blkjob_dev *d,
 	bench_json_u64(&j, "capacity_sectors", d->info.capacity);
 	bench_json_u64(&j, "device_queues", d->info.device_queues);
 	bench_json_u64(&j, "queues_in_use", d->info.num_queues);
+	bench_json_u64(&j, "numjobs", c->numjobs);
+	if (c->numjobs > 1) {
+		bench_json_obj(&j, "jobs");
+		for (unsigned i = 0; i < c->numjobs; i++) {
+			char key[16];
+
+			snprintf(key, sizeof(key), "%u", i);
+			bench_json_obj(&j, key);
+			bench_json_u64(&j, "queue", c->job.queue + i);
+			bench_json_u64(&j, "reads", per[i].reads);
+			bench_json_u64(&j, "writes", per[i].writes);
+			bench_json_num(&j, "iops", per[i].iops);
+			bench_json_num(&j, "mib_s", per[i].mib_s);
+			bench_json_u64(&j, "verified_bytes", per[i].verified_bytes);
+			bench_json_u64(&j, "verify_errors", per[i].verify_errors);
+			bench_json_bool(&j, "complete", per[i].complete);
+			bench_json_end(&j);
+		}
+		bench_json_end(&j);
+	}
+	/* One job: its timed phase; several: the whole run. */
+	bench_json_num(&j, "cpu_ns_per_io", r->reads + r->writes ?
+		       (double)r->cpu_ns / (double)(r->reads + r->writes) : 0);
 	bench_json_num(&j, "elapsed_s", r->elapsed_s);
 	bench_json_bool(&j, "complete", r->complete);
 	bench_json_u64(&j, "reads", r->reads);
@@ -649,7 +706,7 @@ static void log_line(void *arg, enum ccdma_log_level level, const char *msg)
 static int run(const struct cli *c, const char *sock)
 {
 	struct ccdma_vblk_config vcfg;
-	struct blkjob_result r;
+	struct blkjob_result r, *per = NULL;
 	struct blkjob_dev d;
 	struct ccdma_pool_stats before;
 	struct linger l;
@@ -686,7 +743,18 @@ static int run(const struct cli *c, const char *sock)
 		job.log = plot.dat;
 		job.log_every_ms = c->log_every_ms;
 	}
-	rc = blkjob_run(&d, &job, &r);
+	if (c->numjobs > 1) {
+		per = calloc(c->numjobs, sizeof(*per));
+		if (!per) {
+			fprintf(stderr, "ccdma-blk: out of memory\n");
+			blkjob_close(&d);
+			return 1;
+		}
+		job.progress = false;
+		rc = blkjob_run_many(&d, &job, c->numjobs, per, &r);
+	} else {
+		rc = blkjob_run(&d, &job, &r);
+	}
 	if (c->plot)
 		bench_plot_draw(&plot, "ccdma-blk: IOPS and mean latency over the run",
 				"set xlabel \"seconds\"\n"
@@ -703,9 +771,9 @@ static int run(const struct cli *c, const char *sock)
 	 * to summarise. */
 	if (r.ran) {
 		if (c->json)
-			print_json(c, &d, &r, &l, rc);
+			print_json(c, &d, &r, per, &l, rc);
 		else
-			print_summary(c, &d, &r, &l);
+			print_summary(c, &d, &r, per, &l);
 	}
 	if (rc == -EILSEQ) {
 		fprintf(stderr, "ccdma-blk: verification failed: %llu block(s) differ, "
@@ -729,6 +797,7 @@ static int run(const struct cli *c, const char *sock)
 		status = 1;
 	}
 	blkjob_close(&d);
+	free(per);
 	return status;
 }
 
@@ -755,7 +824,12 @@ int main(int argc, char **argv)
 
 	sock = c.socket;
 	if (!sock) {
-		if (blkjob_devsim_start(&ds, c.devsim, c.disk_size, NULL)) {
+		char nq[16];
+		const char *qargs[] = { "--queues", nq, NULL };
+
+		snprintf(nq, sizeof(nq), "%u", c.queues);
+		if (blkjob_devsim_start(&ds, c.devsim, c.disk_size,
+					c.queues > 1 ? qargs : NULL)) {
 			fprintf(stderr, "ccdma-blk: could not start the device process\n");
 			return 1;
 		}
