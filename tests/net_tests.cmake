@@ -63,7 +63,16 @@ if(NOT CMAKE_CROSSCOMPILING)
             --size 1500 --verify --quiet)
   set_tests_properties(ccdma_net_tool_echo PROPERTIES TIMEOUT 120 LABELS device
     PASS_REGULAR_EXPRESSION "3000 sent, 3000 back.*lost 0, duplicated 0, reordered 0, corrupt 0")
+  # --batch 3: no send call carries more than 3 frames, all verified.
+  add_test(NAME ccdma_net_tool_batch
+    COMMAND ccdma-net --devsim $<TARGET_FILE:ccdma-devsim> --count 2000
+            --batch 3 --verify --quiet)
+  set_tests_properties(ccdma_net_tool_batch PROPERTIES TIMEOUT 120 LABELS device
+    PASS_REGULAR_EXPRESSION "2000 sent, 2000 back.*batch 3: [0-9]+ send calls, at most 3 frames in one.*lost 0, duplicated 0, reordered 0, corrupt 0")
 endif()
+add_test(NAME ccdma_net_tool_batch_bad COMMAND ccdma-net --batch 33)
+set_tests_properties(ccdma_net_tool_batch_bad PROPERTIES TIMEOUT 60 LABELS unit
+  PASS_REGULAR_EXPRESSION "--batch 33: a number 1..32")
 add_test(NAME ccdma_net_tool_no_dpdk
   COMMAND ccdma-net --backend dpdk --testpmd /nonexistent/dpdk-testpmd)
 set_tests_properties(ccdma_net_tool_no_dpdk PROPERTIES TIMEOUT 60 LABELS unit

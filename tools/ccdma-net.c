@@ -22,7 +22,7 @@ struct cli {
 	enum ccdma_mode mode;
 	uint32_t size;
 	uint64_t count;
-	unsigned window;
+	unsigned window, batch;
 };
 
 static void usage(FILE *f)
@@ -40,6 +40,7 @@ static void usage(FILE *f)
 "  --count N            frames to send (default 100000)\n"
 "  --window N           frames in flight at most (default: what the\n"
 "                       receive ring holds, at most 64)\n"
+"  --batch N            frames per send call at most, 1..32 (default 32)\n"
 "  --mode MODE          confidential (private frames, bounced; default)\n"
 "                       or direct (frames in the device's shared memory)\n"
 "  --socket PATH        a running back-end's vhost-user socket; without it\n"
@@ -75,7 +76,7 @@ static bool num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 	return true;
 }
 
-enum { O_RW = 256, O_VERIFY, O_SIZE, O_COUNT, O_WINDOW, O_MODE, O_SOCKET,
+enum { O_RW = 256, O_VERIFY, O_SIZE, O_COUNT, O_WINDOW, O_BATCH, O_MODE, O_SOCKET,
        O_BACKEND, O_DEVSIM, O_TESTPMD, O_JSON, O_QUIET };
 
 static int parse(struct cli *c, int argc, char **argv)
@@ -86,6 +87,7 @@ static int parse(struct cli *c, int argc, char **argv)
 		{ "size", required_argument, 0, O_SIZE },
 		{ "count", required_argument, 0, O_COUNT },
 		{ "window", required_argument, 0, O_WINDOW },
+		{ "batch", required_argument, 0, O_BATCH },
 		{ "mode", required_argument, 0, O_MODE },
 		{ "socket", required_argument, 0, O_SOCKET },
 		{ "backend", required_argument, 0, O_BACKEND },
@@ -103,6 +105,7 @@ static int parse(struct cli *c, int argc, char **argv)
 	c->mode = CCDMA_MODE_CONFIDENTIAL;
 	c->size = 64;
 	c->count = 100000;
+	c->batch = NETJOB_BATCH_MAX;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		const char *a = optarg;
@@ -127,6 +130,11 @@ static int parse(struct cli *c, int argc, char **argv)
 			if (!num(a, 1, 256, &v))
 				return bad("--window", a, "a number 1..256");
 			c->window = (unsigned)v;
+			break;
+		case O_BATCH:
+			if (!num(a, 1, NETJOB_BATCH_MAX, &v))
+				return bad("--batch", a, "a number 1..32");
+			c->batch = (unsigned)v;
 			break;
 		case O_MODE:
 			if (!strcmp(a, "confidential"))
@@ -198,6 +206,9 @@ static void summary(const struct cli *c, const struct netjob *j,
 	       "each way (window %u)\n", (unsigned long long)e->sent,
 	       (unsigned long long)e->received, s, pps,
 	       pps * c->size * 8 / 1e9, j->window);
+	printf("  batch %u: %llu send calls, at most %llu frames in one\n",
+	       j->batch, (unsigned long long)e->sends,
+	       (unsigned long long)e->max_burst);
 	printf("  verify: lost %llu, duplicated %llu, reordered %llu, corrupt "
 	       "%llu\n", (unsigned long long)e->lost,
 	       (unsigned long long)e->duplicated,
@@ -221,6 +232,9 @@ static void json(const struct cli *c, const struct netjob *j,
 	bench_json_u64(&w, "features", j->info.features);
 	bench_json_u64(&w, "offered", j->info.offered);
 	bench_json_u64(&w, "window", j->window);
+	bench_json_u64(&w, "batch", j->batch);
+	bench_json_u64(&w, "sends", e->sends);
+	bench_json_u64(&w, "max_burst", e->max_burst);
 	bench_json_u64(&w, "sent", e->sent);
 	bench_json_u64(&w, "received", e->received);
 	bench_json_u64(&w, "lost", e->lost);
@@ -274,6 +288,7 @@ int main(int argc, char **argv)
 			netjob_stop(&d);
 		return 1;
 	}
+	j.batch = c.batch;
 	rc = netjob_echo(&j, c.size, c.count, 10000, &e,
 			 c.quiet ? NULL : progress, &c);
 	if (!c.quiet)

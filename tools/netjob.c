@@ -24,7 +24,7 @@
 #define OFF_SEQ 14u
 #define OFF_SIZE 22u
 #define OFF_PAT 26u
-#define BATCH 32u
+#define BATCH NETJOB_BATCH_MAX
 
 static inline uint8_t pat(uint64_t seq, uint32_t i)
 {
@@ -157,6 +157,7 @@ int netjob_open(struct netjob *j, const char *sock, enum ccdma_mode mode,
 		j->window = 64;
 	if (!j->window)
 		j->window = 1;
+	j->batch = NETJOB_BATCH_MAX;
 	rc = alloc_frames(j);
 	if (rc) {
 		blkjob_say("no memory for %u frames of %u bytes", j->window, frame_cap);
@@ -210,7 +211,7 @@ static int echo_send(struct netjob *j, struct echo_state *s, uint32_t size,
 	unsigned n = 0, k;
 	int rc;
 
-	while (n < BATCH && s->nfree > n && s->next + n < count) {
+	while (n < j->batch && s->nfree > n && s->next + n < count) {
 		unsigned slot = s->free_slots[s->nfree - 1 - n];
 
 		netjob_frame(j->tx[slot], size, s->next + n);
@@ -229,6 +230,10 @@ static int echo_send(struct netjob *j, struct echo_state *s, uint32_t size,
 		s->nfree--;
 	s->next += (unsigned)rc;
 	e->sent += (unsigned)rc;
+	if (rc > 0)
+		e->sends++;
+	if ((uint64_t)rc > e->max_burst)
+		e->max_burst = (uint64_t)rc;
 	return rc;
 }
 
@@ -268,6 +273,11 @@ int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
 	memset(e, 0, sizeof(*e));
 	if (size > j->frame_cap || size < 64) {
 		blkjob_say("frame size %u: want 64..%u", size, j->frame_cap);
+		e->error = -EINVAL;
+		return -1;
+	}
+	if (j->batch < 1 || j->batch > NETJOB_BATCH_MAX) {
+		blkjob_say("batch %u: want 1..%u", j->batch, NETJOB_BATCH_MAX);
 		e->error = -EINVAL;
 		return -1;
 	}

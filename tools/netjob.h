@@ -18,6 +18,9 @@
 
 #include "blkjob.h"
 
+/* The most frames one echo step sends or takes back per call. */
+#define NETJOB_BATCH_MAX 32u
+
 /* One connection: front-end and driver, and the frames to send (private
  * memory in confidential mode, the device's coherent memory in direct
  * mode: then nothing is bounced). */
@@ -27,6 +30,9 @@ struct netjob {
 	struct ccdma_vnet_info info;
 	enum ccdma_mode mode;
 	unsigned window;          /* frames in flight at most */
+	unsigned batch;           /* frames per ccdma_vnet_send() call at
+				   * most, 1..NETJOB_BATCH_MAX (netjob_open
+				   * sets NETJOB_BATCH_MAX; change it after) */
 	uint32_t frame_cap;
 	uint8_t **tx;             /* window buffers of frame_cap bytes */
 	uint8_t *rx;              /* one receive buffer of frame_cap bytes */
@@ -46,10 +52,14 @@ struct netjob_echo {
 	uint64_t sent, received;
 	uint64_t lost, duplicated, reordered, corrupt;
 	uint64_t ns;              /* wall time of the run */
+	uint64_t sends;           /* ccdma_vnet_send() calls that took frames */
+	uint64_t max_burst;       /* the most frames one of them took */
 	int error;                /* 0, or the driver's error that ended it */
 };
 
-/* Send `count` frames of `size` bytes, take each back and check it
+/* Send `count` frames of `size` bytes, at most j->batch per
+ * ccdma_vnet_send() call (j->batch outside 1..NETJOB_BATCH_MAX: -1 with
+ * e->error -EINVAL), take each back and check it
  * (length, sequence number, every byte of the pattern).  Frames not back
  * within idle_ms of the last progress are lost.  progress (may be NULL)
  * is called about every 0.5 s.  Returns 0 when every frame came back
