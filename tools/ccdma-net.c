@@ -17,7 +17,7 @@
 #include "netjob.h"
 
 struct cli {
-	const char *socket, *devsim, *testpmd;
+	const char *socket, *devsim, *testpmd, *rw;
 	bool dpdk, json, quiet, verify;
 	enum ccdma_mode mode;
 	uint32_t size;
@@ -31,8 +31,10 @@ static void usage(FILE *f)
 "usage: ccdma-net [options]\n"
 "virtio-net over the dma layer against a vhost-user net back-end.\n"
 "\n"
-"  --rw echo            every frame sent comes back and is checked\n"
-"                       (sequence number and pattern): the only mode yet\n"
+"  --rw MODE            echo (default): every frame sent comes back and\n"
+"                       is checked (sequence number and pattern); tx: send\n"
+"                       only (testpmd rxonly); rx: receive only (testpmd\n"
+"                       txonly); tx and rx need --backend dpdk or --socket\n"
 "  --verify             exit 3 when a frame was lost, duplicated,\n"
 "                       reordered or corrupt (echo always counts them)\n"
 "  --size BYTES         frame size, 64..9014 (default 64; above 1514 the\n"
@@ -105,6 +107,7 @@ static int parse(struct cli *c, int argc, char **argv)
 	c->mode = CCDMA_MODE_CONFIDENTIAL;
 	c->size = 64;
 	c->count = 100000;
+	c->rw = "echo";
 	c->batch = NETJOB_BATCH_MAX;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
@@ -112,8 +115,10 @@ static int parse(struct cli *c, int argc, char **argv)
 
 		switch (o) {
 		case O_RW:
-			if (strcmp(a, "echo"))
-				return bad("--rw", a, "echo is the only mode yet");
+			if (strcmp(a, "echo") && strcmp(a, "tx") &&
+			    strcmp(a, "rx"))
+				return bad("--rw", a, "echo, tx or rx");
+			c->rw = a;
 			break;
 		case O_VERIFY: c->verify = true; break;
 		case O_SIZE:
@@ -168,6 +173,9 @@ static int parse(struct cli *c, int argc, char **argv)
 			return 2;
 		}
 	}
+	if (strcmp(c->rw, "echo") && !c->dpdk && !c->socket)
+		return bad("--rw", c->rw, "needs --backend dpdk or --socket "
+			   "(ccdma-devsim --net only echoes)");
 	if (optind < argc) {
 		fprintf(stderr, "ccdma-net: unexpected argument '%s'\n",
 			argv[optind]);
@@ -194,18 +202,26 @@ static void summary(const struct cli *c, const struct netjob *j,
 {
 	double s = (double)e->ns / 1e9, pps = s > 0 ? (double)e->received / s : 0;
 
-	printf("ccdma-net: echo, %u-byte frames, %s mode, back-end %s\n", c->size,
-	       ccdma_mode_name(c->mode), backend);
+	printf("ccdma-net: %s, %u-byte frames, %s mode, back-end %s\n", c->rw,
+	       c->size, ccdma_mode_name(c->mode), backend);
 	printf("  device: features %#llx accepted of %#llx; queues of %u, "
 	       "receive buffers of %u%s%s\n",
 	       (unsigned long long)j->info.features,
 	       (unsigned long long)j->info.offered, j->info.queue_size,
 	       j->info.rx_buf_size, j->info.mrg_rxbuf ? ", mergeable" : "",
 	       j->info.event_idx ? ", event-idx" : "");
-	printf("  frames: %llu sent, %llu back in %.3f s: %.0f pps, %.3f Gbit/s "
-	       "each way (window %u)\n", (unsigned long long)e->sent,
-	       (unsigned long long)e->received, s, pps,
-	       pps * c->size * 8 / 1e9, j->window);
+	if (!strcmp(c->rw, "rx"))
+		printf("  frames: %llu received (%llu bytes) in %.3f s: %.0f pps, "
+		       "%.3f Gbit/s\n", (unsigned long long)e->received,
+		       (unsigned long long)e->bytes, s, pps,
+		       s > 0 ? (double)e->bytes * 8 / s / 1e9 : 0.0);
+	else
+		printf("  frames: %llu sent, %llu %s in %.3f s: %.0f pps, %.3f "
+		       "Gbit/s%s (window %u)\n", (unsigned long long)e->sent,
+		       (unsigned long long)e->received,
+		       strcmp(c->rw, "tx") ? "back" : "used by the device", s,
+		       pps, pps * c->size * 8 / 1e9,
+		       strcmp(c->rw, "tx") ? " each way" : "", j->window);
 	printf("  batch %u: %llu send calls, at most %llu frames in one\n",
 	       j->batch, (unsigned long long)e->sends,
 	       (unsigned long long)e->max_burst);
@@ -225,7 +241,7 @@ static void json(const struct cli *c, const struct netjob *j,
 
 	bench_json_begin(&w, stdout);
 	bench_json_obj(&w, NULL);
-	bench_json_str(&w, "rw", "echo");
+	bench_json_str(&w, "rw", c->rw);
 	bench_json_u64(&w, "size", c->size);
 	bench_json_str(&w, "mode", ccdma_mode_name(c->mode));
 	bench_json_str(&w, "backend", backend);
@@ -237,6 +253,7 @@ static void json(const struct cli *c, const struct netjob *j,
 	bench_json_u64(&w, "max_burst", e->max_burst);
 	bench_json_u64(&w, "sent", e->sent);
 	bench_json_u64(&w, "received", e->received);
+	bench_json_u64(&w, "bytes", e->bytes);
 	bench_json_u64(&w, "lost", e->lost);
 	bench_json_u64(&w, "duplicated", e->duplicated);
 	bench_json_u64(&w, "reordered", e->reordered);
@@ -258,7 +275,7 @@ int main(int argc, char **argv)
 	struct netjob j;
 	struct cli c;
 	char prog[PATH_MAX];
-	const char *sock, *backend;
+	const char *sock, *backend, *fwd;
 	int rc;
 
 	blkjob_prog = "ccdma-net";
@@ -270,11 +287,15 @@ int main(int argc, char **argv)
 		sock = c.socket;
 		backend = c.socket;
 	} else if (c.dpdk) {
+		fwd = !strcmp(c.rw, "tx") ? "rxonly" :
+		      !strcmp(c.rw, "rx") ? "txonly" : "io";
 		if (netjob_testpmd_find(prog, sizeof(prog), c.testpmd) ||
-		    netjob_testpmd_start(&d, prog, "io"))
+		    netjob_testpmd_start(&d, prog, fwd))
 			return 2;
 		sock = d.sock;
-		backend = "dpdk-testpmd (started, io loop)";
+		backend = !strcmp(c.rw, "tx") ? "dpdk-testpmd (started, rxonly)" :
+			  !strcmp(c.rw, "rx") ? "dpdk-testpmd (started, txonly)" :
+						"dpdk-testpmd (started, io loop)";
 	} else {
 		if (netjob_devsim_start(&d, c.devsim, NULL))
 			return 2;
@@ -289,8 +310,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	j.batch = c.batch;
-	rc = netjob_echo(&j, c.size, c.count, 10000, &e,
-			 c.quiet ? NULL : progress, &c);
+	if (!strcmp(c.rw, "tx"))
+		rc = netjob_tx(&j, c.size, c.count, 10000, &e);
+	else if (!strcmp(c.rw, "rx"))
+		rc = netjob_rx(&j, c.count, 10000, &e);
+	else
+		rc = netjob_echo(&j, c.size, c.count, 10000, &e,
+				 c.quiet ? NULL : progress, &c);
 	if (!c.quiet)
 		fputc('\n', stderr);
 	rc = rc < 0 ? 1 : (rc > 0 && c.verify) ? 3 : 0;

@@ -260,6 +260,47 @@ static int echo_recv(struct netjob *j, struct echo_state *s, uint32_t size,
 	return rc < 0 ? rc : got;
 }
 
+/* Take back every frame still being sent (the next run reuses the
+ * slots), waiting at most idle_ms without progress.  0 or the driver's
+ * error. */
+static int drain_tx(struct netjob *j, struct echo_state *s, unsigned idle_ms)
+{
+	uint64_t last = blkjob_now_ns();
+	int rc = 0;
+
+	while (!rc && s->nfree < j->window &&
+	       blkjob_now_ns() - last < (uint64_t)idle_ms * 1000000ull) {
+		int r = echo_reap(j, s);
+
+		if (r < 0)
+			rc = r;
+		else if (r > 0)
+			last = blkjob_now_ns();
+		else if ((r = ccdma_vnet_wait(j->n, CCDMA_VNET_EV_TX,
+					      100000000ull)) < 0 &&
+			 r != -ETIMEDOUT)
+			rc = r;
+	}
+	return rc;
+}
+
+static bool bad_args(const struct netjob *j, uint32_t size,
+		     struct netjob_echo *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (size > j->frame_cap || size < 64) {
+		blkjob_say("frame size %u: want 64..%u", size, j->frame_cap);
+		e->error = -EINVAL;
+		return true;
+	}
+	if (j->batch < 1 || j->batch > NETJOB_BATCH_MAX) {
+		blkjob_say("batch %u: want 1..%u", j->batch, NETJOB_BATCH_MAX);
+		e->error = -EINVAL;
+		return true;
+	}
+	return false;
+}
+
 int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
 		unsigned idle_ms, struct netjob_echo *e,
 		void (*progress)(const struct netjob_echo *e, void *arg),
@@ -270,17 +311,8 @@ int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
 	unsigned i;
 	int rc = 0;
 
-	memset(e, 0, sizeof(*e));
-	if (size > j->frame_cap || size < 64) {
-		blkjob_say("frame size %u: want 64..%u", size, j->frame_cap);
-		e->error = -EINVAL;
+	if (bad_args(j, size, e))
 		return -1;
-	}
-	if (j->batch < 1 || j->batch > NETJOB_BATCH_MAX) {
-		blkjob_say("batch %u: want 1..%u", j->batch, NETJOB_BATCH_MAX);
-		e->error = -EINVAL;
-		return -1;
-	}
 	s.seen = calloc(count / 8 + 1, 1);
 	s.free_slots = calloc(j->window, sizeof(unsigned));
 	if (!s.seen || !s.free_slots) {
@@ -325,19 +357,8 @@ int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
 	}
 	e->ns = blkjob_now_ns() - start;
 	e->lost = count - s.unique;
-	/* Take back every frame still sent: the next run reuses the slots. */
-	last = blkjob_now_ns();
-	while (!rc && s.nfree < j->window &&
-	       blkjob_now_ns() - last < (uint64_t)idle_ms * 1000000ull) {
-		int r = echo_reap(j, &s);
-
-		if (r < 0)
-			rc = r;
-		else if (!r && (r = ccdma_vnet_wait(j->n, CCDMA_VNET_EV_TX,
-						    100000000ull)) < 0 &&
-			 r != -ETIMEDOUT)
-			rc = r;
-	}
+	if (!rc)
+		rc = drain_tx(j, &s, idle_ms);
 	free(s.seen);
 	free(s.free_slots);
 	if (rc) {
@@ -345,6 +366,97 @@ int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
 		return -1;
 	}
 	return (e->lost || e->duplicated || e->reordered || e->corrupt) ? 1 : 0;
+}
+
+/* ---- tx and rx only ------------------------------------------------------ */
+
+int netjob_tx(struct netjob *j, uint32_t size, uint64_t count,
+	      unsigned idle_ms, struct netjob_echo *e)
+{
+	struct echo_state s = { 0 };
+	uint64_t start = blkjob_now_ns(), last = start;
+	unsigned i;
+	int rc = 0;
+
+	if (bad_args(j, size, e))
+		return -1;
+	s.free_slots = calloc(j->window, sizeof(unsigned));
+	if (!s.free_slots) {
+		e->error = -ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < j->window; i++)
+		s.free_slots[s.nfree++] = i;
+	while (s.next < count) {
+		int a = echo_send(j, &s, size, count, e), b = echo_reap(j, &s);
+		uint64_t now = blkjob_now_ns();
+
+		if (a < 0 || b < 0) {
+			rc = a < 0 ? a : b;
+			break;
+		}
+		if (a > 0 || b > 0)
+			last = now;
+		else if (now - last > (uint64_t)idle_ms * 1000000ull)
+			break;
+		else if ((rc = ccdma_vnet_wait(j->n, CCDMA_VNET_EV_TX,
+					       100000000ull)) == -ETIMEDOUT ||
+			 rc > 0)
+			rc = 0;
+		else if (rc)
+			break;
+	}
+	if (!rc)
+		rc = drain_tx(j, &s, idle_ms);
+	e->ns = blkjob_now_ns() - start;
+	e->received = e->sent - (j->window - s.nfree);
+	e->lost = count - e->received;
+	free(s.free_slots);
+	if (rc) {
+		e->error = rc;
+		return -1;
+	}
+	return e->lost ? 1 : 0;
+}
+
+int netjob_rx(struct netjob *j, uint64_t count, unsigned idle_ms,
+	      struct netjob_echo *e)
+{
+	uint64_t start = blkjob_now_ns(), last = start;
+	int rc = 0;
+
+	memset(e, 0, sizeof(*e));
+	while (e->received < count) {
+		struct ccdma_vnet_pkt p = { .buf = j->rx, .cap = j->frame_cap };
+		uint64_t now;
+
+		rc = ccdma_vnet_recv(j->n, &p, 1);
+		if (rc < 0)
+			break;
+		now = blkjob_now_ns();
+		if (rc > 0) {
+			e->received++;
+			e->bytes += p.len;
+			if (p.status || p.len < 14)
+				e->corrupt++;
+			last = now;
+			continue;
+		}
+		if (now - last > (uint64_t)idle_ms * 1000000ull)
+			break;
+		rc = ccdma_vnet_wait(j->n, CCDMA_VNET_EV_RX, 100000000ull);
+		if (rc == -ETIMEDOUT || rc > 0)
+			rc = 0;
+		if (rc)
+			break;
+	}
+	e->ns = blkjob_now_ns() - start;
+	e->lost = count - e->received;
+	if (rc < 0) {
+		e->error = rc;
+		return -1;
+	}
+	return e->lost || e->corrupt ? 1 : 0;
 }
 
 /* ---- back-ends -------------------------------------------------------------- */

@@ -52,6 +52,7 @@ struct netjob_echo {
 	uint64_t sent, received;
 	uint64_t lost, duplicated, reordered, corrupt;
 	uint64_t ns;              /* wall time of the run */
+	uint64_t bytes;           /* netjob_rx: frame bytes received */
 	uint64_t sends;           /* ccdma_vnet_send() calls that took frames */
 	uint64_t max_burst;       /* the most frames one of them took */
 	int error;                /* 0, or the driver's error that ended it */
@@ -69,6 +70,22 @@ int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
 		unsigned idle_ms, struct netjob_echo *e,
 		void (*progress)(const struct netjob_echo *e, void *arg),
 		void *arg);
+
+/* Send only: `count` frames of `size` bytes (as netjob_echo, at most
+ * j->batch per call) to a back-end that takes them (testpmd rxonly),
+ * until the device has used every one.  e->received counts the frames the
+ * device gave back as sent, e->lost those it did not within idle_ms of
+ * the last progress.  0 when every frame was sent and used, 1 when some
+ * were not, -1 on bad arguments or a driver error (e->error). */
+int netjob_tx(struct netjob *j, uint32_t size, uint64_t count,
+	      unsigned idle_ms, struct netjob_echo *e);
+/* Receive only: take `count` frames from a back-end that sends them
+ * (testpmd txonly), counting frames and bytes; a frame the driver marked
+ * bad or shorter than an Ethernet header is corrupt.  Stops idle_ms after
+ * the last frame.  0 when count frames came and none was corrupt, 1 when
+ * not, -1 on a driver error (e->error). */
+int netjob_rx(struct netjob *j, uint64_t count, unsigned idle_ms,
+	      struct netjob_echo *e);
 
 /* Frame i of an echo (size bytes) into p; check a received one: 0 intact,
  * else -1 with *seq set when the sequence number was readable (< count). */
