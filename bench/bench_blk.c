@@ -39,6 +39,15 @@
  * before sleeping (struct ccdma_vblk_config.poll_ns); CPU time includes
  * the polling, which both modes pay for the device's latency.
  *
+ * Scaling (issue 14, section 4): 1, 2 and 4 jobs at once, each on its own
+ * queue of one device with 4 queues and one pool (blkjob_run_many), 4 KiB
+ * random reads at depth 16 per job, confidential mode: aggregate IOPS, CPU
+ * per I/O of the driver process (the whole run), the pool's peak against
+ * the bytes in flight, and the longest any allocation waited.  Top-level:
+ * scale_cpu_4q_vs_1q (target <= 1.2), scale_alloc_wait_max_ns (target
+ * <= 10 ms), scale_pool_peak_vs_in_flight (target <= 1.3; the pool's
+ * initial size counts in its peak).
+ *
  * Sanity checks, counted as internal errors: a confidential run that
  * bounced nothing, a direct run that bounced anything, a failed request,
  * a run that completed no I/O.
@@ -103,6 +112,18 @@ struct backend_result {
 
 static int internal_errors;
 
+#define SCALE_QD 16
+#define SCALE_N 3
+static const unsigned scale_jobs[SCALE_N] = { 1, 2, 4 };
+
+struct scale_result {
+	bool ran;
+	double iops[SCALE_N][MAX_ROUNDS];
+	double cpu_io[SCALE_N][MAX_ROUNDS];
+	uint64_t pool_peak[SCALE_N];       /* largest over rounds */
+	uint64_t wait_max_ns[SCALE_N];     /* longest over rounds */
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -115,7 +136,10 @@ static void usage(FILE *f)
 		"virtio-blk over vhost-user: CPU time per I/O, confidential (bounced)\n"
 		"against direct, beside the cross-core copy floor measured in the same\n"
 		"run, on qemu-storage-daemon (null-co) and ccdma-devsim (RAM disk).\n"
-		"Targets: tax_vs_floor_4k and _128k <= 1.2, touched_ratio_min >= 0.95.\n");
+		"Then 1, 2 and 4 jobs on their own queues of one device (scaling).\n"
+		"Targets: tax_vs_floor_4k and _128k <= 1.2, touched_ratio_min >= 0.95,\n"
+		"scale_cpu_4q_vs_1q <= 1.2, scale_alloc_wait_max_ns <= 10 ms,\n"
+		"scale_pool_peak_vs_in_flight <= 1.3.\n");
 }
 
 static unsigned poll_us = 200;
@@ -237,6 +261,106 @@ static int run_backend(struct backend_result *br, const char *sock, pid_t dev_pi
 	}
 	br->ran = true;
 	return 0;
+}
+
+/* The scaling case on one back-end: each round, 1, 2 and 4 jobs, each on
+ * a fresh connection (so the pool's peak and longest wait are the run's). */
+static int run_scale(struct scale_result *sr, const char *sock, unsigned rounds,
+		     double seconds, bool json, const char *name)
+{
+	struct blkjob_result per[4], tot;
+
+	for (unsigned r = 0; r < rounds; r++) {
+		for (unsigned k = 0; k < SCALE_N; k++) {
+			struct ccdma_vblk_config vcfg;
+			struct blkjob_opts o;
+			struct blkjob_dev d;
+			double ios;
+			int rc;
+
+			ccdma_vblk_config_init(&vcfg);
+			vcfg.num_queues = scale_jobs[k];
+			vcfg.poll_ns = poll_us * 1000u;
+			vcfg.slot_size = slot_size;
+			if (blkjob_open(&d, sock, CCDMA_MODE_CONFIDENTIAL, &vcfg, NULL))
+				return -1;
+			blkjob_opts_init(&o);
+			o.rw = BLKJOB_RANDREAD;
+			o.bs = 4096;
+			o.iodepth = SCALE_QD;
+			o.runtime_s = seconds;
+			rc = blkjob_run_many(&d, &o, scale_jobs[k], per, &tot);
+			blkjob_close(&d);
+			ios = (double)(tot.reads + tot.writes);
+			if (rc || !(ios > 0)) {
+				fprintf(stderr, "ccdma-bench blk: %s scaling, %u jobs: %s\n",
+					name, scale_jobs[k],
+					rc ? strerror(-rc) : "no I/O completed");
+				internal_errors++;
+				return -1;
+			}
+			sr->iops[k][r] = tot.iops;
+			sr->cpu_io[k][r] = (double)tot.cpu_ns / ios;
+			if (tot.pool.shared_high_water > sr->pool_peak[k])
+				sr->pool_peak[k] = tot.pool.shared_high_water;
+			if (tot.pool.wait_max_ns > sr->wait_max_ns[k])
+				sr->wait_max_ns[k] = tot.pool.wait_max_ns;
+			if (!json)
+				fprintf(stderr, "  %s scaling %u job(s) round %u: %.0f IOPS, "
+						"CPU/IO %.0f ns\n", name, scale_jobs[k],
+					r + 1, sr->iops[k][r], sr->cpu_io[k][r]);
+		}
+	}
+	sr->ran = true;
+	return 0;
+}
+
+static double scale_in_flight(unsigned k)
+{
+	return (double)scale_jobs[k] * SCALE_QD * 4096;
+}
+
+static void emit_scale(struct bench_json *j, const struct scale_result *sr,
+		       const char *name, unsigned rounds)
+{
+	bench_json_obj(j, name);
+	for (unsigned k = 0; k < SCALE_N; k++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "jobs_%u", scale_jobs[k]);
+		bench_json_obj(j, key);
+		bench_json_num(j, "iops", bench_median(sr->iops[k], rounds));
+		bench_json_num(j, "cpu_per_io_ns", bench_median(sr->cpu_io[k], rounds));
+		bench_json_u64(j, "pool_peak_bytes", sr->pool_peak[k]);
+		bench_json_num(j, "bytes_in_flight", scale_in_flight(k));
+		bench_json_u64(j, "alloc_wait_max_ns", sr->wait_max_ns[k]);
+		bench_json_end(j);
+	}
+	bench_json_end(j);
+}
+
+/* The worst of the scaling targets' figures over the back-ends that ran. */
+static void scale_worst(const struct scale_result *sr, unsigned nb, unsigned rounds,
+			double *cpu_ratio, double *wait_max, double *peak_ratio)
+{
+	*cpu_ratio = *wait_max = *peak_ratio = 0;
+	for (unsigned b = 0; b < nb; b++) {
+		double c1, c4;
+
+		if (!sr[b].ran)
+			continue;
+		c1 = bench_median(sr[b].cpu_io[0], rounds);
+		c4 = bench_median(sr[b].cpu_io[SCALE_N - 1], rounds);
+		if (c1 > 0 && c4 / c1 > *cpu_ratio)
+			*cpu_ratio = c4 / c1;
+		for (unsigned k = 0; k < SCALE_N; k++) {
+			if ((double)sr[b].wait_max_ns[k] > *wait_max)
+				*wait_max = (double)sr[b].wait_max_ns[k];
+			if ((double)sr[b].pool_peak[k] / scale_in_flight(k) > *peak_ratio)
+				*peak_ratio = (double)sr[b].pool_peak[k] /
+					      scale_in_flight(k);
+		}
+	}
 }
 
 static double vmin(const double *v, unsigned n)
@@ -475,6 +599,9 @@ int bench_blk_main(int argc, char **argv)
 {
 	static struct backend_result br[2] = { { .name = "qsd_null" },
 					       { .name = "devsim" } };
+	static struct scale_result sr[2];
+	static const char *const four_queues[] = { "--queues", "4", NULL };
+	double scale_cpu, scale_wait, scale_peak;
 	const char *qsd = NULL, *devsim = NULL, *only = NULL, *plot = NULL;
 	bool json = false, quick = false;
 	unsigned rounds = 0;
@@ -566,14 +693,18 @@ int bench_blk_main(int argc, char **argv)
 			continue;
 		if (!json)
 			fprintf(stderr, "ccdma-bench blk: %s\n", br[b].name);
-		rc = is_qsd ? blkjob_qsd_start(&proc, qsd, 1ull << 30, 1) :
-			      blkjob_devsim_start(&proc, devsim, 256ull << 20, NULL);
+		/* Four queues for the scaling case; the other cases use one. */
+		rc = is_qsd ? blkjob_qsd_start(&proc, qsd, 1ull << 30, 4) :
+			      blkjob_devsim_start(&proc, devsim, 256ull << 20,
+						  four_queues);
 		if (rc) {
 			fprintf(stderr, "ccdma-bench blk: cannot start %s\n", br[b].name);
 			internal_errors++;
 			continue;
 		}
-		run_backend(&br[b], proc.sock, proc.pid, rounds, seconds, quick, json);
+		if (!run_backend(&br[b], proc.sock, proc.pid, rounds, seconds, quick,
+				 json))
+			run_scale(&sr[b], proc.sock, rounds, seconds, json, br[b].name);
 		blkjob_devsim_stop(&proc);
 	}
 
@@ -582,6 +713,7 @@ int bench_blk_main(int argc, char **argv)
 	t4 = worst_tax(br, 2, 4096, rounds);
 	t128 = worst_tax(br, 2, 131072, rounds);
 	touched = touched_min(br, 2, rounds);
+	scale_worst(sr, 2, rounds, &scale_cpu, &scale_wait, &scale_peak);
 	if (json) {
 		bench_json_begin(&j, stdout);
 		bench_json_obj(&j, NULL);
@@ -595,9 +727,20 @@ int bench_blk_main(int argc, char **argv)
 		bench_json_num(&j, "tax_vs_floor_4k", t4);
 		bench_json_num(&j, "tax_vs_floor_128k", t128);
 		bench_json_num(&j, "touched_ratio_min", touched);
+		bench_json_obj(&j, "scaling");
+		for (unsigned b = 0; b < 2; b++)
+			if (sr[b].ran)
+				emit_scale(&j, &sr[b], br[b].name, rounds);
+		bench_json_end(&j);
+		bench_json_num(&j, "scale_cpu_4q_vs_1q", scale_cpu);
+		bench_json_num(&j, "scale_alloc_wait_max_ns", scale_wait);
+		bench_json_num(&j, "scale_pool_peak_vs_in_flight", scale_peak);
 		bench_json_obj(&j, "targets");
 		bench_json_num(&j, "tax_vs_floor_max", 1.2);
 		bench_json_num(&j, "touched_ratio_min", 0.95);
+		bench_json_num(&j, "scale_cpu_4q_vs_1q", 1.2);
+		bench_json_num(&j, "scale_alloc_wait_max_ns", 10e6);
+		bench_json_num(&j, "scale_pool_peak_vs_in_flight", 1.3);
 		bench_json_end(&j);
 		bench_json_u64(&j, "internal_errors", (uint64_t)internal_errors);
 		bench_json_end(&j);
@@ -610,6 +753,19 @@ int bench_blk_main(int argc, char **argv)
 		       "the worst over back-ends, directions, depths)\n", t4, t128);
 		printf("touched_ratio_min %.3f (target >= 0.95; throughput, the "
 		       "application using its data)\n", touched);
+		for (unsigned b = 0; b < 2; b++)
+			for (unsigned k = 0; sr[b].ran && k < SCALE_N; k++)
+				printf("%s scaling, %u job(s): %.0f IOPS, CPU/IO %.0f ns, "
+				       "pool peak %.1f MiB for %.2f MiB in flight, "
+				       "longest wait %.3f ms\n", br[b].name,
+				       scale_jobs[k], bench_median(sr[b].iops[k], rounds),
+				       bench_median(sr[b].cpu_io[k], rounds),
+				       (double)sr[b].pool_peak[k] / 1048576.0,
+				       scale_in_flight(k) / 1048576.0,
+				       (double)sr[b].wait_max_ns[k] / 1e6);
+		printf("scale_cpu_4q_vs_1q %.2f (target <= 1.2), longest allocation "
+		       "wait %.3f ms (target <= 10), pool peak / in flight %.1f "
+		       "(target <= 1.3)\n", scale_cpu, scale_wait / 1e6, scale_peak);
 		if (internal_errors)
 			printf("internal errors: %d\n", internal_errors);
 	}

@@ -69,6 +69,9 @@ int main(void)
 	CHECK_EQ(ccdma_pool_get_stats(p, &st), 0);
 	CHECK_EQ(st.waits, 2);
 	CHECK(st.wait_ns >= 250 * 1000000ull);
+	/* The longest wait is one of the two, and at least their mean. */
+	CHECK(st.wait_max_ns <= st.wait_ns);
+	CHECK(st.wait_max_ns >= st.wait_ns / 2);
 	CHECK_EQ(st.failures, 2); /* fill loop end + timed-out wait */
 	CHECK_EQ(ccdma_pool_free(p, x, 0), 0);
 	for (i = 0; i < n; i++)

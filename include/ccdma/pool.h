@@ -352,6 +352,8 @@ struct ccdma_pool_stats {
 	/* Allocations that, about to fail or wait, took back cached slots
 	 * and idle spans and so freed pages (see -ENOMEM above). */
 	uint64_t reclaims;
+	/* The longest a WAIT allocation blocked, ns (0: none blocked). */
+	uint64_t wait_max_ns;
 };
 
 /* Snapshot the pool's statistics.  Returns 0 or -EINVAL.

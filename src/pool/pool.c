@@ -1065,7 +1065,13 @@ static int wait_and_retry(struct ccdma_pool *p, const struct plan *pl,
 	p->nwaiting--;
 	ccdma_pool_update_hungry(p);
 	p->waits++;
-	p->wait_ns += ccdma_os_now_ns() - t0;
+	{
+		uint64_t waited = ccdma_os_now_ns() - t0;
+
+		p->wait_ns += waited;
+		if (waited > p->wait_max_ns)
+			p->wait_max_ns = waited;
+	}
 	ccdma_mutex_unlock(&p->lock);
 	CCDMA_TRACE4(wait_end, p->name, size, rc, ccdma_os_now_ns() - t0);
 	return rc;

@@ -207,7 +207,7 @@ struct ccdma_pool {
 	size_t want_bytes;         /* largest unmet request since last growth */
 	uint64_t avail_seq;
 	unsigned nwaiting;
-	uint64_t waits, wait_ns, deferred_runs;
+	uint64_t waits, wait_ns, wait_max_ns, deferred_runs;
 	bool deferred_running;     /* the grower is running the callbacks */
 	uint64_t reclaims;         /* atomic adds */
 	/* Wholly free spans the depots keep (idle_since set), atomic: a

@@ -118,6 +118,7 @@ int ccdma_pool_get_stats(struct ccdma_pool *p, struct ccdma_pool_stats *st)
 	st->regions = p->region_grows - p->region_shrinks;
 	st->waits = p->waits;
 	st->wait_ns = p->wait_ns;
+	st->wait_max_ns = p->wait_max_ns;
 	st->deferred_callbacks = __atomic_load_n(&p->deferred_runs,
 						 __ATOMIC_RELAXED);
 	st->grower_passes = p->grower_passes;

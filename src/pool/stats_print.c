@@ -48,10 +48,12 @@ void ccdma_pool_print_stats(const struct ccdma_pool_stats *st, FILE *f)
 		a, b, c, d, st->regions, st->region_grows, st->region_shrinks);
 	human(a, sizeof(a), st->zeroed_bytes);
 	fprintf(f, "pool: allocs %" PRIu64 ", frees %" PRIu64 ", failures %" PRIu64
-		" (after %" PRIu64 " reclaims), waits %" PRIu64 " (%.3f ms), "
-		"deferred callbacks %" PRIu64 ", zeroed for no-stale-data %s\n",
+		" (after %" PRIu64 " reclaims), waits %" PRIu64 " (%.3f ms, "
+		"longest %.3f ms), deferred callbacks %" PRIu64 ", zeroed for "
+		"no-stale-data %s\n",
 		st->allocs, st->frees, st->failures, st->reclaims, st->waits,
-		(double)st->wait_ns / 1e6, st->deferred_callbacks, a);
+		(double)st->wait_ns / 1e6, (double)st->wait_max_ns / 1e6,
+		st->deferred_callbacks, a);
 	if (st->bounce_copies_to_device || st->bounce_copies_from_device) {
 		human(a, sizeof(a), st->bounced_to_device_bytes);
 		human(b, sizeof(b), st->bounced_from_device_bytes);
