@@ -48,6 +48,7 @@ endfunction()
 # test would exec the foreign device binary without the emulator.
 if(NOT CMAKE_CROSSCOMPILING)
   ccdma_add_net_test(e2e_net_devsim)
+  ccdma_add_net_test(net_pingpong)
 endif()
 ccdma_add_net_test(e2e_net_dpdk)
 ccdma_test_cpu_heavy(e2e_net_dpdk)
@@ -63,6 +64,13 @@ if(NOT CMAKE_CROSSCOMPILING)
             --size 1500 --verify --quiet)
   set_tests_properties(ccdma_net_tool_echo PROPERTIES TIMEOUT 120 LABELS device
     PASS_REGULAR_EXPRESSION "3000 sent, 3000 back.*lost 0, duplicated 0, reordered 0, corrupt 0")
+  # --rw pingpong: every frame back, round-trip percentiles printed.
+  add_test(NAME ccdma_net_tool_pingpong
+    COMMAND ccdma-net --devsim $<TARGET_FILE:ccdma-devsim> --rw pingpong
+            --count 300 --verify --quiet)
+  set_tests_properties(ccdma_net_tool_pingpong PROPERTIES TIMEOUT 120
+    LABELS device PASS_REGULAR_EXPRESSION
+    "300 sent, 300 back.*round trip \\(ns, 300 frames\\): min [1-9][0-9]* p50 [1-9][0-9]* p90 [1-9][0-9]* p99 [1-9][0-9]* p99.9 [1-9][0-9]* max [1-9][0-9]* mean [1-9].*lost 0, duplicated 0, reordered 0, corrupt 0")
   # --batch 3: no send call carries more than 3 frames, all verified.
   add_test(NAME ccdma_net_tool_batch
     COMMAND ccdma-net --devsim $<TARGET_FILE:ccdma-devsim> --count 2000

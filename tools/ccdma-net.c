@@ -34,7 +34,9 @@ static void usage(FILE *f)
 "  --rw MODE            echo (default): every frame sent comes back and\n"
 "                       is checked (sequence number and pattern); tx: send\n"
 "                       only (testpmd rxonly); rx: receive only (testpmd\n"
-"                       txonly); tx and rx need --backend dpdk or --socket\n"
+"                       txonly); tx and rx need --backend dpdk or --socket;\n"
+"                       pingpong: one frame at a time, echoed and checked,\n"
+"                       round-trip percentiles\n"
 "  --verify             exit 3 when a frame was lost, duplicated,\n"
 "                       reordered or corrupt (echo always counts them)\n"
 "  --size BYTES         frame size, 64..9014 (default 64; above 1514 the\n"
@@ -116,8 +118,8 @@ static int parse(struct cli *c, int argc, char **argv)
 		switch (o) {
 		case O_RW:
 			if (strcmp(a, "echo") && strcmp(a, "tx") &&
-			    strcmp(a, "rx"))
-				return bad("--rw", a, "echo, tx or rx");
+			    strcmp(a, "rx") && strcmp(a, "pingpong"))
+				return bad("--rw", a, "echo, tx, rx or pingpong");
 			c->rw = a;
 			break;
 		case O_VERIFY: c->verify = true; break;
@@ -173,7 +175,8 @@ static int parse(struct cli *c, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (strcmp(c->rw, "echo") && !c->dpdk && !c->socket)
+	if ((!strcmp(c->rw, "tx") || !strcmp(c->rw, "rx")) && !c->dpdk &&
+	    !c->socket)
 		return bad("--rw", c->rw, "needs --backend dpdk or --socket "
 			   "(ccdma-devsim --net only echoes)");
 	if (optind < argc) {
@@ -198,7 +201,8 @@ static void progress(const struct netjob_echo *e, void *arg)
 }
 
 static void summary(const struct cli *c, const struct netjob *j,
-		    const struct netjob_echo *e, const char *backend)
+		    const struct netjob_echo *e, const struct netjob_lat *l,
+		    const char *backend)
 {
 	double s = (double)e->ns / 1e9, pps = s > 0 ? (double)e->received / s : 0;
 
@@ -222,6 +226,13 @@ static void summary(const struct cli *c, const struct netjob *j,
 		       strcmp(c->rw, "tx") ? "back" : "used by the device", s,
 		       pps, pps * c->size * 8 / 1e9,
 		       strcmp(c->rw, "tx") ? " each way" : "", j->window);
+	if (!strcmp(c->rw, "pingpong"))
+		printf("  round trip (ns, %llu frames): min %llu p50 %llu p90 %llu "
+		       "p99 %llu p99.9 %llu max %llu mean %llu\n",
+		       (unsigned long long)l->count, (unsigned long long)l->min,
+		       (unsigned long long)l->p50, (unsigned long long)l->p90,
+		       (unsigned long long)l->p99, (unsigned long long)l->p999,
+		       (unsigned long long)l->max, (unsigned long long)l->mean);
 	printf("  batch %u: %llu send calls, at most %llu frames in one\n",
 	       j->batch, (unsigned long long)e->sends,
 	       (unsigned long long)e->max_burst);
@@ -234,7 +245,8 @@ static void summary(const struct cli *c, const struct netjob *j,
 }
 
 static void json(const struct cli *c, const struct netjob *j,
-		 const struct netjob_echo *e, const char *backend, int rc)
+		 const struct netjob_echo *e, const struct netjob_lat *l,
+		 const char *backend, int rc)
 {
 	struct bench_json w;
 	double s = (double)e->ns / 1e9, pps = s > 0 ? (double)e->received / s : 0;
@@ -261,6 +273,16 @@ static void json(const struct cli *c, const struct netjob *j,
 	bench_json_num(&w, "seconds", s);
 	bench_json_num(&w, "pps", pps);
 	bench_json_num(&w, "gbit_s", pps * c->size * 8 / 1e9);
+	if (!strcmp(c->rw, "pingpong")) {
+		bench_json_u64(&w, "lat_count", l->count);
+		bench_json_u64(&w, "lat_min_ns", l->min);
+		bench_json_u64(&w, "lat_p50_ns", l->p50);
+		bench_json_u64(&w, "lat_p90_ns", l->p90);
+		bench_json_u64(&w, "lat_p99_ns", l->p99);
+		bench_json_u64(&w, "lat_p999_ns", l->p999);
+		bench_json_u64(&w, "lat_max_ns", l->max);
+		bench_json_u64(&w, "lat_mean_ns", l->mean);
+	}
 	bench_json_str(&w, "error", e->error ? strerror(-e->error) : "");
 	bench_json_u64(&w, "exit", (uint64_t)rc);
 	bench_json_end(&w);
@@ -271,6 +293,7 @@ int main(int argc, char **argv)
 {
 	struct ccdma_vnet_config vc;
 	struct blkjob_proc d = { 0 };
+	struct netjob_lat lat = { 0 };
 	struct netjob_echo e;
 	struct netjob j;
 	struct cli c;
@@ -314,6 +337,8 @@ int main(int argc, char **argv)
 		rc = netjob_tx(&j, c.size, c.count, 10000, &e);
 	else if (!strcmp(c.rw, "rx"))
 		rc = netjob_rx(&j, c.count, 10000, &e);
+	else if (!strcmp(c.rw, "pingpong"))
+		rc = netjob_pingpong(&j, c.size, c.count, 10000, &e, &lat);
 	else
 		rc = netjob_echo(&j, c.size, c.count, 10000, &e,
 				 c.quiet ? NULL : progress, &c);
@@ -321,9 +346,9 @@ int main(int argc, char **argv)
 		fputc('\n', stderr);
 	rc = rc < 0 ? 1 : (rc > 0 && c.verify) ? 3 : 0;
 	if (c.json)
-		json(&c, &j, &e, backend, rc);
+		json(&c, &j, &e, &lat, backend, rc);
 	else
-		summary(&c, &j, &e, backend);
+		summary(&c, &j, &e, &lat, backend);
 	netjob_close(&j);
 	if (d.dir[0])
 		netjob_stop(&d);

@@ -459,6 +459,138 @@ int netjob_rx(struct netjob *j, uint64_t count, unsigned idle_ms,
 	return e->lost || e->corrupt ? 1 : 0;
 }
 
+/* ---- ping-pong -------------------------------------------------------------- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Wait for slot 0's frame to finish sending (it is reused next). */
+static int pp_reap(struct netjob *j, unsigned idle_ms)
+{
+	uint64_t start = blkjob_now_ns();
+	void *u;
+	int rc;
+
+	while ((rc = ccdma_vnet_tx_complete(j->n, &u, 1)) == 0) {
+		if (blkjob_now_ns() - start > (uint64_t)idle_ms * 1000000ull)
+			return -ETIMEDOUT;
+		rc = ccdma_vnet_wait(j->n, CCDMA_VNET_EV_TX, 100000000ull);
+		if (rc < 0 && rc != -ETIMEDOUT)
+			return rc;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/* Frames until seq i comes back intact: its round trip, 0 when it did not
+ * come within idle_ms, or the driver's error. */
+static int64_t pp_recv(struct netjob *j, uint32_t size, uint64_t count,
+		       uint64_t i, uint64_t t0, unsigned idle_ms,
+		       struct netjob_echo *e)
+{
+	for (;;) {
+		struct ccdma_vnet_pkt p = { .buf = j->rx, .cap = j->frame_cap };
+		uint64_t seq, now;
+		int rc = ccdma_vnet_recv(j->n, &p, 1);
+
+		now = blkjob_now_ns();
+		if (rc < 0)
+			return rc;
+		if (rc > 0) {
+			int bad = p.status ? -1 : netjob_frame_check(p.buf, p.len,
+					size, count, &seq);
+
+			e->received++;
+			if (bad)
+				e->corrupt++;
+			else if (seq != i)
+				e->duplicated++;
+			else
+				return (int64_t)(now - t0 ? now - t0 : 1);
+			continue;
+		}
+		if (now - t0 > (uint64_t)idle_ms * 1000000ull)
+			return 0;
+		rc = ccdma_vnet_wait(j->n, CCDMA_VNET_EV_RX, 100000000ull);
+		if (rc < 0 && rc != -ETIMEDOUT)
+			return rc;
+	}
+}
+
+int netjob_pingpong(struct netjob *j, uint32_t size, uint64_t count,
+		    unsigned idle_ms, struct netjob_echo *e,
+		    struct netjob_lat *lat)
+{
+	uint64_t start = blkjob_now_ns(), *ns, i, n = 0, sum = 0;
+	int rc = 0;
+
+	memset(lat, 0, sizeof(*lat));
+	if (bad_args(j, size, e))
+		return -1;
+	ns = calloc(count, sizeof(*ns));
+	if (!ns) {
+		e->error = -ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < count; i++) {
+		struct ccdma_vnet_pkt p = { .buf = j->tx[0], .len = size };
+		uint64_t t0;
+		int64_t rt;
+
+		netjob_frame(j->tx[0], size, i);
+		t0 = blkjob_now_ns();
+		while ((rc = ccdma_vnet_send(j->n, &p, 1)) == -EAGAIN ||
+		       rc == -ENOMEM || rc == 0) {
+			if (blkjob_now_ns() - t0 > (uint64_t)idle_ms * 1000000ull)
+				break;
+			(void)ccdma_vnet_wait(j->n, CCDMA_VNET_EV_TX, 1000000ull);
+		}
+		if (rc < 0 && rc != -EAGAIN && rc != -ENOMEM)
+			break;
+		if (rc != 1) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		e->sent++;
+		e->sends++;
+		e->max_burst = 1;
+		rt = pp_recv(j, size, count, i, t0, idle_ms, e);
+		rc = pp_reap(j, idle_ms);
+		if (rt < 0 || rc < 0) {
+			rc = rt < 0 ? (int)rt : rc;
+			break;
+		}
+		if (!rt)
+			e->lost++;
+		else {
+			ns[n++] = (uint64_t)rt;
+			sum += (uint64_t)rt;
+		}
+	}
+	e->ns = blkjob_now_ns() - start;
+	if (n) {
+		qsort(ns, n, sizeof(*ns), cmp_u64);
+		lat->count = n;
+		lat->min = ns[0];
+		lat->p50 = ns[(n - 1) * 50 / 100];
+		lat->p90 = ns[(n - 1) * 90 / 100];
+		lat->p99 = ns[(n - 1) * 99 / 100];
+		lat->p999 = ns[(n - 1) * 999 / 1000];
+		lat->max = ns[n - 1];
+		lat->mean = sum / n;
+	}
+	free(ns);
+	if (rc < 0) {
+		e->error = rc;
+		return -1;
+	}
+	e->lost += count - i;
+	return e->lost || e->duplicated || e->corrupt ? 1 : 0;
+}
+
 /* ---- back-ends -------------------------------------------------------------- */
 
 int netjob_testpmd_find(char *buf, size_t len, const char *path)

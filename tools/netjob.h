@@ -87,6 +87,21 @@ int netjob_tx(struct netjob *j, uint32_t size, uint64_t count,
 int netjob_rx(struct netjob *j, uint64_t count, unsigned idle_ms,
 	      struct netjob_echo *e);
 
+/* Round trips of a ping-pong, in ns, over the frames that came back. */
+struct netjob_lat {
+	uint64_t count, min, p50, p90, p99, p999, max, mean;
+};
+/* Ping-pong: one frame in flight at a time, `count` frames of `size`
+ * bytes; each round trip is timed from the send call to the frame back
+ * and checked.  A frame not back within idle_ms is lost (the next one
+ * goes); a frame back with another sequence number counts as duplicated,
+ * a damaged one as corrupt.  lat gets the percentiles.  0 when every frame
+ * came back intact, 1 when not, -1 on bad arguments or a driver error
+ * (e->error). */
+int netjob_pingpong(struct netjob *j, uint32_t size, uint64_t count,
+		    unsigned idle_ms, struct netjob_echo *e,
+		    struct netjob_lat *lat);
+
 /* Frame i of an echo (size bytes) into p; check a received one: 0 intact,
  * else -1 with *seq set when the sequence number was readable (< count). */
 void netjob_frame(uint8_t *p, uint32_t size, uint64_t seq);
