@@ -21,3 +21,8 @@ ccdma_add_test(dma_strict_lost_perm)
 # defines the pthread calls itself and finds the real ones with dlsym.
 ccdma_add_test(os_call_errors LABEL concurrency)
 target_link_libraries(os_call_errors PRIVATE ${CMAKE_DL_LIBS})
+# Buffer sharing between devices (docs/dmabuf.md).
+ccdma_add_test(dmabuf_pinned)
+ccdma_add_test(dmabuf_dynamic)
+ccdma_add_test(dmabuf_revoke LABEL concurrency)
+ccdma_add_test(dmabuf_attach_rules)

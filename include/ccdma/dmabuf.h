@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Buffer sharing between devices (docs/dmabuf.md): one exporter owns a
+ * buffer made of one or more CPU ranges; each importing device attaches
+ * and gets the buffer as a list of its own DMA addresses.
+ *
+ * Memory: shared memory (allocations of the importing device's pool, or
+ * regions attached to it) or, for a buffer created with
+ * CCDMA_DMABUF_F_PRIVATE, private memory, which only a device created with
+ * CCDMA_DEV_F_TRUSTED may attach.  The caller keeps owning the ranges: the
+ * buffer never allocates or frees them.
+ *
+ * Kinds of attachment:
+ *   PINNED     the ranges never change while it is attached: move refused.
+ *   DYNAMIC    ccdma_dmabuf_move() calls its move callback before the old
+ *              range may be reused; the importer calls ccdma_dmabuf_map()
+ *              again before its next use (until then its segments and
+ *              accesses fail with -ESTALE).
+ *   REVOCABLE  ccdma_dmabuf_revoke() calls its revoke callback and waits,
+ *              with a bound, for ccdma_dmabuf_revoke_ack(); one that does
+ *              not answer in time is cut off all the same.
+ *
+ * Threads: attach, detach, move, revoke and destroy of one buffer are not
+ * run concurrently by the caller; ccdma_dmabuf_revoke_ack(),
+ * ccdma_dmabuf_seg() and ccdma_dmabuf_access() may run in any thread.
+ * Callbacks run in the thread that calls move or revoke, without the
+ * buffer's lock held; they may call revoke_ack but not move or revoke.
+ */
+#ifndef CCDMA_DMABUF_H
+#define CCDMA_DMABUF_H
+
+#include <ccdma/dma.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ccdma_dmabuf;
+struct ccdma_dmabuf_attach;
+
+/* Buffer flags. */
+enum {
+	/* The ranges are private memory (a confidential guest's own memory):
+	 * only a trusted device may attach. */
+	CCDMA_DMABUF_F_PRIVATE = 1u << 0,
+};
+
+enum ccdma_dmabuf_kind {
+	CCDMA_DMABUF_PINNED = 1,
+	CCDMA_DMABUF_DYNAMIC = 2,
+	CCDMA_DMABUF_REVOCABLE = 3,
+};
+
+/* The most ranges one buffer holds. */
+#define CCDMA_DMABUF_MAX_RANGES 16
+
+/* Importer callbacks (NULL: none). */
+struct ccdma_dmabuf_importer {
+	/* DYNAMIC: the buffer moves; stop using the old addresses. */
+	void (*move)(struct ccdma_dmabuf_attach *att, void *arg);
+	/* REVOCABLE: stop using the buffer, then ccdma_dmabuf_revoke_ack(). */
+	void (*revoke)(struct ccdma_dmabuf_attach *att, void *arg);
+	void *arg;
+};
+
+/*
+ * Create an empty buffer.  `owner` (copied, may be NULL) names the exporter
+ * in messages.  Returns 0 and *out, -EINVAL (NULL out, unknown flags), or
+ * -ENOMEM.
+ */
+CCDMA_API int ccdma_dmabuf_create(const char *owner, unsigned flags,
+				  struct ccdma_dmabuf **out);
+
+/*
+ * Append CPU range [addr, addr+len) to the buffer (before any attach).
+ * Returns 0, -EINVAL (NULL, len 0, a wrapping range), -EBUSY (attached:
+ * the message says so) or -ENOSPC (CCDMA_DMABUF_MAX_RANGES reached).
+ */
+CCDMA_API int ccdma_dmabuf_add(struct ccdma_dmabuf *buf, void *addr,
+			       size_t len);
+
+/* Total bytes of the buffer's ranges; 0 for NULL. */
+CCDMA_API size_t ccdma_dmabuf_size(const struct ccdma_dmabuf *buf);
+/* The owner's name given at create ("" when none; never NULL). */
+CCDMA_API const char *ccdma_dmabuf_owner(const struct ccdma_dmabuf *buf);
+
+/*
+ * Destroy a buffer.  Returns 0, or -EBUSY (logged, nothing changed) while
+ * attachments remain.  NULL is a no-op.
+ */
+CCDMA_API int ccdma_dmabuf_destroy(struct ccdma_dmabuf *buf);
+
+/*
+ * Attach device `dev` as an importer of kind `kind`.  Every range is
+ * checked for the device; refused, each with a message naming the buffer,
+ * the device and the reason:
+ *   -EPERM   a CCDMA_DMABUF_F_PRIVATE buffer and a device without
+ *            CCDMA_DEV_F_TRUSTED (or whose translation cannot carry the
+ *            private range)
+ *   -EINVAL  NULL arguments, an unknown kind, an empty buffer, a range the
+ *            device cannot reach as shared memory (not inside one live
+ *            allocation of its pool nor inside a region attached to it)
+ *            while the buffer is not private
+ *   -EIO     a range whose DMA addresses lie outside the device's DMA mask
+ *            (or do not meet its address alignment)
+ *   -ENOMEM
+ * On success *out holds the attachment, mapped: ccdma_dmabuf_seg() gives
+ * one DMA segment per range.
+ */
+CCDMA_API int ccdma_dmabuf_attach(struct ccdma_dmabuf *buf,
+				  struct ccdma_dev *dev,
+				  enum ccdma_dmabuf_kind kind,
+				  const struct ccdma_dmabuf_importer *imp,
+				  struct ccdma_dmabuf_attach **out);
+
+/* Detach and free the attachment (any state).  Returns 0; NULL: -EINVAL. */
+CCDMA_API int ccdma_dmabuf_detach(struct ccdma_dmabuf_attach *att);
+
+/*
+ * DYNAMIC: compute the attachment's DMA addresses again after a move, with
+ * the checks of ccdma_dmabuf_attach() and its errors; on an error the
+ * attachment stays stale.  0 when already mapped.  -EACCES once revoked.
+ */
+CCDMA_API int ccdma_dmabuf_map(struct ccdma_dmabuf_attach *att);
+
+/*
+ * Segment i of the attachment: its DMA address and length.  Returns 0,
+ * -EINVAL (NULL, i out of range), -ESTALE (moved and not mapped again) or
+ * -EACCES (revoked or cut off).
+ */
+CCDMA_API int ccdma_dmabuf_seg(struct ccdma_dmabuf_attach *att, unsigned i,
+			       ccdma_addr_t *dma, size_t *len);
+/* Number of segments (the buffer's ranges); 0 for NULL. */
+CCDMA_API unsigned ccdma_dmabuf_nsegs(const struct ccdma_dmabuf_attach *att);
+
+/*
+ * The device's access through the attachment: ccdma_dev_access() at byte
+ * `off` of the buffer for `len` bytes (within one segment).  Returns its
+ * result, or -EINVAL (NULL, len 0, outside the buffer or across segments),
+ * -ESTALE (moved, not mapped again), -EACCES (revoked or cut off).
+ */
+CCDMA_API int ccdma_dmabuf_access(struct ccdma_dmabuf_attach *att, size_t off,
+				  size_t len, unsigned access, void **cpu);
+
+/*
+ * Move range `idx` to `to` (same length): the data is copied, every
+ * DYNAMIC attachment's move callback runs and the attachment turns stale,
+ * then the range points at `to`; the old memory is the caller's again on
+ * return.  Returns 0, -EINVAL (NULL, idx out of range, overlapping
+ * ranges), or -EBUSY while a PINNED or REVOCABLE attachment exists (the
+ * message names the device); nothing changed on an error.
+ */
+CCDMA_API int ccdma_dmabuf_move(struct ccdma_dmabuf *buf, unsigned idx,
+				void *to);
+
+/*
+ * Revoke every REVOCABLE attachment: each revoke callback runs, then the
+ * exporter waits until each importer called ccdma_dmabuf_revoke_ack() or
+ * `timeout_ns` passed.  Every revoked attachment refuses its segments and
+ * accesses afterwards (-EACCES); those that did not answer are logged as
+ * cut off.  Returns the number cut off (>= 0), or -EINVAL (NULL), -EBUSY
+ * (a PINNED or DYNAMIC attachment exists; nothing changed).
+ */
+CCDMA_API int ccdma_dmabuf_revoke(struct ccdma_dmabuf *buf,
+				  uint64_t timeout_ns);
+
+/* The importer confirms a revoke: it no longer uses the buffer.  Returns
+ * 0, -EINVAL (NULL, or no revoke pending on it). */
+CCDMA_API int ccdma_dmabuf_revoke_ack(struct ccdma_dmabuf_attach *att);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
