@@ -19,6 +19,7 @@ struct ccdma_dmabuf_attach {
 	struct ccdma_dmabuf_importer imp;
 	enum att_state state;     /* under buf->lock */
 	bool revoke_pending;      /* under buf->lock */
+	bool notify;              /* revoke's own: callback to run */
 	ccdma_addr_t dma[CCDMA_DMABUF_MAX_RANGES];
 	struct ccdma_dmabuf_attach *next;
 };
@@ -376,11 +377,10 @@ int ccdma_dmabuf_revoke(struct ccdma_dmabuf *b, uint64_t timeout_ns)
 	}
 	ccdma_mutex_lock(&b->lock);
 	for (t = b->atts; t; t = t->next)
-		if (t->state != A_REVOKED)
-			t->revoke_pending = true;
+		t->notify = t->revoke_pending = t->state != A_REVOKED;
 	ccdma_mutex_unlock(&b->lock);
 	for (t = b->atts; t; t = t->next)
-		if (t->revoke_pending && t->imp.revoke)
+		if (t->notify && t->imp.revoke)
 			t->imp.revoke(t, t->imp.arg);
 	deadline = ccdma_os_now_ns() + timeout_ns;
 	if (deadline < timeout_ns)
