@@ -25,10 +25,12 @@
 #include <errno.h>
 #else
 /* Freestanding: the Linux values, which the public API documents. */
+#define EPERM 1
 #define ENOENT 2
 #define EIO 5
 #define EAGAIN 11
 #define ENOMEM 12
+#define EACCES 13
 #define EFAULT 14
 #define EBUSY 16
 #define ENODEV 19
@@ -44,6 +46,7 @@
 #define ETIMEDOUT 110
 #define EINPROGRESS 115
 #define EMSGSIZE 90
+#define ESTALE 116
 #endif
 
 /* Private (never shared) memory for metadata.  Zeroed by calloc. */
