@@ -258,7 +258,7 @@ int blkjob_spawn_wait(pid_t *pid, const char *sock, char *const argv[])
 			*pid = 0;
 			return -1;
 		}
-		if (blkjob_socket_accepts(sock))
+		if (!sock || blkjob_socket_accepts(sock))
 			return 0;
 		nanosleep(&ts, NULL);
 	}

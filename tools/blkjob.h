@@ -92,8 +92,9 @@ int blkjob_socket_accepts(const char *path);
 
 /*
  * Start argv (argv[0] a program, searched in PATH when it has no slash)
- * and wait up to 10 s until the Unix socket `sock` accepts a connection.
- * 0 and *pid, or -1 after printing why (nothing left running).
+ * and wait up to 10 s until the Unix socket `sock` accepts a connection
+ * (sock NULL: not waited for).  0 and *pid, or -1
+ * after printing why (nothing left running).
  */
 int blkjob_spawn_wait(pid_t *pid, const char *sock, char *const argv[]);
 /* SIGTERM, then SIGKILL after 5 s; reaps it.  Its exit status (128 + the

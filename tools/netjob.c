@@ -639,15 +639,25 @@ static int first_cpu(void)
 	return 0;
 }
 
-int netjob_testpmd_start(struct blkjob_proc *d, const char *prog,
-			 const char *fwd)
+void netjob_testpmd_init(struct netjob_testpmd *o, const char *fwd)
 {
-	char script[256], lcores[32], prefix[64], vdev[160], mode[48];
-	int cpu = first_cpu();
-	char *argv[24];
+	memset(o, 0, sizeof(*o));
+	o->fwd = fwd;
+	o->queues = 1;
+	o->cpu = -1;
+}
+
+int netjob_testpmd_run(struct blkjob_proc *d, const char *prog,
+		       const struct netjob_testpmd *o)
+{
+	char script[256], lcores[32], prefix[64], vdev[PATH_MAX + 64], mode[48];
+	char stats[32];
+	int cpu = o->cpu >= 0 ? o->cpu : first_cpu();
+	unsigned queues = o->queues ? o->queues : 1;
+	char *argv[40];
 	int n = 0;
 
-	if (blkjob_make_dir(d, "ccdma-net"))
+	if (blkjob_make_dir(d, o->virtio_user ? "ccdma-net-fe" : "ccdma-net"))
 		return -1;
 	/* The shell only redirects; exec keeps the pid (and the parent-death
 	 * signal blkjob_spawn_wait sets). */
@@ -655,8 +665,18 @@ int netjob_testpmd_start(struct blkjob_proc *d, const char *prog,
 		 "exec \"$0\" \"$@\" >%s/testpmd.log 2>&1 </dev/null", d->dir);
 	snprintf(lcores, sizeof(lcores), "0@%d,1@%d", cpu, cpu);
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", d->dir + 5);
-	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1", d->sock);
-	snprintf(mode, sizeof(mode), "--forward-mode=%s", fwd);
+	if (o->virtio_user)
+		snprintf(vdev, sizeof(vdev), "net_virtio_user0,path=%s,queues=%u",
+			 o->virtio_user, queues);
+	else
+		snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=%u", d->sock,
+			 queues);
+	snprintf(mode, sizeof(mode), "--forward-mode=%s", o->fwd);
+	/* Without a terminal testpmd ends at once, unless it prints
+	 * statistics periodically: by default every 1000 s, so never in a
+	 * run. */
+	snprintf(stats, sizeof(stats), "--stats-period=%u",
+		 o->stats_period ? o->stats_period : 1000);
 	argv[n++] = (char *)"/bin/sh";
 	argv[n++] = (char *)"-c";
 	argv[n++] = script;
@@ -677,15 +697,33 @@ int netjob_testpmd_start(struct blkjob_proc *d, const char *prog,
 	argv[n++] = mode;
 	argv[n++] = (char *)"--port-topology=loop";
 	argv[n++] = (char *)"--auto-start";
-	/* Without a terminal testpmd ends at once, unless it prints
-	 * statistics periodically: every 1000 s, so never in a run. */
-	argv[n++] = (char *)"--stats-period=1000";
+	argv[n++] = stats;
+	for (const char *const *a = o->args; a && *a; a++) {
+		if (n >= (int)(sizeof(argv) / sizeof(argv[0])) - 1) {
+			blkjob_say("too many testpmd options");
+			rmdir(d->dir);
+			d->dir[0] = 0;
+			return -1;
+		}
+		argv[n++] = (char *)*a;
+	}
 	argv[n] = NULL;
-	if (blkjob_spawn_wait(&d->pid, d->sock, argv) == 0)
+	/* A front-end has no socket of its own to wait for. */
+	if (blkjob_spawn_wait(&d->pid, o->virtio_user ? NULL : d->sock, argv) == 0)
 		return 0;
 	unlink(d->sock);
+	rmdir(d->dir);
 	d->dir[0] = 0;
 	return -1;
+}
+
+int netjob_testpmd_start(struct blkjob_proc *d, const char *prog,
+			 const char *fwd)
+{
+	struct netjob_testpmd o;
+
+	netjob_testpmd_init(&o, fwd);
+	return netjob_testpmd_run(d, prog, &o);
 }
 
 int netjob_devsim_start(struct blkjob_proc *d, const char *path,

@@ -117,10 +117,37 @@ int netjob_testpmd_find(char *buf, size_t len, const char *path);
  * directory (a unique --file-prefix too, so runs do not collide), pinned
  * to one CPU, forwarding in `fwd` mode ("io" loops every frame back), its
  * output in <dir>/testpmd.log; wait until the socket accepts.  0, or -1
- * after printing why (nothing left running).
+ * after printing why (nothing left running).  netjob_testpmd_run with
+ * netjob_testpmd_init's defaults.
  */
 int netjob_testpmd_start(struct blkjob_proc *d, const char *prog,
 			 const char *fwd);
+
+/* How netjob_testpmd_run starts testpmd. */
+struct netjob_testpmd {
+	const char *fwd;          /* --forward-mode: io, rxonly, txonly, ... */
+	unsigned queues;          /* queue pairs of its port (0 counts as 1) */
+	int cpu;                  /* the CPU of both its lcores; -1: the first
+				   * one this process may run on */
+	/* NULL: a net_vhost back-end listening on a fresh socket (d->sock),
+	 * waited for until it accepts.  Else DPDK's own net_virtio_user
+	 * front-end, connecting to the back-end listening on this path; it
+	 * is not waited for (its log says when it forwards). */
+	const char *virtio_user;
+	/* More testpmd options after "--" (e.g. "--txpkts=1500"),
+	 * NULL-terminated; NULL for none. */
+	const char *const *args;
+	/* --stats-period: seconds between the statistics it prints to its
+	 * log (Rx-pps, Tx-pps); 0: 1000, never within a run. */
+	unsigned stats_period;
+};
+/* Defaults: fwd, 1 queue pair, the first CPU, a back-end, no options. */
+void netjob_testpmd_init(struct netjob_testpmd *o, const char *fwd);
+/* Start testpmd as `o` says, in its own directory and with its own
+ * --file-prefix, its output in <dir>/testpmd.log.  0, or -1 after
+ * printing why (nothing left running). */
+int netjob_testpmd_run(struct blkjob_proc *d, const char *prog,
+		       const struct netjob_testpmd *o);
 /* The log path of a testpmd started above. */
 void netjob_testpmd_log(const struct blkjob_proc *d, char *buf, size_t len);
 
