@@ -19,6 +19,7 @@ int bench_dma_main(int argc, char **argv);
 int bench_busdma_main(int argc, char **argv);
 int bench_blk_main(int argc, char **argv);
 int bench_blk_sweep_main(int argc, char **argv);
+int bench_net_main(int argc, char **argv);
 int bench_floor_main(int argc, char **argv);
 int bench_pairs_main(int argc, char **argv);
 

@@ -8,6 +8,7 @@
  *   ccdma-bench busdma [--json] [--quick]
  *   ccdma-bench blk [--json] [--quick] [--only devsim|qsd] ...
  *   ccdma-bench blk-sweep [--json] [--quick] [--only devsim|qsd] ...
+ *   ccdma-bench net [--json] [--quick] [--rounds N] [--seconds S] ...
  *   ccdma-bench floor [--json] [--quick]
  *   ccdma-bench pairs [--n N] [--size BYTES]
  *
@@ -41,6 +42,8 @@ static const struct subcommand subcommands[] = {
 	  "virtio-blk over vhost-user, bounced vs direct, on qemu-storage-daemon and ccdma-devsim" },
 	{ "blk-sweep", bench_blk_sweep_main,
 	  "virtio-blk throughput against the block size, bounced vs direct" },
+	{ "net", bench_net_main,
+	  "virtio-net over vhost-user, bounced vs direct vs DPDK's virtio-user, on dpdk-testpmd" },
 	{ "floor", bench_floor_main,
 	  "the cross-core copy a bounce must do (the floor of the bounce tax)" },
 	{ "pairs", bench_pairs_main,

@@ -979,7 +979,7 @@ static uint32_t io_max(const struct blkjob_opts *o)
 }
 
 /* CPU time of this process, every thread, ns. */
-static uint64_t self_cpu_ns(void)
+uint64_t blkjob_self_cpu_ns(void)
 {
 	struct timespec ts;
 
@@ -990,7 +990,7 @@ static uint64_t self_cpu_ns(void)
 
 /* CPU time of process pid, every thread alive now, ns: the first field
  * of /proc/PID/task/TID/schedstat (time on a CPU).  0 when unreadable. */
-static uint64_t proc_cpu_ns(pid_t pid)
+uint64_t blkjob_proc_cpu_ns(pid_t pid)
 {
 	char path[64];
 	struct dirent *e;
@@ -1217,12 +1217,12 @@ static int run_phases(struct job *j)
 			return rc;
 	}
 	ccdma_pool_get_stats(pool, &before);
-	cpu0 = self_cpu_ns();
-	dev0 = proc_cpu_ns(o->dev_pid);
+	cpu0 = blkjob_self_cpu_ns();
+	dev0 = blkjob_proc_cpu_ns(o->dev_pid);
 	rc = run_phase(j, PH_TIMED, o->runtime_s,
 		       o->runtime_s > 0 ? 0 : j->nblocks, start);
-	r->cpu_ns = self_cpu_ns() - cpu0;
-	dev1 = proc_cpu_ns(o->dev_pid);
+	r->cpu_ns = blkjob_self_cpu_ns() - cpu0;
+	dev1 = blkjob_proc_cpu_ns(o->dev_pid);
 	r->dev_cpu_ns = dev0 && dev1 > dev0 ? dev1 - dev0 : 0;
 	ccdma_pool_get_stats(pool, &r->pool);
 	r->bounced_to_device = r->pool.bounced_to_device_bytes -
@@ -1420,7 +1420,7 @@ int blkjob_run_many(struct blkjob_dev *d, const struct blkjob_opts *o,
 		opts[i].lat_hist = NULL;
 		rc = job_begin(d, &opts[i], &per[i], &t[i].j);
 	}
-	cpu0 = self_cpu_ns();
+	cpu0 = blkjob_self_cpu_ns();
 	for (unsigned i = 0; i < njobs && !rc; i++) {
 		int err = pthread_create(&t[i].tid, NULL, job_thread_main, &t[i]);
 
@@ -1435,7 +1435,7 @@ int blkjob_run_many(struct blkjob_dev *d, const struct blkjob_opts *o,
 	for (unsigned i = 0; i < njobs; i++)
 		if (t[i].started)
 			pthread_join(t[i].tid, NULL);
-	cpu_ns = self_cpu_ns() - cpu0;
+	cpu_ns = blkjob_self_cpu_ns() - cpu0;
 	for (unsigned i = 0; i < njobs; i++) {
 		struct job *j = t[i].j;
 

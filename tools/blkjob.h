@@ -97,6 +97,11 @@ int blkjob_socket_accepts(const char *path);
  * after printing why (nothing left running).
  */
 int blkjob_spawn_wait(pid_t *pid, const char *sock, char *const argv[]);
+/* CPU time of this process (every thread), ns; 0 when unreadable. */
+uint64_t blkjob_self_cpu_ns(void);
+/* CPU time of process pid (every thread alive now: the first field of
+ * /proc/PID/task/TID/schedstat), ns; 0 when unreadable. */
+uint64_t blkjob_proc_cpu_ns(pid_t pid);
 /* SIGTERM, then SIGKILL after 5 s; reaps it.  Its exit status (128 + the
  * signal when killed), or -1 when there was no process. */
 int blkjob_stop_pid(pid_t *pid);

@@ -72,7 +72,9 @@ int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
 		void *arg);
 
 /* Send only: `count` frames of `size` bytes (as netjob_echo, at most
- * j->batch per call) to a back-end that takes them (testpmd rxonly),
+ * j->batch per call; each buffer is written whole once, then each frame
+ * only gets its sequence number, as DPDK's txonly writes only its
+ * headers) to a back-end that takes them (testpmd rxonly),
  * until the device has used every one.  e->received counts the frames the
  * device gave back as sent, e->lost those it did not within idle_ms of
  * the last progress.  0 when every frame was sent and used, 1 when some
@@ -80,7 +82,9 @@ int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
 int netjob_tx(struct netjob *j, uint32_t size, uint64_t count,
 	      unsigned idle_ms, struct netjob_echo *e);
 /* Receive only: take `count` frames from a back-end that sends them
- * (testpmd txonly), counting frames and bytes; a frame the driver marked
+ * (testpmd txonly), at most j->batch per ccdma_vnet_recv() call (into the
+ * send buffers; e->sends counts the calls that took frames), counting
+ * frames and bytes; a frame the driver marked
  * bad or shorter than an Ethernet header is corrupt.  Stops idle_ms after
  * the last frame.  0 when count frames came and none was corrupt, 1 when
  * not, -1 on a driver error (e->error). */
