@@ -18,7 +18,9 @@
  *                 copies each frame out once, in both modes);
  *   dpdk          DPDK's net_virtio_user in a second testpmd (`txonly` or
  *                 `rxonly`), a polling front-end that bounces nothing:
- *                 the anchor.
+ *                 the anchor;
+ *   zero_copy     (receive cases) confidential, with ccdma_vnet_recv_zc():
+ *                 each frame lent in place and given back, not copied.
  * Per run:
  *   pps           frames the device used (transmit) or the front-end
  *                 received, per second.  ccdma: counted by the driver
@@ -65,9 +67,10 @@
 #include <unistd.h>
 
 #define MAX_ROUNDS 15
-#define NIMPL 3
-enum { IMPL_CONF, IMPL_DIRECT, IMPL_DPDK };
-static const char *const impl_names[NIMPL] = { "confidential", "direct", "dpdk" };
+#define NIMPL 4
+enum { IMPL_CONF, IMPL_DIRECT, IMPL_DPDK, IMPL_ZC };
+static const char *const impl_names[NIMPL] = { "confidential", "direct", "dpdk",
+					       "zero_copy" };
 
 struct ncase {
 	const char *name;
@@ -92,7 +95,8 @@ struct case_result {
 	double tax_floor[MAX_ROUNDS];
 	double conf_vs_direct[MAX_ROUNDS];
 	double direct_vs_dpdk[MAX_ROUNDS];
-	uint64_t bounced[2];                 /* to the device, all rounds */
+	double zc_vs_dpdk[MAX_ROUNDS];
+	uint64_t bounced[NIMPL];             /* to the device, all rounds */
 };
 
 static struct case_result results[NCASES];
@@ -164,9 +168,10 @@ static int start_backend(struct blkjob_proc *be, const struct ncase *nc)
 /* One ccdma run: a short untimed warm-up that also sizes the timed run to
  * about `seconds`, then the timed run.  0 or -1 (counted). */
 static int run_ccdma(const struct ncase *nc, const struct blkjob_proc *be,
-		     enum ccdma_mode mode, double seconds, double *pps,
+		     enum ccdma_mode mode, bool zc, double seconds, double *pps,
 		     double *cpu, double *dev_cpu, uint64_t *bounced)
 {
+	struct ccdma_vnet_config vc;
 	const unsigned idle_ms = 3000;
 	struct ccdma_pool_stats ps0, ps1;
 	struct netjob_echo e;
@@ -177,9 +182,12 @@ static int run_ccdma(const struct ncase *nc, const struct blkjob_proc *be,
 
 	if (pin_self(fe_cpu, &old))
 		fprintf(stderr, "ccdma-bench net: cannot pin to CPU %d\n", fe_cpu);
-	rc = netjob_open(&j, be->sock, mode, NULL, nc->size > 64 ? nc->size : 64, 0);
+	ccdma_vnet_config_init(&vc);
+	vc.rx_spare_buffers = zc ? 64 : 0;
+	rc = netjob_open(&j, be->sock, mode, &vc, nc->size > 64 ? nc->size : 64, 0);
 	if (rc)
 		goto out;
+	j.zero_copy = zc;
 	for (int phase = 0; phase < 2; phase++) {
 		struct ccdma_pool *pool = ccdma_dev_pool(ccdma_vhost_dev(j.h));
 
@@ -359,10 +367,13 @@ static int run_case(unsigned k, unsigned rounds, double seconds, bool quick,
 
 	for (unsigned r = 0; r < rounds; r++) {
 		for (unsigned i = 0; i < NIMPL; i++) {
-			/* Alternate which ccdma mode goes first; DPDK last. */
-			unsigned m = i == IMPL_DPDK ? IMPL_DPDK : (r & 1) ? 1 - i : i;
+			/* Alternate which ccdma mode goes first; DPDK, then
+			 * zero-copy (receive only), last. */
+			unsigned m = i >= IMPL_DPDK ? i : (r & 1) ? 1 - i : i;
 			int rc;
 
+			if (m == IMPL_ZC && nc->tx)
+				continue;
 			/* A fresh back-end for every run: one that has served
 			 * a ccdma connection served DPDK's front-end at less
 			 * than half its rate afterwards (docs/performance.md). */
@@ -375,9 +386,10 @@ static int run_case(unsigned k, unsigned rounds, double seconds, bool quick,
 					      &cr->cpu[m][r], &cr->dev_cpu[m][r]);
 			else
 				rc = run_ccdma(nc, &be,
-					       m == IMPL_CONF ? CCDMA_MODE_CONFIDENTIAL :
-								CCDMA_MODE_DIRECT,
-					       seconds, &cr->pps[m][r], &cr->cpu[m][r],
+					       m == IMPL_DIRECT ? CCDMA_MODE_DIRECT :
+								  CCDMA_MODE_CONFIDENTIAL,
+					       m == IMPL_ZC, seconds, &cr->pps[m][r],
+					       &cr->cpu[m][r],
 					       &cr->dev_cpu[m][r], &cr->bounced[m]);
 			netjob_stop(&be);
 			if (rc)
@@ -388,14 +400,16 @@ static int run_case(unsigned k, unsigned rounds, double seconds, bool quick,
 		cr->tax_floor[r] = cr->floor_ns[r] > 0 ? cr->tax[r] / cr->floor_ns[r] : 0;
 		cr->conf_vs_direct[r] = cr->pps[IMPL_CONF][r] / cr->pps[IMPL_DIRECT][r];
 		cr->direct_vs_dpdk[r] = cr->pps[IMPL_DIRECT][r] / cr->pps[IMPL_DPDK][r];
+		cr->zc_vs_dpdk[r] = cr->pps[IMPL_ZC][r] / cr->pps[IMPL_DPDK][r];
 		if (!json)
 			fprintf(stderr, "  %-8s round %u: Mpps %.3f confidential, %.3f "
-					"direct, %.3f dpdk; CPU/frame %.0f, %.0f, %.0f ns; "
-					"tax %.0f ns = %.2f x floor %.0f ns\n",
+					"direct, %.3f dpdk, %.3f zero-copy; CPU/frame "
+					"%.0f, %.0f, %.0f, %.0f ns; tax %.0f ns = %.2f x "
+					"floor %.0f ns\n",
 				nc->name, r + 1, cr->pps[0][r] / 1e6, cr->pps[1][r] / 1e6,
-				cr->pps[2][r] / 1e6, cr->cpu[0][r], cr->cpu[1][r],
-				cr->cpu[2][r], cr->tax[r], cr->tax_floor[r],
-				cr->floor_ns[r]);
+				cr->pps[2][r] / 1e6, cr->pps[3][r] / 1e6, cr->cpu[0][r],
+				cr->cpu[1][r], cr->cpu[2][r], cr->cpu[3][r], cr->tax[r],
+				cr->tax_floor[r], cr->floor_ns[r]);
 	}
 	if (nc->tx && !cr->bounced[IMPL_CONF]) {
 		fprintf(stderr, "ccdma-bench net: %s: confidential mode bounced "
@@ -449,6 +463,8 @@ static void json_case(struct bench_json *j, unsigned k, unsigned rounds)
 	for (unsigned m = 0; m < NIMPL; m++) {
 		double pps = bench_median(cr->pps[m], rounds);
 
+		if (m == IMPL_ZC && nc->tx)
+			continue;
 		bench_json_obj(j, impl_names[m]);
 		bench_json_num(j, "pps", pps);
 		bench_json_num(j, "pps_min", vmin(cr->pps[m], rounds));
@@ -466,6 +482,8 @@ static void json_case(struct bench_json *j, unsigned k, unsigned rounds)
 	bench_json_num(j, "tax_vs_floor_max", vmax(cr->tax_floor, rounds));
 	bench_json_num(j, "conf_vs_direct", bench_median(cr->conf_vs_direct, rounds));
 	bench_json_num(j, "direct_vs_dpdk", bench_median(cr->direct_vs_dpdk, rounds));
+	if (!nc->tx)
+		bench_json_num(j, "zero_copy_vs_dpdk", bench_median(cr->zc_vs_dpdk, rounds));
 	bench_json_u64(j, "bounced_bytes_confidential", cr->bounced[IMPL_CONF]);
 	bench_json_u64(j, "bounced_bytes_direct", cr->bounced[IMPL_DIRECT]);
 	bench_json_end(j);
@@ -587,6 +605,8 @@ int bench_net_main(int argc, char **argv)
 			for (unsigned m = 0; m < NIMPL; m++) {
 				double pps = bench_median(results[k].pps[m], rounds);
 
+				if (m == IMPL_ZC && cases[k].tx)
+					continue;
 				printf("%-8s %-12s %10.3f %8.2f %9.0f ns %9.0f ns\n",
 				       cases[k].name, impl_names[m], pps / 1e6,
 				       pps * cases[k].size * 8 / 1e9,

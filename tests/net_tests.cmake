@@ -54,7 +54,8 @@ ccdma_add_net_test(e2e_net_dpdk)
 ccdma_test_cpu_heavy(e2e_net_dpdk)
 ccdma_add_net_test(virtio_net_hostile LABEL unit TIMEOUT 120 CASES
   echo-conf echo-direct echo-nomrg bad-input nb-high nb-nomrg len-over
-  len-short id-range tx-double csum tx-len not-vhost)
+  len-short id-range tx-double csum tx-len not-vhost zc zc-nospare zc-nomrg
+  zc-segs)
 
 # ccdma-net, as a user runs it: echo against the ccdma-devsim --net it
 # starts (every frame verified), and a clear word when DPDK is missing.
@@ -77,7 +78,17 @@ if(NOT CMAKE_CROSSCOMPILING)
             --batch 3 --verify --quiet)
   set_tests_properties(ccdma_net_tool_batch PROPERTIES TIMEOUT 120 LABELS device
     PASS_REGULAR_EXPRESSION "2000 sent, 2000 back.*batch 3: [0-9]+ send calls, at most 3 frames in one.*lost 0, duplicated 0, reordered 0, corrupt 0")
+  # --zero-copy: frames checked in place in the shared receive buffers
+  # (9000 bytes: five mergeable buffers each, gathered), all verified.
+  add_test(NAME ccdma_net_tool_zc
+    COMMAND ccdma-net --devsim $<TARGET_FILE:ccdma-devsim> --count 2000
+            --size 9000 --zero-copy --verify --quiet)
+  set_tests_properties(ccdma_net_tool_zc PROPERTIES TIMEOUT 120 LABELS device
+    PASS_REGULAR_EXPRESSION "zero-copy receive.*2000 sent, 2000 back.*lost 0, duplicated 0, reordered 0, corrupt 0")
 endif()
+add_test(NAME ccdma_net_tool_zc_bad COMMAND ccdma-net --zero-copy --rw pingpong)
+set_tests_properties(ccdma_net_tool_zc_bad PROPERTIES TIMEOUT 60 LABELS unit
+  PASS_REGULAR_EXPRESSION "--zero-copy with --rw pingpong: zero-copy receive is for echo and rx")
 add_test(NAME ccdma_net_tool_batch_bad COMMAND ccdma-net --batch 33)
 set_tests_properties(ccdma_net_tool_batch_bad PROPERTIES TIMEOUT 60 LABELS unit
   PASS_REGULAR_EXPRESSION "--batch 33: a number 1..32")
@@ -100,7 +111,21 @@ if(CCDMA_TESTPMD)
             --count 20000 --verify --quiet)
   set_tests_properties(ccdma_net_tool_rx PROPERTIES TIMEOUT 120 LABELS device
     PASS_REGULAR_EXPRESSION "20000 received \\(1280000 bytes\\).*lost 0, duplicated 0, reordered 0, corrupt 0")
-  ccdma_test_cpu_heavy(ccdma_net_tool_tx ccdma_net_tool_rx)
+  # Zero-copy against DPDK: the io loop echo, 1500-byte frames verified in
+  # place; and --rw rx.
+  add_test(NAME ccdma_net_tool_zc_dpdk
+    COMMAND ccdma-net --backend dpdk --testpmd ${CCDMA_TESTPMD} --count 20000
+            --size 1500 --zero-copy --verify --quiet)
+  set_tests_properties(ccdma_net_tool_zc_dpdk PROPERTIES TIMEOUT 120
+    LABELS device PASS_REGULAR_EXPRESSION
+    "zero-copy receive.*20000 sent, 20000 back.*lost 0, duplicated 0, reordered 0, corrupt 0")
+  add_test(NAME ccdma_net_tool_zc_rx
+    COMMAND ccdma-net --rw rx --backend dpdk --testpmd ${CCDMA_TESTPMD}
+            --count 20000 --zero-copy --verify --quiet)
+  set_tests_properties(ccdma_net_tool_zc_rx PROPERTIES TIMEOUT 120 LABELS device
+    PASS_REGULAR_EXPRESSION "zero-copy receive.*20000 received \\(1280000 bytes\\).*lost 0, duplicated 0, reordered 0, corrupt 0")
+  ccdma_test_cpu_heavy(ccdma_net_tool_tx ccdma_net_tool_rx ccdma_net_tool_zc_dpdk
+                       ccdma_net_tool_zc_rx)
 endif()
 add_test(NAME ccdma_net_tool_rw_devsim COMMAND ccdma-net --rw rx)
 set_tests_properties(ccdma_net_tool_rw_devsim PROPERTIES TIMEOUT 60 LABELS unit

@@ -15,6 +15,11 @@
  *   tx-double      a transmit head completed twice (not in flight)
  *   csum           a header asking for a checksum offload
  *   tx-len         a transmit used length: ignored and counted, not fatal
+ *   zc, zc-nospare, zc-nomrg  zero-copy receive: frames lent in place and
+ *                  held while more arrive, each checked, given back; bad
+ *                  releases refused with nothing lost
+ *   zc-segs        a frame spread over more buffers than a lent frame
+ *                  names: dropped by recv_zc, taken whole by recv
  *   not-vhost      a socket that does not speak vhost-user
  * Each hostile case checks the device is broken with the right reason,
  * and that every later call fails with -ENODEV at once.
@@ -30,7 +35,10 @@
 #include "virtio/virtio_ring.h"
 
 enum evil { OK, NB_HIGH, NB_NOMRG, LEN_OVER, LEN_SHORT, ID_RANGE, TX_DOUBLE,
-	    CSUM, TX_LEN };
+	    CSUM, TX_LEN, SPLIT };
+
+/* SPLIT: the device fills at most this many bytes of each buffer. */
+#define SPLIT_BYTES 40u
 
 struct fq {
 	bool started;
@@ -142,6 +150,8 @@ static void rx_frame(struct fnet *f, long len)
 		if (!p)
 			return;
 		l = (uint32_t)(left < bl ? left : bl);
+		if (f->evil == SPLIT && l > SPLIT_BYTES)
+			l = SPLIT_BYTES;
 		if (!nb) {
 			memcpy(p + CCDMA_VNET_HDR_LEN, f->frame, l - CCDMA_VNET_HDR_LEN);
 			off = l - CCDMA_VNET_HDR_LEN;
@@ -309,7 +319,8 @@ static void fnet_free(struct fnet *f)
 	free(f);
 }
 
-static struct ccdma_vnet *make(struct fnet *f, uint32_t max_frame, uint64_t refuse)
+static struct ccdma_vnet *make_spares(struct fnet *f, uint32_t max_frame,
+				      uint64_t refuse, unsigned spares)
 {
 	struct ccdma_vnet_config c;
 	struct ccdma_vnet *n = NULL;
@@ -317,8 +328,14 @@ static struct ccdma_vnet *make(struct fnet *f, uint32_t max_frame, uint64_t refu
 	ccdma_vnet_config_init(&c);
 	c.max_frame = max_frame;
 	c.refuse_features = refuse;
+	c.rx_spare_buffers = spares;
 	REQUIRE(ccdma_vnet_create(&f->t, &c, &n) == 0);
 	return n;
+}
+
+static struct ccdma_vnet *make(struct fnet *f, uint32_t max_frame, uint64_t refuse)
+{
+	return make_spares(f, max_frame, refuse, 0);
 }
 
 /* Frames of each size out and back, each checked. */
@@ -478,6 +495,162 @@ static void hostile(enum evil e, const char *why, bool nomrg)
 	fnet_free(f);
 }
 
+/* A lent frame's segments, gathered into out (cap bytes): its length. */
+static uint32_t zc_gather(const struct ccdma_vnet_zc *z, uint8_t *out, uint32_t cap)
+{
+	uint32_t at = 0;
+
+	for (unsigned i = 0; i < z->nseg; i++) {
+		REQUIRE(at + z->seg[i].len <= cap);
+		memcpy(out + at, z->seg[i].buf, z->seg[i].len);
+		at += z->seg[i].len;
+	}
+	return at;
+}
+
+#define ZC_HOLD 8u
+
+static uint64_t lent_now(struct ccdma_vnet *n)
+{
+	struct ccdma_vnet_stats st;
+
+	ccdma_vnet_get_stats(n, &st);
+	return st.rx_lent;
+}
+
+/* Zero-copy receive: ZC_HOLD frames of each size lent and held (the
+ * spares, if any, keep the ring full), each checked in place, then bad
+ * releases (each refused, nothing given back) and the good one. */
+static void zc(unsigned spares, uint64_t refuse)
+{
+	static const uint32_t sizes[] = { 64, 1500, 9000 };
+	struct fnet *f = fnet_new(CCDMA_MODE_CONFIDENTIAL);
+	struct ccdma_vnet *n = make_spares(f, 9014, refuse, spares);
+	struct ccdma_vnet_zc z[ZC_HOLD], bad[2];
+	struct ccdma_vnet_stats st;
+	struct ccdma_vnet_info info;
+	uint8_t *tx = malloc(9014), *rx = malloc(9014);
+	uint64_t lent, frames = 0;
+
+	REQUIRE(tx && rx);
+	ccdma_vnet_get_info(n, &info);
+	CHECK_EQ(info.rx_spare_buffers, spares);
+	for (unsigned k = 0; k < 3; k++) {
+		lent = 0;
+		for (unsigned i = 0; i < ZC_HOLD; i++) {
+			struct ccdma_vnet_pkt p = { .buf = tx, .len = sizes[k] };
+			void *u;
+			uint64_t got;
+
+			netjob_frame(tx, sizes[k], i);
+			CHECK_EQ(ccdma_vnet_send(n, &p, 1), 1);
+			CHECK_EQ(ccdma_vnet_recv_zc(n, &z[i], 1), 1);
+			CHECK_EQ(z[i].len, sizes[k]);
+			CHECK_EQ(z[i].nseg, info.mrg_rxbuf ?
+				 (sizes[k] + CCDMA_VNET_HDR_LEN + CCDMA_VNET_MRG_BUF - 1) /
+				 CCDMA_VNET_MRG_BUF : 1);
+			CHECK_EQ(zc_gather(&z[i], rx, 9014), sizes[k]);
+			CHECK_EQ(netjob_frame_check(rx, sizes[k], sizes[k], ZC_HOLD,
+						    &got), 0);
+			CHECK_EQ(got, i);
+			CHECK_EQ(ccdma_vnet_tx_complete(n, &u, 1), 1);
+			lent += z[i].nseg;
+			CHECK_EQ(lent_now(n), lent);
+			frames++;
+		}
+		/* The frames held are still intact after more arrived. */
+		for (unsigned i = 0; i < ZC_HOLD; i++) {
+			uint64_t got;
+
+			zc_gather(&z[i], rx, 9014);
+			CHECK_EQ(netjob_frame_check(rx, sizes[k], sizes[k], ZC_HOLD,
+						    &got), 0);
+			CHECK_EQ(got, i);
+		}
+		ccdma_log_set_handler(quiet_log, NULL);
+		/* A buffer id that is not lent, a frame with no segments, too
+		 * many segments, and a good frame beside a bad one: refused,
+		 * nothing given back. */
+		bad[0] = z[0];
+		bad[0].buf_id[0] = 1000000;
+		CHECK_EQ(ccdma_vnet_recv_release(n, bad, 1), -EINVAL);
+		bad[0] = z[0];
+		bad[0].nseg = 0;
+		CHECK_EQ(ccdma_vnet_recv_release(n, bad, 1), -EINVAL);
+		bad[0].nseg = CCDMA_VNET_ZC_SEGS + 1;
+		CHECK_EQ(ccdma_vnet_recv_release(n, bad, 1), -EINVAL);
+		bad[0] = z[0];
+		bad[1] = z[0];     /* the same frame twice in one call */
+		CHECK_EQ(ccdma_vnet_recv_release(n, bad, 2), -EINVAL);
+		CHECK_EQ(ccdma_vnet_recv_release(NULL, z, 1), -EINVAL);
+		CHECK_EQ(lent_now(n), lent);
+		ccdma_log_set_handler(NULL, NULL);
+		CHECK_EQ(ccdma_vnet_recv_release(n, z, ZC_HOLD), 0);
+		CHECK_EQ(lent_now(n), 0);
+		/* Given back twice: refused. */
+		ccdma_log_set_handler(quiet_log, NULL);
+		CHECK_EQ(ccdma_vnet_recv_release(n, z, 1), -EINVAL);
+		ccdma_log_set_handler(NULL, NULL);
+	}
+	/* recv and recv_zc mixed: the copy path still works. */
+	{
+		struct ccdma_vnet_pkt p = { .buf = tx, .len = 1500 };
+		struct ccdma_vnet_pkt r = { .buf = rx, .cap = 9014 };
+		uint64_t got;
+		void *u;
+
+		netjob_frame(tx, 1500, 3);
+		CHECK_EQ(ccdma_vnet_send(n, &p, 1), 1);
+		CHECK_EQ(ccdma_vnet_recv(n, &r, 1), 1);
+		CHECK_EQ(netjob_frame_check(rx, r.len, 1500, 4, &got), 0);
+		CHECK_EQ(got, 3);
+		CHECK_EQ(ccdma_vnet_tx_complete(n, &u, 1), 1);
+	}
+	ccdma_vnet_get_stats(n, &st);
+	CHECK_EQ(st.rx_zero_copy, frames);
+	CHECK_EQ(st.rx_packets, frames + 1);
+	CHECK(!ccdma_vnet_broken(n));
+	ccdma_vnet_destroy(n);
+	free(tx);
+	free(rx);
+	fnet_free(f);
+}
+
+/* A device that spreads a 1500-byte frame over SPLIT_BYTES-byte pieces
+ * (38 buffers, more than CCDMA_VNET_ZC_SEGS): recv_zc drops it and counts
+ * it, the device is not broken, and recv takes the same frame whole. */
+static void zc_segs(void)
+{
+	struct fnet *f = fnet_new(CCDMA_MODE_CONFIDENTIAL);
+	struct ccdma_vnet *n = make(f, 0, 0);
+	uint8_t tx[1514], rx[1514];
+	struct ccdma_vnet_pkt p = { .buf = tx, .len = 1500 };
+	struct ccdma_vnet_pkt r = { .buf = rx, .cap = sizeof(rx) };
+	struct ccdma_vnet_zc z;
+	struct ccdma_vnet_stats st;
+	uint64_t got;
+	void *u[2];
+
+	REQUIRE((1500 + CCDMA_VNET_HDR_LEN + SPLIT_BYTES - 1) / SPLIT_BYTES >
+		CCDMA_VNET_ZC_SEGS);
+	f->evil = SPLIT;
+	netjob_frame(tx, 1500, 0);
+	CHECK_EQ(ccdma_vnet_send(n, &p, 1), 1);
+	CHECK_EQ(ccdma_vnet_recv_zc(n, &z, 1), 0);
+	ccdma_vnet_get_stats(n, &st);
+	CHECK_EQ(st.rx_oversize, 1);
+	CHECK_EQ(st.rx_lent, 0);
+	netjob_frame(tx, 1500, 1);
+	CHECK_EQ(ccdma_vnet_send(n, &p, 1), 1);
+	CHECK_EQ(ccdma_vnet_recv(n, &r, 1), 1);
+	CHECK_EQ(netjob_frame_check(rx, r.len, 1500, 2, &got), 0);
+	CHECK_EQ(got, 1);
+	CHECK_EQ(ccdma_vnet_tx_complete(n, u, 2), 2);
+	CHECK(!ccdma_vnet_broken(n));
+	ccdma_vnet_destroy(n);
+	fnet_free(f);
+}
+
 /* A socket that accepts and never speaks vhost-user: connect times out
  * with a clear error, nothing hangs. */
 static void not_vhost(void)
@@ -517,6 +690,14 @@ int main(int argc, char **argv)
 		echo(CCDMA_MODE_CONFIDENTIAL, 1ull << CCDMA_VIRTIO_NET_F_MRG_RXBUF);
 	else if (!strcmp(c, "bad-input"))
 		bad_input();
+	else if (!strcmp(c, "zc"))
+		zc(64, 0);
+	else if (!strcmp(c, "zc-nospare"))
+		zc(0, 0);
+	else if (!strcmp(c, "zc-nomrg"))
+		zc(16, 1ull << CCDMA_VIRTIO_NET_F_MRG_RXBUF);
+	else if (!strcmp(c, "zc-segs"))
+		zc_segs();
 	else if (!strcmp(c, "nb-high"))
 		hostile(NB_HIGH, "num_buffers", false);
 	else if (!strcmp(c, "nb-nomrg"))

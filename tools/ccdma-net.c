@@ -18,7 +18,7 @@
 
 struct cli {
 	const char *socket, *devsim, *testpmd, *rw;
-	bool dpdk, json, quiet, verify;
+	bool dpdk, json, quiet, verify, zero_copy;
 	enum ccdma_mode mode;
 	uint32_t size;
 	uint64_t count;
@@ -45,6 +45,9 @@ static void usage(FILE *f)
 "  --window N           frames in flight at most (default: what the\n"
 "                       receive ring holds, at most 64)\n"
 "  --batch N            frames per send call at most, 1..32 (default 32)\n"
+"  --zero-copy          (echo, rx) receive in place: frames lent in the\n"
+"                       shared receive buffers (ccdma_vnet_recv_zc) and given\n"
+"                       back, not copied out; 64 spare receive buffers\n"
 "  --mode MODE          confidential (private frames, bounced; default)\n"
 "                       or direct (frames in the device's shared memory)\n"
 "  --socket PATH        a running back-end's vhost-user socket; without it\n"
@@ -81,7 +84,7 @@ static bool num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 }
 
 enum { O_RW = 256, O_VERIFY, O_SIZE, O_COUNT, O_WINDOW, O_BATCH, O_MODE, O_SOCKET,
-       O_BACKEND, O_DEVSIM, O_TESTPMD, O_JSON, O_QUIET };
+       O_BACKEND, O_DEVSIM, O_TESTPMD, O_JSON, O_QUIET, O_ZC };
 
 static int parse(struct cli *c, int argc, char **argv)
 {
@@ -99,6 +102,7 @@ static int parse(struct cli *c, int argc, char **argv)
 		{ "testpmd", required_argument, 0, O_TESTPMD },
 		{ "json", no_argument, 0, O_JSON },
 		{ "quiet", no_argument, 0, O_QUIET },
+		{ "zero-copy", no_argument, 0, O_ZC },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -162,6 +166,7 @@ static int parse(struct cli *c, int argc, char **argv)
 		case O_TESTPMD: c->testpmd = a; break;
 		case O_JSON: c->json = true; break;
 		case O_QUIET: c->quiet = true; break;
+		case O_ZC: c->zero_copy = true; break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -179,6 +184,9 @@ static int parse(struct cli *c, int argc, char **argv)
 	    !c->socket)
 		return bad("--rw", c->rw, "needs --backend dpdk or --socket "
 			   "(ccdma-devsim --net only echoes)");
+	if (c->zero_copy && strcmp(c->rw, "echo") && strcmp(c->rw, "rx"))
+		return bad("--zero-copy with --rw", c->rw,
+			   "zero-copy receive is for echo and rx");
 	if (optind < argc) {
 		fprintf(stderr, "ccdma-net: unexpected argument '%s'\n",
 			argv[optind]);
@@ -206,8 +214,9 @@ static void summary(const struct cli *c, const struct netjob *j,
 {
 	double s = (double)e->ns / 1e9, pps = s > 0 ? (double)e->received / s : 0;
 
-	printf("ccdma-net: %s, %u-byte frames, %s mode, back-end %s\n", c->rw,
-	       c->size, ccdma_mode_name(c->mode), backend);
+	printf("ccdma-net: %s, %u-byte frames, %s mode%s, back-end %s\n", c->rw,
+	       c->size, ccdma_mode_name(c->mode),
+	       c->zero_copy ? ", zero-copy receive" : "", backend);
 	printf("  device: features %#llx accepted of %#llx; queues of %u, "
 	       "receive buffers of %u%s%s\n",
 	       (unsigned long long)j->info.features,
@@ -256,6 +265,7 @@ static void json(const struct cli *c, const struct netjob *j,
 	bench_json_str(&w, "rw", c->rw);
 	bench_json_u64(&w, "size", c->size);
 	bench_json_str(&w, "mode", ccdma_mode_name(c->mode));
+	bench_json_bool(&w, "zero_copy", c->zero_copy);
 	bench_json_str(&w, "backend", backend);
 	bench_json_u64(&w, "features", j->info.features);
 	bench_json_u64(&w, "offered", j->info.offered);
@@ -327,12 +337,15 @@ int main(int argc, char **argv)
 	}
 	ccdma_vnet_config_init(&vc);
 	vc.max_frame = c.size > 1514 ? c.size : 1514;
+	if (c.zero_copy)
+		vc.rx_spare_buffers = 64;
 	if (netjob_open(&j, sock, c.mode, &vc, vc.max_frame, c.window)) {
 		if (d.dir[0])
 			netjob_stop(&d);
 		return 1;
 	}
 	j.batch = c.batch;
+	j.zero_copy = c.zero_copy;
 	if (!strcmp(c.rw, "tx"))
 		rc = netjob_tx(&j, c.size, c.count, 10000, &e);
 	else if (!strcmp(c.rw, "rx"))

@@ -258,17 +258,76 @@ static int echo_reap(struct netjob *j, struct echo_state *s)
 	return rc;
 }
 
+/* Zero-copy: one lent frame as a packet, read in place when it is one
+ * segment, else gathered into j->rx (at most frame_cap bytes). */
+static void zc_as_pkt(struct netjob *j, const struct ccdma_vnet_zc *z,
+		      struct ccdma_vnet_pkt *p)
+{
+	uint32_t at = 0;
+
+	p->len = z->len;
+	p->status = z->len > j->frame_cap ? -EMSGSIZE : 0;
+	if (z->nseg == 1) {
+		p->buf = (void *)(uintptr_t)z->seg[0].buf;
+		return;
+	}
+	for (unsigned i = 0; i < z->nseg && at < j->frame_cap; i++) {
+		uint32_t l = z->seg[i].len;
+
+		if (l > j->frame_cap - at)
+			l = j->frame_cap - at;
+		memcpy(j->rx + at, z->seg[i].buf, l);
+		at += l;
+	}
+	p->buf = j->rx;
+}
+
 static int echo_recv(struct netjob *j, struct echo_state *s, uint32_t size,
 		     uint64_t count, struct netjob_echo *e)
 {
 	struct ccdma_vnet_pkt p = { .buf = j->rx, .cap = j->frame_cap };
+	struct ccdma_vnet_zc z;
 	int rc, got = 0;
 
+	if (j->zero_copy) {
+		while ((rc = ccdma_vnet_recv_zc(j->n, &z, 1)) > 0) {
+			zc_as_pkt(j, &z, &p);
+			take_frame(s, e, size, count, &p);
+			got++;
+			rc = ccdma_vnet_recv_release(j->n, &z, 1);
+			if (rc)
+				break;
+		}
+		return rc < 0 ? rc : got;
+	}
 	while ((rc = ccdma_vnet_recv(j->n, &p, 1)) > 0) {
 		take_frame(s, e, size, count, &p);
 		got++;
 	}
 	return rc < 0 ? rc : got;
+}
+
+/* netjob_rx: up to `want` frames into p[] (copied, or lent and given back
+ * at once); how many, or the driver's error. */
+static int rx_batch(struct netjob *j, struct ccdma_vnet_pkt *p, unsigned want)
+{
+	struct ccdma_vnet_zc z[NETJOB_BATCH_MAX];
+	int rc, r;
+
+	if (!j->zero_copy) {
+		for (unsigned i = 0; i < want; i++)
+			p[i] = (struct ccdma_vnet_pkt){ .buf = j->tx[i],
+							.cap = j->frame_cap };
+		return ccdma_vnet_recv(j->n, p, want);
+	}
+	rc = ccdma_vnet_recv_zc(j->n, z, want);
+	for (int i = 0; i < rc; i++) {
+		p[i].len = z[i].len;
+		p[i].status = 0;
+	}
+	if (rc > 0 && (r = ccdma_vnet_recv_release(j->n, z, (unsigned)rc)) < 0)
+		return r;
+	return rc;
 }
 
 /* Take back every frame still being sent (the next run reuses the
@@ -453,10 +512,7 @@ int netjob_rx(struct netjob *j, uint64_t count, unsigned idle_ms,
 		unsigned want = count - e->received < nb ?
 				(unsigned)(count - e->received) : nb;
 
-		for (i = 0; i < want; i++)
-			p[i] = (struct ccdma_vnet_pkt){ .buf = j->tx[i],
-							.cap = j->frame_cap };
-		rc = ccdma_vnet_recv(j->n, p, want);
+		rc = rx_batch(j, p, want);
 		if (rc < 0)
 			break;
 		now = blkjob_now_ns();

@@ -37,6 +37,10 @@ struct netjob {
 	uint8_t **tx;             /* window buffers of frame_cap bytes */
 	uint8_t *rx;              /* one receive buffer of frame_cap bytes */
 	ccdma_addr_t *tx_dma;     /* direct mode: coherent addresses */
+	/* Receive with ccdma_vnet_recv_zc() (frames checked in place and
+	 * given back at once) instead of ccdma_vnet_recv(); set after
+	 * netjob_open. */
+	bool zero_copy;
 };
 
 /* Connect to `sock` and create the driver with vcfg (NULL: defaults).

@@ -22,12 +22,21 @@
  * buffer belongs to the driver and the device; the caller must not
  * change or free it.
  *
- * Receive.  Receive buffers are the receive queue's coherent memory,
- * posted at create and again as soon as their frame is copied out: the
- * device writes only there.  Each frame is copied out exactly once, into
- * the caller's private buffer given to ccdma_vnet_recv(); the buffers are
- * then posted again.  That copy is the receive cost in both modes
- * (docs/virtio.md, "virtio-net").  With MRG_RXBUF the buffers are 2048
+ * Receive.  Receive buffers are coherent (shared) memory of the driver's,
+ * posted at create and again as soon as their frame is taken: the device
+ * writes only there.  Two ways to take a frame:
+ *  - ccdma_vnet_recv() copies it out exactly once, into the caller's
+ *    private buffer; its buffers are posted again at once.  That copy is
+ *    the receive cost in both modes (docs/virtio.md, "virtio-net").
+ *  - ccdma_vnet_recv_zc() (zero-copy) lends it in place: the caller reads
+ *    the frame where the device wrote it, in shared memory, until it gives
+ *    the buffers back with ccdma_vnet_recv_release().  No copy, but the
+ *    frame stays in memory the host can read and a hostile device can
+ *    still write: only for data the caller accepts as disclosed, and
+ *    whatever the caller checks it must first copy into private memory.
+ *    While frames are lent the ring is refilled from the spare buffers
+ *    (config rx_spare_buffers); without spares, each lent buffer is one
+ *    fewer posted until it comes back.  With MRG_RXBUF the buffers are 2048
  * bytes and a frame spans num_buffers of them; without it each buffer
  * holds the header and the largest frame.
  *
@@ -90,7 +99,12 @@ struct ccdma_vnet_config {
 	/* Feature bits not to accept even when offered (tests, benchmarks):
 	 * e.g. 1ull << CCDMA_VIRTIO_NET_F_MRG_RXBUF.  VERSION_1: -EINVAL. */
 	uint64_t refuse_features;
+	/* Receive buffers beyond the ring's (0..CCDMA_VNET_MAX_SPARES; 0 =
+	 * none), in coherent memory allocated at create: they keep the ring
+	 * full while ccdma_vnet_recv_zc() frames are lent. */
+	unsigned rx_spare_buffers;
 };
+#define CCDMA_VNET_MAX_SPARES 32768u
 CCDMA_API void ccdma_vnet_config_init(struct ccdma_vnet_config *cfg);
 
 struct ccdma_vnet_info {
@@ -104,6 +118,7 @@ struct ccdma_vnet_info {
 	unsigned queue_size;
 	uint32_t max_frame;
 	uint32_t rx_buf_size;     /* bytes per receive buffer, header included */
+	unsigned rx_spare_buffers;
 };
 
 /*
@@ -116,7 +131,8 @@ struct ccdma_vnet_info {
  * VERSION_1 refused; logged), -ENOTSUP (no VERSION_1, fewer than two
  * queues, a queue size the device gives that is unusable; logged),
  * -ENOMEM (no memory for rings or receive buffers), -ENODEV (the device is
- * broken or failed; logged).
+ * broken or failed; logged).  rx_spare_buffers above CCDMA_VNET_MAX_SPARES:
+ * -EINVAL.
  */
 CCDMA_API int ccdma_vnet_create(const struct ccdma_virtio_transport *t,
 				const struct ccdma_vnet_config *cfg,
@@ -175,6 +191,52 @@ CCDMA_API int ccdma_vnet_tx_complete(struct ccdma_vnet *n, void **user,
 CCDMA_API int ccdma_vnet_recv(struct ccdma_vnet *n, struct ccdma_vnet_pkt *pkts,
 			      unsigned count);
 
+/* The most receive buffers a lent frame spans: a CCDMA_VNET_MAX_FRAME
+ * frame and its header in CCDMA_VNET_MRG_BUF buffers. */
+#define CCDMA_VNET_ZC_SEGS \
+	((CCDMA_VNET_MAX_FRAME + CCDMA_VNET_HDR_LEN + CCDMA_VNET_MRG_BUF - 1) / \
+	 CCDMA_VNET_MRG_BUF)
+
+/* A frame lent in place by ccdma_vnet_recv_zc(). */
+struct ccdma_vnet_zc {
+	uint32_t len;             /* frame bytes (virtio-net header excluded) */
+	unsigned nseg;            /* 1.. CCDMA_VNET_ZC_SEGS */
+	struct {
+		const void *buf;  /* in shared receive memory */
+		uint32_t len;
+	} seg[CCDMA_VNET_ZC_SEGS];   /* the frame, in order */
+	/* The driver's: which buffers to give back.  Do not change. */
+	uint32_t buf_id[CCDMA_VNET_ZC_SEGS];
+};
+
+/*
+ * Zero-copy receive: lend up to `count` received frames in place, in the
+ * receive buffers the device wrote (each frame one segment per buffer:
+ * one with MRG_RXBUF for frames up to CCDMA_VNET_MRG_BUF - 12 bytes, and
+ * without it), and post free buffers in their place; never blocks.
+ * Ownership: the frames' memory is the caller's to read (not to write)
+ * until ccdma_vnet_recv_release() gives them back; it is shared memory,
+ * which the host can read and a hostile device can change at any time, so
+ * the caller copies into private memory anything it checks or keeps
+ * secret.  A frame longer than max_frame, or spread over more than
+ * CCDMA_VNET_ZC_SEGS buffers, is dropped (rx_oversize).  Frames lent and
+ * not given back when the driver is destroyed are gone with it.  Returns
+ * the number of frames lent (0: none now), -EINVAL (NULL argument), or
+ * -ENODEV as ccdma_vnet_recv().  ccdma_vnet_recv() and this may be mixed.
+ */
+CCDMA_API int ccdma_vnet_recv_zc(struct ccdma_vnet *n,
+				 struct ccdma_vnet_zc *frames, unsigned count);
+/*
+ * Give back `count` frames lent by ccdma_vnet_recv_zc() (their buffers are
+ * posted again); never blocks.  Returns 0, or -EINVAL (NULL argument, or a
+ * frame that is not lent now: released already, changed, or not from
+ * ccdma_vnet_recv_zc() of this driver; logged), and then none of them is
+ * given back.  After the device broke it still takes them back (0).
+ */
+CCDMA_API int ccdma_vnet_recv_release(struct ccdma_vnet *n,
+				      const struct ccdma_vnet_zc *frames,
+				      unsigned count);
+
 /* ccdma_vnet_wait() events */
 enum {
 	CCDMA_VNET_EV_RX = 1u << 0,  /* a frame to receive */
@@ -198,6 +260,8 @@ struct ccdma_vnet_stats {
 	uint64_t rx_buffers;               /* used receive buffers */
 	uint64_t rx_oversize;              /* dropped: longer than max_frame */
 	uint64_t rx_truncated;             /* longer than the caller's cap */
+	uint64_t rx_zero_copy;             /* frames lent by recv_zc */
+	uint64_t rx_lent;                  /* receive buffers lent now */
 	uint64_t kicks;
 	uint64_t interrupts;               /* waits that blocked and were signalled */
 	/* Transmit used entries with a length (a device-writable length was

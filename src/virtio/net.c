@@ -5,14 +5,18 @@
  * Queue 0 receives, queue 1 transmits; each has a lock and a split
  * virtqueue (virtqueue.h).
  *
- * Receive: the ring's per-head coherent scratch IS the receive buffer
- * (rx_buf_size bytes per head), so the device writes only there and a
- * buffer is posted again under whatever head the ring gives next.  A frame
- * is taken in two steps: its first used entry is validated and its header
- * copied into private memory (num_buffers read once); the rest of its
- * entries are gathered as the device publishes them (a frame may be
- * published in pieces), and only then is it copied out, once, into the
- * caller's buffer.
+ * Receive: receive buffers (rx_buf_size bytes each) are coherent memory:
+ * buffer b < queue_size is the receive ring's scratch area b, the others
+ * are the spares (config rx_spare_buffers).  A free buffer is posted under
+ * whatever head the ring gives next (rx_buf_of records which), so the
+ * device writes only there.  A frame is taken in two steps: its first
+ * used entry is validated and its header copied into private memory
+ * (num_buffers read once); the rest of its entries are gathered as the
+ * device publishes them (a frame may be published in pieces), and only
+ * then is it copied out, once, into the caller's buffer, and its buffers
+ * are free again; or (ccdma_vnet_recv_zc) lent to the caller in place
+ * until ccdma_vnet_recv_release(), while the ring is refilled from the
+ * free ones.
  *
  * Transmit: per head, 16 bytes of scratch hold the (zero) header; the
  * frame is a streaming mapping (the bounce in confidential mode).  A
@@ -59,7 +63,7 @@ struct vnet_rx_frame {
 	unsigned want;           /* num_buffers; 0: no frame started */
 	unsigned got;
 	uint32_t bytes;          /* frame bytes so far (headers excluded) */
-	uint16_t *heads;         /* want entries */
+	uint32_t *bufs;          /* want receive buffers */
 	uint32_t *lens;
 };
 
@@ -73,6 +77,13 @@ struct ccdma_vnet {
 	struct ccdma_vq *rxq;
 	struct vnet_rx_frame fr;
 	struct ccdma_vnet_stats rx_st;
+	unsigned nbufs;          /* queue_size + spares */
+	uint8_t *spare;          /* the spares' coherent memory */
+	ccdma_addr_t spare_dma;
+	uint32_t *rx_buf_of;     /* by head: the buffer posted under it */
+	uint32_t *rx_free;       /* stack of free buffers */
+	unsigned rx_nfree;
+	uint8_t *rx_lent;        /* by buffer: lent by ccdma_vnet_recv_zc */
 
 	_Alignas(64) ccdma_mutex_t tx_lock;
 	struct ccdma_vq *txq;
@@ -110,17 +121,30 @@ static void vnet_break(struct ccdma_vnet *n, const char *why)
 
 /* ---- receive ------------------------------------------------------------ */
 
-/* Post one receive buffer: the next head's scratch (rx lock held, room
- * checked). */
+/* Receive buffer b: its CPU address and (dma) its DMA address. */
+static uint8_t *rx_buf(struct ccdma_vnet *n, uint32_t b, ccdma_addr_t *dma)
+{
+	size_t off;
+
+	if (b < n->info.queue_size)
+		return ccdma_vq_scratch(n->rxq, b, dma);
+	off = (size_t)(b - n->info.queue_size) * n->info.rx_buf_size;
+	*dma = n->spare_dma + off;
+	return n->spare + off;
+}
+
+/* Post a free receive buffer under the next head (rx lock held, room in
+ * the ring checked). */
 static void rx_post_one(struct ccdma_vnet *n)
 {
 	struct ccdma_vq *vq = n->rxq;
 	struct ccdma_vq_buf b;
+	uint32_t id = n->rx_free[--n->rx_nfree];
 
-	(void)ccdma_vq_scratch(vq, ccdma_vq_next_head(vq), &b.addr);
+	(void)rx_buf(n, id, &b.addr);
 	b.len = n->info.rx_buf_size;
 	b.write = true;
-	ccdma_vq_add(vq, &b, 1);
+	n->rx_buf_of[ccdma_vq_add(vq, &b, 1)] = id;
 }
 
 static void kick(struct ccdma_vnet *n, struct ccdma_vq *vq,
@@ -133,26 +157,24 @@ static void kick(struct ccdma_vnet *n, struct ccdma_vq *vq,
 		vnet_break(n, "kick failed");
 }
 
-/* Post every free receive buffer again.  Not while a frame is half
- * gathered: its first buffers are on the free list but still to be copied
- * (and the buffers it still needs are posted: num_buffers was checked
- * against them). */
+/* Post free receive buffers while the ring has room.  (The buffers of a
+ * half-gathered frame are not free: they are still to be copied.) */
 static void rx_refill(struct ccdma_vnet *n)
 {
-	if (n->fr.want)
-		return;
-	while (n->rxq->num_free)
+	while (n->rxq->num_free && n->rx_nfree)
 		rx_post_one(n);
 	kick(n, n->rxq, &n->rx_st);
 }
 
 /* Take the next used receive entry, validated (length within what was
- * posted).  1, 0 (none), or -EIO (broken, logged). */
-static int rx_take(struct ccdma_vnet *n, unsigned *h, uint32_t *len)
+ * posted): *b the buffer it names.  1, 0 (none), or -EIO (broken,
+ * logged). */
+static int rx_take(struct ccdma_vnet *n, uint32_t *b, uint32_t *len)
 {
 	const char *why = NULL;
 	bool clamped;
-	int rc = ccdma_vq_get_used(n->rxq, h, len, &clamped, &why);
+	unsigned h;
+	int rc = ccdma_vq_get_used(n->rxq, &h, len, &clamped, &why);
 
 	if (rc < 0) {
 		vnet_break(n, why);
@@ -162,14 +184,16 @@ static int rx_take(struct ccdma_vnet *n, unsigned *h, uint32_t *len)
 		vnet_break(n, "receive used length beyond the buffer posted");
 		return -EIO;
 	}
-	if (rc)
+	if (rc) {
 		n->rx_st.rx_buffers++;
+		*b = n->rx_buf_of[h];
+	}
 	return rc;
 }
 
 /* Start a frame at its first entry: the header, copied once into private
  * memory, and checked.  0 or -EIO (broken). */
-static int rx_start(struct ccdma_vnet *n, unsigned h, uint32_t len)
+static int rx_start(struct ccdma_vnet *n, uint32_t b, uint32_t len)
 {
 	struct vnet_rx_frame *f = &n->fr;
 	struct vnet_hdr hdr;
@@ -180,7 +204,7 @@ static int rx_start(struct ccdma_vnet *n, unsigned h, uint32_t len)
 		vnet_break(n, "receive used length shorter than the header");
 		return -EIO;
 	}
-	ccdma_memcpy(&hdr, ccdma_vq_scratch(n->rxq, h, &dma), sizeof(hdr));
+	ccdma_memcpy(&hdr, rx_buf(n, b, &dma), sizeof(hdr));
 	nb = ccdma_le16_to_cpu(hdr.num_buffers);
 	if (!n->info.mrg_rxbuf ? nb != 1 : (nb < 1 || nb > posted)) {
 		vnet_break(n, "receive header num_buffers beyond the buffers "
@@ -194,10 +218,27 @@ static int rx_start(struct ccdma_vnet *n, unsigned h, uint32_t len)
 	}
 	f->want = nb;
 	f->got = 1;
-	f->heads[0] = (uint16_t)h;
+	f->bufs[0] = b;
 	f->lens[0] = len;
 	f->bytes = len - CCDMA_VNET_HDR_LEN;
 	return 0;
+}
+
+/* Forget the gathered frame; its buffers are free again unless lent. */
+static void rx_forget(struct ccdma_vnet *n, bool lent)
+{
+	struct vnet_rx_frame *f = &n->fr;
+
+	for (unsigned i = 0; i < f->got; i++) {
+		if (lent)
+			n->rx_lent[f->bufs[i]] = 1;
+		else
+			n->rx_free[n->rx_nfree++] = f->bufs[i];
+	}
+	if (lent)
+		n->rx_st.rx_lent += f->got;
+	f->want = f->got = 0;
+	f->bytes = 0;
 }
 
 /* Copy the gathered frame out into p (or drop it), then forget it. */
@@ -214,8 +255,7 @@ static void rx_deliver(struct ccdma_vnet *n, struct ccdma_vnet_pkt *p,
 	} else {
 		for (i = 0; i < f->got; i++) {
 			ccdma_addr_t dma;
-			const uint8_t *src = ccdma_vq_scratch(n->rxq, f->heads[i],
-							      &dma);
+			const uint8_t *src = rx_buf(n, f->bufs[i], &dma);
 			uint32_t l = f->lens[i];
 
 			if (i == 0) {
@@ -235,30 +275,28 @@ static void rx_deliver(struct ccdma_vnet *n, struct ccdma_vnet_pkt *p,
 		n->rx_st.rx_bytes += f->bytes;
 		*delivered = true;
 	}
-	f->want = f->got = 0;
-	f->bytes = 0;
+	rx_forget(n, false);
 }
 
 /* Gather the next whole frame.  1 (in n->fr), 0 (none whole yet), -EIO. */
 static int rx_gather(struct ccdma_vnet *n)
 {
 	struct vnet_rx_frame *f = &n->fr;
-	unsigned h;
-	uint32_t len;
+	uint32_t b, len;
 	int rc;
 
 	if (!f->want) {
-		rc = rx_take(n, &h, &len);
+		rc = rx_take(n, &b, &len);
 		if (rc <= 0)
 			return rc;
-		if (rx_start(n, h, len))
+		if (rx_start(n, b, len))
 			return -EIO;
 	}
 	while (f->got < f->want) {
-		rc = rx_take(n, &h, &len);
+		rc = rx_take(n, &b, &len);
 		if (rc <= 0)
 			return rc;
-		f->heads[f->got] = (uint16_t)h;
+		f->bufs[f->got] = b;
 		f->lens[f->got++] = len;
 		f->bytes += len;
 	}
@@ -290,6 +328,126 @@ int ccdma_vnet_recv(struct ccdma_vnet *n, struct ccdma_vnet_pkt *pkts,
 	if (!is_broken(n))
 		rx_refill(n);
 	rc = is_broken(n) ? -ENODEV : (int)got;
+	ccdma_mutex_unlock(&n->rx_lock);
+	return rc;
+}
+
+/* Lend the gathered frame to the caller in place (or drop it). */
+static void rx_lend(struct ccdma_vnet *n, struct ccdma_vnet_zc *z,
+		    bool *delivered)
+{
+	struct vnet_rx_frame *f = &n->fr;
+
+	*delivered = false;
+	if (f->bytes > n->info.max_frame || f->got > CCDMA_VNET_ZC_SEGS) {
+		n->rx_st.rx_oversize++;
+		rx_forget(n, false);
+		return;
+	}
+	for (unsigned i = 0; i < f->got; i++) {
+		ccdma_addr_t dma;
+		const uint8_t *p = rx_buf(n, f->bufs[i], &dma);
+		uint32_t l = f->lens[i];
+
+		if (i == 0) {
+			p += CCDMA_VNET_HDR_LEN;
+			l -= CCDMA_VNET_HDR_LEN;
+		}
+		z->seg[i].buf = p;
+		z->seg[i].len = l;
+		z->buf_id[i] = f->bufs[i];
+	}
+	z->nseg = f->got;
+	z->len = f->bytes;
+	n->rx_st.rx_packets++;
+	n->rx_st.rx_bytes += f->bytes;
+	n->rx_st.rx_zero_copy++;
+	*delivered = true;
+	rx_forget(n, true);
+}
+
+int ccdma_vnet_recv_zc(struct ccdma_vnet *n, struct ccdma_vnet_zc *frames,
+		       unsigned count)
+{
+	unsigned got = 0;
+	int rc;
+
+	if (!n || !frames)
+		return -EINVAL;
+	ccdma_mutex_lock(&n->rx_lock);
+	while (got < count && !is_broken(n)) {
+		bool delivered;
+
+		if (rx_gather(n) <= 0)
+			break;
+		rx_lend(n, &frames[got], &delivered);
+		if (delivered)
+			got++;
+	}
+	if (!is_broken(n))
+		rx_refill(n);
+	rc = is_broken(n) ? -ENODEV : (int)got;
+	ccdma_mutex_unlock(&n->rx_lock);
+	return rc;
+}
+
+/* Every buffer of the frames lent and named once: 0, or -EINVAL (logged).
+ * The lent flags are left as they were. */
+static int zc_check(struct ccdma_vnet *n, const struct ccdma_vnet_zc *z,
+		    unsigned count)
+{
+	unsigned i, k, bad = 0;
+
+	for (i = 0; i < count && !bad; i++) {
+		if (!z[i].nseg || z[i].nseg > CCDMA_VNET_ZC_SEGS) {
+			ccdma_err("virtio-net: release: frame %u has %u segments "
+				  "(a lent frame has 1..%u)", i, z[i].nseg,
+				  CCDMA_VNET_ZC_SEGS);
+			return -EINVAL;
+		}
+		for (k = 0; k < z[i].nseg; k++) {
+			uint32_t b = z[i].buf_id[k];
+
+			if (b >= n->nbufs || n->rx_lent[b] != 1) {
+				ccdma_err("virtio-net: release: frame %u names "
+					  "buffer %u, which is not lent (released "
+					  "twice, or not from recv_zc)", i, b);
+				bad = 1;
+				break;
+			}
+			n->rx_lent[b] = 2;    /* seen in this call */
+		}
+	}
+	/* Undo the marks. */
+	for (unsigned j = 0; j < i; j++)
+		for (k = 0; k < z[j].nseg && k < CCDMA_VNET_ZC_SEGS; k++) {
+			uint32_t b = z[j].buf_id[k];
+
+			if (b < n->nbufs && n->rx_lent[b] == 2)
+				n->rx_lent[b] = 1;
+		}
+	return bad ? -EINVAL : 0;
+}
+
+int ccdma_vnet_recv_release(struct ccdma_vnet *n,
+			    const struct ccdma_vnet_zc *frames, unsigned count)
+{
+	int rc;
+
+	if (!n || !frames)
+		return -EINVAL;
+	ccdma_mutex_lock(&n->rx_lock);
+	rc = zc_check(n, frames, count);
+	for (unsigned i = 0; !rc && i < count; i++)
+		for (unsigned k = 0; k < frames[i].nseg; k++) {
+			uint32_t b = frames[i].buf_id[k];
+
+			n->rx_lent[b] = 0;
+			n->rx_free[n->rx_nfree++] = b;
+			n->rx_st.rx_lent--;
+		}
+	if (!rc && !is_broken(n))
+		rx_refill(n);
 	ccdma_mutex_unlock(&n->rx_lock);
 	return rc;
 }
@@ -538,6 +696,11 @@ static int check_config(const struct ccdma_vnet_config *cfg, unsigned *qsize,
 			  CCDMA_VNET_MAX_FRAME);
 		return -EINVAL;
 	}
+	if (cfg->rx_spare_buffers > CCDMA_VNET_MAX_SPARES) {
+		ccdma_err("virtio-net: rx_spare_buffers %u (at most %u)",
+			  cfg->rx_spare_buffers, CCDMA_VNET_MAX_SPARES);
+		return -EINVAL;
+	}
 	if (has(cfg->refuse_features, CCDMA_VIRTIO_F_VERSION_1)) {
 		ccdma_err("virtio-net: VERSION_1 cannot be refused");
 		return -EINVAL;
@@ -631,10 +794,27 @@ static int make_queues(struct ccdma_vnet *n)
 
 	n->tx = ccdma_os_calloc(num, sizeof(*n->tx));
 	n->done = ccdma_os_calloc(num, sizeof(*n->done));
-	n->fr.heads = ccdma_os_calloc(num, sizeof(*n->fr.heads));
+	n->fr.bufs = ccdma_os_calloc(num, sizeof(*n->fr.bufs));
 	n->fr.lens = ccdma_os_calloc(num, sizeof(*n->fr.lens));
-	if (!n->tx || !n->done || !n->fr.heads || !n->fr.lens)
+	n->rx_buf_of = ccdma_os_calloc(num, sizeof(*n->rx_buf_of));
+	n->rx_free = ccdma_os_calloc(n->nbufs, sizeof(*n->rx_free));
+	n->rx_lent = ccdma_os_calloc(n->nbufs, 1);
+	if (!n->tx || !n->done || !n->fr.bufs || !n->fr.lens || !n->rx_buf_of ||
+	    !n->rx_free || !n->rx_lent)
 		return -ENOMEM;
+	/* The first in the stack are posted first. */
+	for (unsigned b = 0; b < n->nbufs; b++)
+		n->rx_free[b] = n->nbufs - 1 - b;
+	n->rx_nfree = n->nbufs;
+	if (n->nbufs > num) {
+		void *p;
+
+		rc = ccdma_alloc_coherent(n->dev, (size_t)(n->nbufs - num) *
+					  n->info.rx_buf_size, &p, &n->spare_dma, 0);
+		if (rc)
+			return rc;
+		n->spare = p;
+	}
 	rc = ccdma_vq_create(n->dev, VNET_RXQ, num, n->info.event_idx, 0,
 			     n->info.rx_buf_size, &n->rxq);
 	if (!rc)
@@ -661,8 +841,15 @@ static void free_all(struct ccdma_vnet *n)
 	ccdma_vq_destroy(n->txq);
 	ccdma_os_free(n->tx);
 	ccdma_os_free(n->done);
-	ccdma_os_free(n->fr.heads);
+	ccdma_os_free(n->fr.bufs);
 	ccdma_os_free(n->fr.lens);
+	ccdma_os_free(n->rx_buf_of);
+	ccdma_os_free(n->rx_free);
+	ccdma_os_free(n->rx_lent);
+	if (n->spare)
+		(void)ccdma_free_coherent(n->dev, (size_t)(n->nbufs -
+				n->info.queue_size) * n->info.rx_buf_size,
+				n->spare, n->spare_dma);
 	if (n->locks_ok) {
 		ccdma_mutex_destroy(&n->rx_lock);
 		ccdma_mutex_destroy(&n->tx_lock);
@@ -736,6 +923,8 @@ int ccdma_vnet_create(const struct ccdma_virtio_transport *t,
 	n->info.max_frame = frame;
 	n->info.rx_buf_size = n->info.mrg_rxbuf ? CCDMA_VNET_MRG_BUF
 		: (CCDMA_VNET_HDR_LEN + frame + 63u) & ~63u;
+	n->info.rx_spare_buffers = cfg->rx_spare_buffers;
+	n->nbufs = qsize + cfg->rx_spare_buffers;
 	rc = make_queues(n);
 	if (rc)
 		goto fail;
