@@ -263,9 +263,11 @@ static int run_size(struct ccdma_pool *pool, size_t len, unsigned n, const int c
 	struct floor_run r = { .len = len, .n = n, .clock_ns = clock_cost_ns(),
 			       .cpu_dev = cpu[0], .cpu_drv = cpu[1] };
 	pthread_t dev;
+	/* aligned_alloc wants a multiple of the alignment (64-byte frames). */
+	size_t cap = (len + 4095) & ~(size_t)4095;
 	int rc = -ENOMEM;
-	r.priv = aligned_alloc(4096, len);
-	r.dev_priv = aligned_alloc(4096, len);
+	r.priv = aligned_alloc(4096, cap);
+	r.dev_priv = aligned_alloc(4096, cap);
 	for (int f = 0; f < NFIG; f++)
 		r.t[f] = calloc(n, sizeof(uint64_t));
 	if (!r.priv || !r.dev_priv)
