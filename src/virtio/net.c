@@ -303,25 +303,27 @@ static int rx_gather(struct ccdma_vnet *n)
 	return 1;
 }
 
-int ccdma_vnet_recv(struct ccdma_vnet *n, struct ccdma_vnet_pkt *pkts,
-		    unsigned count)
-{
-	unsigned got = 0, i;
-	int rc = 0;
+static void rx_lend(struct ccdma_vnet *n, struct ccdma_vnet_zc *z,
+		    bool *delivered);
 
-	if (!n || !pkts)
-		return -EINVAL;
-	for (i = 0; i < count; i++)
-		if (!pkts[i].buf && pkts[i].cap)
-			return -EINVAL;
+/* Take up to count whole frames: copied into pkts, or (pkts NULL) lent
+ * into zc; then refill.  The count, or -ENODEV. */
+static int rx_frames(struct ccdma_vnet *n, unsigned count,
+		     struct ccdma_vnet_pkt *pkts, struct ccdma_vnet_zc *zc)
+{
+	unsigned got = 0;
+	int rc;
+
 	ccdma_mutex_lock(&n->rx_lock);
 	while (got < count && !is_broken(n)) {
 		bool delivered;
 
-		rc = rx_gather(n);
-		if (rc <= 0)
+		if (rx_gather(n) <= 0)
 			break;
-		rx_deliver(n, &pkts[got], &delivered);
+		if (pkts)
+			rx_deliver(n, &pkts[got], &delivered);
+		else
+			rx_lend(n, &zc[got], &delivered);
 		if (delivered)
 			got++;
 	}
@@ -330,6 +332,19 @@ int ccdma_vnet_recv(struct ccdma_vnet *n, struct ccdma_vnet_pkt *pkts,
 	rc = is_broken(n) ? -ENODEV : (int)got;
 	ccdma_mutex_unlock(&n->rx_lock);
 	return rc;
+}
+
+int ccdma_vnet_recv(struct ccdma_vnet *n, struct ccdma_vnet_pkt *pkts,
+		    unsigned count)
+{
+	unsigned i;
+
+	if (!n || !pkts)
+		return -EINVAL;
+	for (i = 0; i < count; i++)
+		if (!pkts[i].buf && pkts[i].cap)
+			return -EINVAL;
+	return rx_frames(n, count, pkts, NULL);
 }
 
 /* Lend the gathered frame to the caller in place (or drop it). */
@@ -369,26 +384,9 @@ static void rx_lend(struct ccdma_vnet *n, struct ccdma_vnet_zc *z,
 int ccdma_vnet_recv_zc(struct ccdma_vnet *n, struct ccdma_vnet_zc *frames,
 		       unsigned count)
 {
-	unsigned got = 0;
-	int rc;
-
 	if (!n || !frames)
 		return -EINVAL;
-	ccdma_mutex_lock(&n->rx_lock);
-	while (got < count && !is_broken(n)) {
-		bool delivered;
-
-		if (rx_gather(n) <= 0)
-			break;
-		rx_lend(n, &frames[got], &delivered);
-		if (delivered)
-			got++;
-	}
-	if (!is_broken(n))
-		rx_refill(n);
-	rc = is_broken(n) ? -ENODEV : (int)got;
-	ccdma_mutex_unlock(&n->rx_lock);
-	return rc;
+	return rx_frames(n, count, NULL, frames);
 }
 
 /* Every buffer of the frames lent and named once: 0, or -EINVAL (logged).
