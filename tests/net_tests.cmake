@@ -55,7 +55,8 @@ ccdma_test_cpu_heavy(e2e_net_dpdk)
 ccdma_add_net_test(virtio_net_hostile LABEL unit TIMEOUT 120 CASES
   echo-conf echo-direct echo-nomrg bad-input nb-high nb-nomrg len-over
   len-short id-range tx-double csum tx-len not-vhost zc zc-nospare zc-nomrg
-  zc-segs)
+  zc-segs mq mq-ack-err mq-ack-bad mq-ack-len mq-no-answer mq-pairs-0
+  mq-pairs-huge mq-pairs-few)
 
 # ccdma-net, as a user runs it: echo against the ccdma-devsim --net it
 # starts (every frame verified), and a clear word when DPDK is missing.
@@ -85,7 +86,16 @@ if(NOT CMAKE_CROSSCOMPILING)
             --size 9000 --zero-copy --verify --quiet)
   set_tests_properties(ccdma_net_tool_zc PROPERTIES TIMEOUT 120 LABELS device
     PASS_REGULAR_EXPRESSION "zero-copy receive.*2000 sent, 2000 back.*lost 0, duplicated 0, reordered 0, corrupt 0")
+  # --queues 4: one thread per queue pair against a ccdma-devsim with 4.
+  add_test(NAME ccdma_net_tool_mq
+    COMMAND ccdma-net --devsim $<TARGET_FILE:ccdma-devsim> --count 8000
+            --queues 4 --size 1500 --verify --quiet)
+  set_tests_properties(ccdma_net_tool_mq PROPERTIES TIMEOUT 120 LABELS device
+    PASS_REGULAR_EXPRESSION "queue pairs: 4 of 4.*8000 sent, 8000 back.*lost 0, duplicated 0, reordered 0, corrupt 0")
 endif()
+add_test(NAME ccdma_net_tool_mq_bad COMMAND ccdma-net --queues 2 --rw pingpong)
+set_tests_properties(ccdma_net_tool_mq_bad PROPERTIES TIMEOUT 60 LABELS unit
+  PASS_REGULAR_EXPRESSION "--queues with --rw pingpong: several queue pairs are for echo")
 add_test(NAME ccdma_net_tool_zc_bad COMMAND ccdma-net --zero-copy --rw pingpong)
 set_tests_properties(ccdma_net_tool_zc_bad PROPERTIES TIMEOUT 60 LABELS unit
   PASS_REGULAR_EXPRESSION "--zero-copy with --rw pingpong: zero-copy receive is for echo and rx")
@@ -124,8 +134,16 @@ if(CCDMA_TESTPMD)
             --count 20000 --zero-copy --verify --quiet)
   set_tests_properties(ccdma_net_tool_zc_rx PROPERTIES TIMEOUT 120 LABELS device
     PASS_REGULAR_EXPRESSION "zero-copy receive.*20000 received \\(1280000 bytes\\).*lost 0, duplicated 0, reordered 0, corrupt 0")
+  # Two queue pairs against testpmd (--rxq 2 --txq 2, io loop: each
+  # frame back on the pair it went out on), every frame verified.
+  add_test(NAME ccdma_net_tool_mq_dpdk
+    COMMAND ccdma-net --backend dpdk --testpmd ${CCDMA_TESTPMD} --count 20000
+            --queues 2 --size 1500 --verify --quiet)
+  set_tests_properties(ccdma_net_tool_mq_dpdk PROPERTIES TIMEOUT 120
+    LABELS device PASS_REGULAR_EXPRESSION
+    "queue pairs: 2 of [0-9]+.*20000 sent, 20000 back.*lost 0, duplicated 0, reordered 0, corrupt 0")
   ccdma_test_cpu_heavy(ccdma_net_tool_tx ccdma_net_tool_rx ccdma_net_tool_zc_dpdk
-                       ccdma_net_tool_zc_rx)
+                       ccdma_net_tool_zc_rx ccdma_net_tool_mq_dpdk)
 endif()
 add_test(NAME ccdma_net_tool_rw_devsim COMMAND ccdma-net --rw rx)
 set_tests_properties(ccdma_net_tool_rw_devsim PROPERTIES TIMEOUT 60 LABELS unit

@@ -20,6 +20,14 @@
  *                  releases refused with nothing lost
  *   zc-segs        a frame spread over more buffers than a lent frame
  *                  names: dropped by recv_zc, taken whole by recv
+ *   mq             two queue pairs: VQ_PAIRS_SET on the control queue,
+ *                  then each pair echoes its own frames
+ *   mq-ack-err, mq-ack-bad, mq-ack-len, mq-no-answer, mq-pairs-0,
+ *   mq-pairs-huge, mq-pairs-few   the control queue's answer refused
+ *                  (ERR), malformed (an ack that is neither OK nor ERR, a
+ *                  used length of 0), never given; max_virtqueue_pairs 0,
+ *                  above 0x8000, or fewer than asked: create fails with
+ *                  the documented error
  *   not-vhost      a socket that does not speak vhost-user
  * Each hostile case checks the device is broken with the right reason,
  * and that every later call fails with -ENODEV at once.
@@ -35,7 +43,9 @@
 #include "virtio/virtio_ring.h"
 
 enum evil { OK, NB_HIGH, NB_NOMRG, LEN_OVER, LEN_SHORT, ID_RANGE, TX_DOUBLE,
-	    CSUM, TX_LEN, SPLIT };
+	    CSUM, TX_LEN, SPLIT, ACK_ERR, ACK_BAD, ACK_LEN, NO_ANSWER };
+
+#define FQ_MAX 5u   /* two pairs and the control queue */
 
 /* SPLIT: the device fills at most this many bytes of each buffer. */
 #define SPLIT_BYTES 40u
@@ -53,7 +63,11 @@ struct fnet {
 	struct ccdma_dev *dma;
 	struct ccdma_virtio_transport t;
 	uint64_t offered, acked;
-	struct fq q[2];
+	struct fq q[FQ_MAX];
+	bool mq;                 /* two pairs and a control queue */
+	unsigned nqueues;        /* max_queues if not 0 */
+	uint16_t max_pairs;      /* config space, with mq */
+	unsigned ctrl_cmds, pairs_set;
 	bool broken;
 	char why[160];
 	enum evil evil;
@@ -128,10 +142,10 @@ static bool has_mrg(struct fnet *f)
 	return f->acked & (1ull << CCDMA_VIRTIO_NET_F_MRG_RXBUF);
 }
 
-/* Deliver f->frame (len bytes) into receive buffers. */
-static void rx_frame(struct fnet *f, long len)
+/* Deliver f->frame (len bytes) into receive buffers of queue rxq. */
+static void rx_frame(struct fnet *f, long len, unsigned rxq)
 {
-	struct fq *q = &f->q[0];
+	struct fq *q = &f->q[rxq];
 	uint16_t avail = ccdma_vring_ld16(&q->avail->idx, __ATOMIC_ACQUIRE);
 	unsigned nb = 0, heads[64], lens[64];
 	long left = len + CCDMA_VNET_HDR_LEN, off = 0;
@@ -195,9 +209,9 @@ static void rx_frame(struct fnet *f, long len)
 	f->signals++;
 }
 
-static void process_tx(struct fnet *f)
+static void process_tx(struct fnet *f, unsigned txq)
 {
-	struct fq *q = &f->q[1];
+	struct fq *q = &f->q[txq];
 	uint16_t avail = ccdma_vring_ld16(&q->avail->idx, __ATOMIC_ACQUIRE);
 
 	bool doubled = false;
@@ -215,7 +229,7 @@ static void process_tx(struct fnet *f)
 			doubled = true;
 		}
 		if (len > 0)
-			rx_frame(f, len);
+			rx_frame(f, len, txq - 1);
 	}
 	publish(q);
 }
@@ -229,21 +243,30 @@ static int t_set_features(void *ctx, uint64_t v)
 }
 static int t_get_config(void *ctx, uint32_t off, void *buf, uint32_t len)
 {
-	static const uint8_t cfg[8] = { 2, 0, 0, 0, 0, 9, 1, 0 };
+	struct fnet *f = ctx;
+	uint8_t cfg[10] = { 2, 0, 0, 0, 0, 9, 1, 0,
+			    (uint8_t)f->max_pairs, (uint8_t)(f->max_pairs >> 8) };
 
-	(void)ctx;
 	if (off + len > sizeof(cfg))
 		return -EINVAL;
 	memcpy(buf, cfg + off, len);
 	return 0;
 }
-static unsigned t_max_queues(void *ctx) { (void)ctx; return 2; }
+static unsigned t_max_queues(void *ctx)
+{
+	struct fnet *f = ctx;
+
+	return f->nqueues ? f->nqueues : f->mq ? 5 : 2;
+}
 static unsigned t_max_qsize(void *ctx, unsigned q) { (void)ctx; (void)q; return 256; }
 static int t_queue_start(void *ctx, unsigned qi, const struct ccdma_vq_layout *l)
 {
 	struct fnet *f = ctx;
-	struct fq *q = &f->q[qi];
+	struct fq *q;
 
+	if (qi >= FQ_MAX)
+		return -EINVAL;
+	q = &f->q[qi];
 	memset(q, 0, sizeof(*q));
 	q->num = l->num;
 	q->desc = at(f, l->desc_dma, ccdma_vring_desc_size(l->num), CCDMA_ACCESS_READ);
@@ -252,14 +275,58 @@ static int t_queue_start(void *ctx, unsigned qi, const struct ccdma_vq_layout *l
 	q->started = q->desc && q->avail && q->used;
 	return q->started ? 0 : -EINVAL;
 }
+/* The control queue (queue 4): class, command, data readable; one ack
+ * byte writable.  The answer as f->evil says. */
+static void serve_ctrl(struct fnet *f)
+{
+	struct fq *q = &f->q[4];
+	uint16_t avail = ccdma_vring_ld16(&q->avail->idx, __ATOMIC_ACQUIRE);
+
+	while (q->last_avail != avail) {
+		unsigned h = ccdma_le16_to_cpu(q->avail->ring[q->last_avail++ % q->num]);
+		uint8_t cmd[4] = { 0 }, *ack = NULL;
+		unsigned i = h, got = 0;
+
+		for (unsigned n = 0; n < 4; n++) {
+			struct ccdma_vring_desc *d = &q->desc[i];
+			uint32_t l = ccdma_le32_to_cpu(d->len);
+			uint16_t fl = ccdma_le16_to_cpu(d->flags);
+			uint8_t *p = at(f, ccdma_le64_to_cpu(d->addr), l,
+					fl & CCDMA_VRING_DESC_F_WRITE ?
+					CCDMA_ACCESS_WRITE : CCDMA_ACCESS_READ);
+
+			REQUIRE(p);
+			if (fl & CCDMA_VRING_DESC_F_WRITE)
+				ack = p;
+			else
+				for (uint32_t k = 0; k < l && got < 4; k++)
+					cmd[got++] = p[k];
+			if (!(fl & CCDMA_VRING_DESC_F_NEXT))
+				break;
+			i = ccdma_le16_to_cpu(d->next);
+		}
+		REQUIRE(ack && got == 4);
+		f->ctrl_cmds++;
+		if (cmd[0] == 4 && cmd[1] == 0)
+			f->pairs_set = (unsigned)cmd[2] | (unsigned)cmd[3] << 8;
+		if (f->evil == NO_ANSWER)
+			continue;
+		*ack = f->evil == ACK_ERR ? 1 : f->evil == ACK_BAD ? 7 : 0;
+		push_used(q, h, f->evil == ACK_LEN ? 0 : 1);
+	}
+	publish(q);
+}
+
 static int t_notify(void *ctx, unsigned qi)
 {
 	struct fnet *f = ctx;
 
 	if (f->broken)
 		return -ENODEV;
-	if (qi == 1)
-		process_tx(f);
+	if (f->mq && qi == 4)
+		serve_ctrl(f);
+	else if (qi & 1)
+		process_tx(f, qi);
 	return 0;
 }
 static int t_wait(void *ctx, unsigned qi, uint64_t timeout_ns)
@@ -279,8 +346,10 @@ static void t_fail(void *ctx, const char *why)
 {
 	struct fnet *f = ctx;
 
+	/* The first reason (create's failure path fails the device again). */
+	if (!f->broken)
+		snprintf(f->why, sizeof(f->why), "%s", why);
 	f->broken = true;
-	snprintf(f->why, sizeof(f->why), "%s", why);
 }
 static bool t_broken(void *ctx) { return ((struct fnet *)ctx)->broken; }
 
@@ -310,6 +379,115 @@ static struct fnet *fnet_new(int mode)
 	f->t.ops = &ops;
 	f->t.ctx = f;
 	return f;
+}
+
+static void fnet_free(struct fnet *f);
+
+/* Every message logged while a case runs, for checking which check
+ * refused. */
+static char logged[4096];
+
+static void keep_log(void *arg, enum ccdma_log_level l, const char *m)
+{
+	size_t n = strlen(logged);
+
+	(void)arg;
+	(void)l;
+	snprintf(logged + n, sizeof(logged) - n, "%s\n", m);
+}
+
+/* Two queue pairs: VQ_PAIRS_SET(2) on the control queue, then each pair
+ * echoes its own frames (the device sends each back on the pair it came
+ * from), checked; statistics per pair. */
+static void mq(void)
+{
+	struct fnet *f = fnet_new(CCDMA_MODE_CONFIDENTIAL);
+	struct ccdma_vnet_config c;
+	struct ccdma_vnet_info info;
+	struct ccdma_vnet_stats st;
+	struct ccdma_vnet *n = NULL;
+	uint8_t tx[1514], rx[1514];
+
+	f->mq = true;
+	f->max_pairs = 2;
+	ccdma_vnet_config_init(&c);
+	c.queue_pairs = 2;
+	REQUIRE(ccdma_vnet_create(&f->t, &c, &n) == 0);
+	ccdma_vnet_get_info(n, &info);
+	CHECK_EQ(info.queue_pairs, 2);
+	CHECK_EQ(info.max_queue_pairs, 2);
+	CHECK(info.features & (1ull << CCDMA_VIRTIO_NET_F_MQ));
+	CHECK(info.features & (1ull << CCDMA_VIRTIO_NET_F_CTRL_VQ));
+	CHECK_EQ(f->ctrl_cmds, 1);
+	CHECK_EQ(f->pairs_set, 2);
+	CHECK(ccdma_vnet_pair(n, 0) == n);
+	CHECK(ccdma_vnet_pair(n, 2) == NULL);
+	CHECK(ccdma_vnet_pair(NULL, 0) == NULL);
+	for (unsigned k = 0; k < 2; k++) {
+		struct ccdma_vnet *p = ccdma_vnet_pair(n, k);
+
+		REQUIRE(p);
+		for (uint64_t seq = 0; seq < 50; seq++) {
+			struct ccdma_vnet_pkt s = { .buf = tx, .len = 1000 };
+			struct ccdma_vnet_pkt r = { .buf = rx, .cap = sizeof(rx) };
+			uint64_t got;
+			void *u;
+
+			netjob_frame(tx, 1000, seq + 100 * k);
+			CHECK_EQ(ccdma_vnet_send(p, &s, 1), 1);
+			CHECK_EQ(ccdma_vnet_recv(p, &r, 1), 1);
+			CHECK_EQ(netjob_frame_check(rx, r.len, 1000, 200, &got), 0);
+			CHECK_EQ(got, seq + 100 * k);
+			CHECK_EQ(ccdma_vnet_tx_complete(p, &u, 1), 1);
+		}
+		ccdma_vnet_get_stats(p, &st);
+		CHECK_EQ(st.rx_packets, 50);
+		CHECK_EQ(st.tx_completed, 50);
+	}
+	/* Destroy only through pair 0. */
+	ccdma_log_set_handler(quiet_log, NULL);
+	ccdma_vnet_destroy(ccdma_vnet_pair(n, 1));
+	ccdma_log_set_handler(NULL, NULL);
+	CHECK(!ccdma_vnet_broken(n));
+	ccdma_vnet_destroy(n);
+	fnet_free(f);
+}
+
+/* A control queue that refuses or answers badly, or a max_virtqueue_pairs
+ * that cannot be used: create fails with `want`.  The device is left
+ * failed once queues were started (create's failure path), with the
+ * malformed answer as its first reason; not when create stopped before
+ * any queue. */
+static void mq_bad(enum evil e, uint16_t max_pairs, unsigned ask, int want,
+		   const char *said)
+{
+	struct fnet *f = fnet_new(CCDMA_MODE_CONFIDENTIAL);
+	struct ccdma_vnet_config c;
+	struct ccdma_vnet *n = NULL;
+
+	f->mq = true;
+	f->max_pairs = max_pairs;
+	/* Queues enough for any max_virtqueue_pairs: only the device's
+	 * number is wrong. */
+	if (max_pairs > 2)
+		f->nqueues = 2u * max_pairs + 1;
+	f->evil = e;
+	ccdma_vnet_config_init(&c);
+	c.queue_pairs = ask;
+	logged[0] = 0;
+	ccdma_log_set_handler(keep_log, NULL);
+	CHECK_EQ(ccdma_vnet_create(&f->t, &c, &n), want);
+	ccdma_log_set_handler(NULL, NULL);
+	if (!strstr(logged, said)) {
+		fprintf(stderr, "logged:\n%swant \"%s\"\n", logged, said);
+		CHECK(0);
+	}
+	CHECK(n == NULL);
+	CHECK_EQ(f->broken, e != OK);
+	CHECK_EQ(f->ctrl_cmds, e != OK ? 1u : 0u);
+	if (want == -ENODEV)
+		CHECK(strstr(f->why, said) != NULL);
+	fnet_free(f);
 }
 
 static void fnet_free(struct fnet *f)
@@ -698,6 +876,23 @@ int main(int argc, char **argv)
 		zc(16, 1ull << CCDMA_VIRTIO_NET_F_MRG_RXBUF);
 	else if (!strcmp(c, "zc-segs"))
 		zc_segs();
+	else if (!strcmp(c, "mq"))
+		mq();
+	else if (!strcmp(c, "mq-ack-err"))
+		mq_bad(ACK_ERR, 2, 2, -ENOTSUP, "refused 2 queue pairs");
+	else if (!strcmp(c, "mq-ack-bad"))
+		mq_bad(ACK_BAD, 2, 2, -ENODEV, "neither OK nor ERR");
+	else if (!strcmp(c, "mq-ack-len"))
+		mq_bad(ACK_LEN, 2, 2, -ENODEV, "length");
+	else if (!strcmp(c, "mq-no-answer"))
+		mq_bad(NO_ANSWER, 2, 2, -ENODEV, "no answer");
+	else if (!strcmp(c, "mq-pairs-0"))
+		mq_bad(OK, 0, 2, -ENOTSUP, "max_virtqueue_pairs 0 is unusable");
+	else if (!strcmp(c, "mq-pairs-huge"))
+		mq_bad(OK, 0x8001, 2, -ENOTSUP,
+		       "max_virtqueue_pairs 32769 is unusable");
+	else if (!strcmp(c, "mq-pairs-few"))
+		mq_bad(OK, 2, 3, -ENOTSUP, "3 queue pairs asked, the device has 2");
 	else if (!strcmp(c, "nb-high"))
 		hostile(NB_HIGH, "num_buffers", false);
 	else if (!strcmp(c, "nb-nomrg"))

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@ struct cli {
 	enum ccdma_mode mode;
 	uint32_t size;
 	uint64_t count;
-	unsigned window, batch;
+	unsigned window, batch, queues;
 };
 
 static void usage(FILE *f)
@@ -45,6 +46,10 @@ static void usage(FILE *f)
 "  --window N           frames in flight at most (default: what the\n"
 "                       receive ring holds, at most 64)\n"
 "  --batch N            frames per send call at most, 1..32 (default 32)\n"
+"  --queues N           (echo) queue pairs, 1..8 (default 1): one thread\n"
+"                       per pair, each echoing its share of --count; the\n"
+"                       back-end started gets N pairs; more than one needs\n"
+"                       MQ and CTRL_VQ from the device\n"
 "  --zero-copy          (echo, rx) receive in place: frames lent in the\n"
 "                       shared receive buffers (ccdma_vnet_recv_zc) and given\n"
 "                       back, not copied out; 64 spare receive buffers\n"
@@ -84,7 +89,7 @@ static bool num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 }
 
 enum { O_RW = 256, O_VERIFY, O_SIZE, O_COUNT, O_WINDOW, O_BATCH, O_MODE, O_SOCKET,
-       O_BACKEND, O_DEVSIM, O_TESTPMD, O_JSON, O_QUIET, O_ZC };
+       O_BACKEND, O_DEVSIM, O_TESTPMD, O_JSON, O_QUIET, O_ZC, O_QUEUES };
 
 static int parse(struct cli *c, int argc, char **argv)
 {
@@ -103,6 +108,7 @@ static int parse(struct cli *c, int argc, char **argv)
 		{ "json", no_argument, 0, O_JSON },
 		{ "quiet", no_argument, 0, O_QUIET },
 		{ "zero-copy", no_argument, 0, O_ZC },
+		{ "queues", required_argument, 0, O_QUEUES },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -115,6 +121,7 @@ static int parse(struct cli *c, int argc, char **argv)
 	c->count = 100000;
 	c->rw = "echo";
 	c->batch = NETJOB_BATCH_MAX;
+	c->queues = 1;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		const char *a = optarg;
@@ -167,6 +174,11 @@ static int parse(struct cli *c, int argc, char **argv)
 		case O_JSON: c->json = true; break;
 		case O_QUIET: c->quiet = true; break;
 		case O_ZC: c->zero_copy = true; break;
+		case O_QUEUES:
+			if (!num(a, 1, 8, &v))
+				return bad("--queues", a, "a number 1..8");
+			c->queues = (unsigned)v;
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -184,6 +196,9 @@ static int parse(struct cli *c, int argc, char **argv)
 	    !c->socket)
 		return bad("--rw", c->rw, "needs --backend dpdk or --socket "
 			   "(ccdma-devsim --net only echoes)");
+	if (c->queues > 1 && strcmp(c->rw, "echo"))
+		return bad("--queues with --rw", c->rw,
+			   "several queue pairs are for echo");
 	if (c->zero_copy && strcmp(c->rw, "echo") && strcmp(c->rw, "rx"))
 		return bad("--zero-copy with --rw", c->rw,
 			   "zero-copy receive is for echo and rx");
@@ -217,6 +232,9 @@ static void summary(const struct cli *c, const struct netjob *j,
 	printf("ccdma-net: %s, %u-byte frames, %s mode%s, back-end %s\n", c->rw,
 	       c->size, ccdma_mode_name(c->mode),
 	       c->zero_copy ? ", zero-copy receive" : "", backend);
+	if (c->queues > 1)
+		printf("  queue pairs: %u of %u, one thread each\n",
+		       j->info.queue_pairs, j->info.max_queue_pairs);
 	printf("  device: features %#llx accepted of %#llx; queues of %u, "
 	       "receive buffers of %u%s%s\n",
 	       (unsigned long long)j->info.features,
@@ -266,6 +284,7 @@ static void json(const struct cli *c, const struct netjob *j,
 	bench_json_u64(&w, "size", c->size);
 	bench_json_str(&w, "mode", ccdma_mode_name(c->mode));
 	bench_json_bool(&w, "zero_copy", c->zero_copy);
+	bench_json_u64(&w, "queue_pairs", c->queues);
 	bench_json_str(&w, "backend", backend);
 	bench_json_u64(&w, "features", j->info.features);
 	bench_json_u64(&w, "offered", j->info.offered);
@@ -299,6 +318,83 @@ static void json(const struct cli *c, const struct netjob *j,
 	fputc('\n', stdout);
 }
 
+/* --queues N: one thread per queue pair, each echoing its share. */
+struct pair_run {
+	struct netjob j;
+	const struct cli *c;
+	uint64_t count;
+	struct netjob_echo e;
+	int rc;
+};
+
+static void *pair_thread(void *arg)
+{
+	struct pair_run *p = arg;
+
+	p->rc = netjob_echo(&p->j, p->c->size, p->count, 10000, &p->e, NULL,
+			    NULL);
+	return NULL;
+}
+
+static int echo_pairs(const struct cli *c, struct netjob *base,
+		      struct netjob_echo *e)
+{
+	struct pair_run *p = calloc(c->queues, sizeof(*p));
+	pthread_t *t = calloc(c->queues, sizeof(*t));
+	unsigned i, opened = 0, started = 0;
+	int rc = 0;
+
+	memset(e, 0, sizeof(*e));
+	if (!p || !t) {
+		free(p);
+		free(t);
+		e->error = -ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < c->queues && !rc; i++) {
+		p[i].c = c;
+		p[i].count = c->count / c->queues + (i < c->count % c->queues);
+		rc = i ? netjob_open_pair(&p[i].j, base, i) : 0;
+		if (!rc)
+			opened++;
+	}
+	/* Pair 0 runs on the base job itself. */
+	if (!rc)
+		p[0].j = *base;
+	for (i = 0; !rc && i < c->queues; i++) {
+		if (pthread_create(&t[i], NULL, pair_thread, &p[i])) {
+			rc = -EAGAIN;
+			break;
+		}
+		started++;
+	}
+	for (i = 0; i < started; i++) {
+		pthread_join(t[i], NULL);
+		e->sent += p[i].e.sent;
+		e->received += p[i].e.received;
+		e->lost += p[i].e.lost;
+		e->duplicated += p[i].e.duplicated;
+		e->reordered += p[i].e.reordered;
+		e->corrupt += p[i].e.corrupt;
+		e->sends += p[i].e.sends;
+		if (p[i].e.max_burst > e->max_burst)
+			e->max_burst = p[i].e.max_burst;
+		if (p[i].e.ns > e->ns)
+			e->ns = p[i].e.ns;
+		if (p[i].rc < 0 && !e->error)
+			e->error = p[i].e.error;
+		if (p[i].rc && !rc)
+			rc = p[i].rc;
+	}
+	for (i = 1; i < opened; i++)
+		netjob_close(&p[i].j);
+	if (rc < 0 && !e->error)
+		e->error = rc;
+	free(p);
+	free(t);
+	return rc < 0 ? -1 : rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct ccdma_vnet_config vc;
@@ -320,17 +416,25 @@ int main(int argc, char **argv)
 		sock = c.socket;
 		backend = c.socket;
 	} else if (c.dpdk) {
+		struct netjob_testpmd o;
+
 		fwd = !strcmp(c.rw, "tx") ? "rxonly" :
 		      !strcmp(c.rw, "rx") ? "txonly" : "io";
+		netjob_testpmd_init(&o, fwd);
+		o.queues = c.queues;
 		if (netjob_testpmd_find(prog, sizeof(prog), c.testpmd) ||
-		    netjob_testpmd_start(&d, prog, fwd))
+		    netjob_testpmd_run(&d, prog, &o))
 			return 2;
 		sock = d.sock;
 		backend = !strcmp(c.rw, "tx") ? "dpdk-testpmd (started, rxonly)" :
 			  !strcmp(c.rw, "rx") ? "dpdk-testpmd (started, txonly)" :
 						"dpdk-testpmd (started, io loop)";
 	} else {
-		if (netjob_devsim_start(&d, c.devsim, NULL))
+		char nq[16];
+		const char *extra[] = { "--queues", nq, NULL };
+
+		snprintf(nq, sizeof(nq), "%u", c.queues);
+		if (netjob_devsim_start(&d, c.devsim, extra))
 			return 2;
 		sock = d.sock;
 		backend = "ccdma-devsim --net (started)";
@@ -339,6 +443,7 @@ int main(int argc, char **argv)
 	vc.max_frame = c.size > 1514 ? c.size : 1514;
 	if (c.zero_copy)
 		vc.rx_spare_buffers = 64;
+	vc.queue_pairs = c.queues;
 	if (netjob_open(&j, sock, c.mode, &vc, vc.max_frame, c.window)) {
 		if (d.dir[0])
 			netjob_stop(&d);
@@ -352,6 +457,8 @@ int main(int argc, char **argv)
 		rc = netjob_rx(&j, c.count, 10000, &e);
 	else if (!strcmp(c.rw, "pingpong"))
 		rc = netjob_pingpong(&j, c.size, c.count, 10000, &e, &lat);
+	else if (c.queues > 1)
+		rc = echo_pairs(&c, &j, &e);
 	else
 		rc = netjob_echo(&j, c.size, c.count, 10000, &e,
 				 c.quiet ? NULL : progress, &c);

@@ -82,7 +82,8 @@ void netjob_close(struct netjob *j)
 {
 	unsigned i;
 
-	ccdma_vnet_destroy(j->n);
+	if (!j->pair_job)
+		ccdma_vnet_destroy(j->n);
 	for (i = 0; j->tx && i < j->window; i++) {
 		if (!j->tx[i])
 			continue;
@@ -95,7 +96,8 @@ void netjob_close(struct netjob *j)
 	free(j->tx);
 	free(j->tx_dma);
 	free(j->rx);
-	ccdma_vhost_close(j->h);
+	if (!j->pair_job)
+		ccdma_vhost_close(j->h);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -166,6 +168,34 @@ int netjob_open(struct netjob *j, const char *sock, enum ccdma_mode mode,
 	rc = alloc_frames(j);
 	if (rc) {
 		blkjob_say("no memory for %u frames of %u bytes", j->window, frame_cap);
+		netjob_close(j);
+	}
+	return rc;
+}
+
+int netjob_open_pair(struct netjob *j, const struct netjob *base, unsigned pair)
+{
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	j->n = ccdma_vnet_pair(base->n, pair);
+	if (!j->n) {
+		blkjob_say("no queue pair %u (the device has %u in use)", pair,
+		    base->info.queue_pairs);
+		return -EINVAL;
+	}
+	j->h = base->h;
+	j->info = base->info;
+	j->mode = base->mode;
+	j->window = base->window;
+	j->batch = base->batch;
+	j->frame_cap = base->frame_cap;
+	j->zero_copy = base->zero_copy;
+	j->pair_job = true;
+	rc = alloc_frames(j);
+	if (rc) {
+		blkjob_say("no memory for %u frames of %u bytes", j->window,
+		    j->frame_cap);
 		netjob_close(j);
 	}
 	return rc;
@@ -739,7 +769,7 @@ int netjob_testpmd_run(struct blkjob_proc *d, const char *prog,
 		       const struct netjob_testpmd *o)
 {
 	char script[256], lcores[32], prefix[64], vdev[PATH_MAX + 64], mode[48];
-	char stats[32];
+	char stats[32], rxq[24], txq[24];
 	int cpu = o->cpu >= 0 ? o->cpu : first_cpu();
 	unsigned queues = o->queues ? o->queues : 1;
 	char *argv[40];
@@ -765,6 +795,8 @@ int netjob_testpmd_run(struct blkjob_proc *d, const char *prog,
 	 * run. */
 	snprintf(stats, sizeof(stats), "--stats-period=%u",
 		 o->stats_period ? o->stats_period : 1000);
+	snprintf(rxq, sizeof(rxq), "--rxq=%u", queues);
+	snprintf(txq, sizeof(txq), "--txq=%u", queues);
 	argv[n++] = (char *)"/bin/sh";
 	argv[n++] = (char *)"-c";
 	argv[n++] = script;
@@ -786,6 +818,10 @@ int netjob_testpmd_run(struct blkjob_proc *d, const char *prog,
 	argv[n++] = (char *)"--port-topology=loop";
 	argv[n++] = (char *)"--auto-start";
 	argv[n++] = stats;
+	if (queues > 1) {
+		argv[n++] = rxq;
+		argv[n++] = txq;
+	}
 	for (const char *const *a = o->args; a && *a; a++) {
 		if (n >= (int)(sizeof(argv) / sizeof(argv[0])) - 1) {
 			blkjob_say("too many testpmd options");

@@ -41,6 +41,8 @@ struct netjob {
 	 * given back at once) instead of ccdma_vnet_recv(); set after
 	 * netjob_open. */
 	bool zero_copy;
+	/* netjob_open_pair: the device and connection are the base job's. */
+	bool pair_job;
 };
 
 /* Connect to `sock` and create the driver with vcfg (NULL: defaults).
@@ -50,6 +52,11 @@ int netjob_open(struct netjob *j, const char *sock, enum ccdma_mode mode,
 		const struct ccdma_vnet_config *vcfg, uint32_t frame_cap,
 		unsigned window);
 void netjob_close(struct netjob *j);
+/* A job on queue pair `pair` of base's device (base opened with
+ * vcfg->queue_pairs above pair): base's connection, mode, window, batch
+ * and zero_copy, frames of its own.  Close it before base.  0, or the
+ * negative errno after printing why. */
+int netjob_open_pair(struct netjob *j, const struct netjob *base, unsigned pair);
 
 /* What an echo run found. */
 struct netjob_echo {

@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ccdma virtio-net driver over a virtio transport (ccdma/virtio.h), with
- * split virtqueues in coherent (shared) memory.  One queue pair: queue 0
- * receives, queue 1 transmits.
+ * split virtqueues in coherent (shared) memory.  Queue pair i: queue 2i
+ * receives, queue 2i + 1 transmits.  One pair unless the config asks for
+ * more (queue_pairs): then MQ and CTRL_VQ are required, the device's
+ * max_virtqueue_pairs (config space; without config access, half the
+ * transport's queues) is checked, and VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET
+ * goes over the control queue (queue 2 * max_virtqueue_pairs) at create.
+ * Each pair is used through its own handle (ccdma_vnet_pair()) with the
+ * same calls: one thread per pair needs no lock but its pair's.
  *
  * Features accepted when offered: VERSION_1 (required), MAC and STATUS
  * (when the transport gives config access), MRG_RXBUF, EVENT_IDX,
- * INDIRECT_DESC (transmit chains).  Refused even when offered: every
- * checksum and segmentation offload (CSUM, GUEST_CSUM, the TSO/UFO/USO
- * bits, GUEST_*), MQ and CTRL_VQ (one queue pair, no control queue),
- * MTU, ACCESS_PLATFORM and RING_PACKED.  So every frame travels whole,
+ * INDIRECT_DESC (transmit chains), and MQ and CTRL_VQ for more than one
+ * pair.  Refused even when offered: every checksum and segmentation
+ * offload (CSUM, GUEST_CSUM, the TSO/UFO/USO bits, GUEST_*), the other
+ * control-queue features (CTRL_RX, CTRL_VLAN, GUEST_ANNOUNCE,
+ * CTRL_MAC_ADDR), MTU, ACCESS_PLATFORM and RING_PACKED.  So every frame travels whole,
  * with its checksums computed by whoever built it, and the device must
  * set no header field but num_buffers.
  *
@@ -103,6 +110,11 @@ struct ccdma_vnet_config {
 	 * none), in coherent memory allocated at create: they keep the ring
 	 * full while ccdma_vnet_recv_zc() frames are lent. */
 	unsigned rx_spare_buffers;
+	/* Queue pairs (0 or 1: one; up to 32768, and no more than the
+	 * device's max_virtqueue_pairs).  More than one needs MQ and CTRL_VQ
+	 * from the device, else create fails with -ENOTSUP.  Each pair has
+	 * its own rings, receive buffers (and spares) and statistics. */
+	unsigned queue_pairs;
 };
 #define CCDMA_VNET_MAX_SPARES 32768u
 CCDMA_API void ccdma_vnet_config_init(struct ccdma_vnet_config *cfg);
@@ -119,6 +131,8 @@ struct ccdma_vnet_info {
 	uint32_t max_frame;
 	uint32_t rx_buf_size;     /* bytes per receive buffer, header included */
 	unsigned rx_spare_buffers;
+	unsigned queue_pairs;     /* in use */
+	unsigned max_queue_pairs; /* the device's (1 without MQ) */
 };
 
 /*
@@ -131,14 +145,28 @@ struct ccdma_vnet_info {
  * VERSION_1 refused; logged), -ENOTSUP (no VERSION_1, fewer than two
  * queues, a queue size the device gives that is unusable; logged),
  * -ENOMEM (no memory for rings or receive buffers), -ENODEV (the device is
- * broken or failed; logged).  rx_spare_buffers above CCDMA_VNET_MAX_SPARES:
- * -EINVAL.
+ * broken or failed; logged).  rx_spare_buffers above CCDMA_VNET_MAX_SPARES
+ * or queue_pairs above 32768: -EINVAL.  More than one queue pair: -ENOTSUP
+ * (logged) when the device offers no MQ with CTRL_VQ, its
+ * max_virtqueue_pairs is unusable (0, above 32768, or its control queue
+ * beyond the transport's queues) or smaller than asked, or it answers
+ * VQ_PAIRS_SET with VIRTIO_NET_ERR; -ENODEV (broken, logged) when the
+ * answer never comes (5 s) or is malformed.  The handle returned is queue
+ * pair 0.
  */
 CCDMA_API int ccdma_vnet_create(const struct ccdma_virtio_transport *t,
 				const struct ccdma_vnet_config *cfg,
 				struct ccdma_vnet **out);
-/* Stop both queues (the transport's queue_stop, else the device is
- * broken) and free everything.  Frames still being sent are unmapped;
+/*
+ * Queue pair i (0 .. info.queue_pairs - 1) of the device created as n:
+ * a handle for send, tx_complete, recv, recv_zc, recv_release, wait and
+ * get_stats, valid until ccdma_vnet_destroy(n).  NULL when i is out of
+ * range or n is NULL.  Pair 0 is n itself.
+ */
+CCDMA_API struct ccdma_vnet *ccdma_vnet_pair(struct ccdma_vnet *n, unsigned i);
+/* Stop every queue (the transport's queue_stop, else the device is
+ * broken) and free everything, every pair's too; only through pair 0 (on
+ * another pair: logged, nothing done).  Frames still being sent are unmapped;
  * their cookies are lost (the caller owns their buffers again).  NULL is a
  * no-op. */
 CCDMA_API void ccdma_vnet_destroy(struct ccdma_vnet *n);

@@ -25,7 +25,9 @@
 #include "platform/ipc.h"
 #include "platform/os.h"
 #include "platform/trace.h"
+#include "vhost/net_ctrl.h"
 #include "vhost/vhost_proto.h"
+#include <ccdma/virtio_net.h>
 
 /* The vring index of KICK/CALL messages has 8 bits. */
 #define VH_MAX_QUEUES 256u
@@ -96,6 +98,7 @@ struct ccdma_vhost {
 	unsigned table_max;          /* regions the table may hold */
 	uint64_t pool_max, pool_region; /* the pool's config, as capped */
 	struct vh_queue *q;
+	struct vh_ctrl ctrl;         /* virtio-net control queue (net_ctrl.h) */
 
 	struct vh_region table[VH_MAX_REGIONS];
 	unsigned nregions;
@@ -560,16 +563,74 @@ out:
 	return rc;
 }
 
+/* A net device (GET_QUEUE_NUM counts pairs) that offers CTRL_VQ: its
+ * control queue is queue max_queues, served here (net_ctrl.h). */
+static bool has_ctrl(const struct ccdma_vhost *h)
+{
+	return h->queues_per_unit == 2 &&
+	       (h->features & (1ull << CCDMA_VIRTIO_NET_F_CTRL_VQ));
+}
+
+static bool is_ctrl(const struct ccdma_vhost *h, unsigned q)
+{
+	return has_ctrl(h) && q == h->max_queues;
+}
+
 static unsigned t_max_queues(void *ctx)
 {
-	return ((struct ccdma_vhost *)ctx)->max_queues;
+	struct ccdma_vhost *h = ctx;
+
+	return h->max_queues + (has_ctrl(h) ? 1u : 0u);
 }
 
 static unsigned t_max_queue_size(void *ctx, unsigned q)
 {
 	struct ccdma_vhost *h = ctx;
 
-	return q < h->max_queues ? VH_QUEUE_SIZE_MAX : 0;
+	return q < h->max_queues || is_ctrl(h, q) ? VH_QUEUE_SIZE_MAX : 0;
+}
+
+/* SET_VRING_ENABLE on the started rings of queue pair `pair` (lock
+ * held). */
+static int ctrl_enable(void *arg, unsigned pair, bool on)
+{
+	struct ccdma_vhost *h = arg;
+	int rc = 0;
+
+	if (!(h->acked & (1ull << CCDMA_VU_F_PROTOCOL_FEATURES)))
+		return 0;
+	for (unsigned q = 2 * pair; q < 2 * pair + 2 && !rc; q++) {
+		struct ccdma_vu_vring_state st = { .index = q, .num = on };
+
+		if (q < h->max_queues && h->q[q].started)
+			rc = vh_request(h, CCDMA_VU_SET_VRING_ENABLE, &st,
+					sizeof(st), NULL, 0, false);
+	}
+	return rc;
+}
+
+/* The control queue: kept here, never sent to the back-end. */
+static int ctrl_start(struct ccdma_vhost *h, const struct ccdma_vq_layout *l)
+{
+	int rc = 0;
+
+	ccdma_mutex_lock(&h->lock);
+	if (!h->features_set ||
+	    !(h->acked & (1ull << CCDMA_VIRTIO_NET_F_CTRL_VQ))) {
+		ccdma_err("vhost %s: control queue started without CTRL_VQ "
+			  "accepted", h->path);
+		rc = -EINVAL;
+	} else if (h->ctrl.started) {
+		ccdma_err("vhost %s: control queue started twice", h->path);
+		rc = -EBUSY;
+	} else {
+		ccdma_memset(&h->ctrl, 0, sizeof(h->ctrl));
+		h->ctrl.l = *l;
+		h->ctrl.num = l->num;
+		h->ctrl.started = true;
+	}
+	ccdma_mutex_unlock(&h->lock);
+	return rc;
 }
 
 static bool in_pool(struct ccdma_vhost *h, const void *p, uint64_t dma,
@@ -597,7 +658,7 @@ static int t_queue_start(void *ctx, unsigned q, const struct ccdma_vq_layout *l)
 
 	if (is_broken(h))
 		return -ENODEV;
-	if (q >= h->max_queues || !l || l->num < 1 ||
+	if ((q >= h->max_queues && !is_ctrl(h, q)) || !l || l->num < 1 ||
 	    l->num > VH_QUEUE_SIZE_MAX || (l->num & (l->num - 1))) {
 		ccdma_err("vhost %s: queue_start(%u): bad queue or size %u",
 			  h->path, q, l ? l->num : 0);
@@ -613,6 +674,8 @@ static int t_queue_start(void *ctx, unsigned q, const struct ccdma_vq_layout *l)
 			  "coherent memory", h->path, q);
 		return -EINVAL;
 	}
+	if (is_ctrl(h, q))
+		return ctrl_start(h, l);
 	vq = &h->q[q];
 	ccdma_mutex_lock(&h->lock);
 	if (!h->features_set) {
@@ -697,12 +760,30 @@ static int op_queue(struct ccdma_vhost *h, unsigned q, struct vh_queue **vq)
 	return *vq ? 0 : -EINVAL;
 }
 
+/* The control queue, started and the device not broken: 0, -ENODEV or
+ * -EINVAL. */
+static int ctrl_op(struct ccdma_vhost *h)
+{
+	if (is_broken(h))
+		return -ENODEV;
+	return h->ctrl.started ? 0 : -EINVAL;
+}
+
 static int t_notify(void *ctx, unsigned q)
 {
 	struct ccdma_vhost *h = ctx;
 	struct vh_queue *vq;
 	int rc;
 
+	if (is_ctrl(h, q)) {
+		if ((rc = ctrl_op(h)))
+			return rc;
+		ccdma_mutex_lock(&h->lock);
+		vh_net_ctrl_serve(&h->ctrl, h->dev, h->max_queues / 2,
+				  ctrl_enable, h);
+		ccdma_mutex_unlock(&h->lock);
+		return is_broken(h) ? -ENODEV : 0;
+	}
 	if ((rc = op_queue(h, q, &vq)))
 		return rc;
 	rc = ccdma_os_eventfd_signal(vq->kick_fd);
@@ -720,6 +801,9 @@ static int t_wait(void *ctx, unsigned q, uint64_t timeout_ns)
 	struct vh_queue *vq;
 	int rc;
 
+	/* The control queue's answers are in the ring when notify returns. */
+	if (is_ctrl(h, q))
+		return ctrl_op(h);
 	if ((rc = op_queue(h, q, &vq)))
 		return rc;
 	now = ccdma_os_now_ns();
@@ -765,6 +849,14 @@ static int t_queue_stop(void *ctx, unsigned q)
 	struct vh_queue *vq;
 	int rc;
 
+	if (is_ctrl(h, q)) {
+		if ((rc = ctrl_op(h)))
+			return rc;
+		ccdma_mutex_lock(&h->lock);
+		h->ctrl.started = false;
+		ccdma_mutex_unlock(&h->lock);
+		return 0;
+	}
 	if ((rc = op_queue(h, q, &vq)))
 		return rc;
 	ccdma_mutex_lock(&h->lock);

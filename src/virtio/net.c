@@ -30,9 +30,15 @@
 
 #define VNET_DEFAULT_QSIZE 256u
 #define VNET_DEFAULT_FRAME 1514u
-#define VNET_RXQ 0u
-#define VNET_TXQ 1u
 #define TX_SCRATCH 16u
+/* Control queue (5.1.6.5): VIRTIO_NET_CTRL_MQ, VQ_PAIRS_SET. */
+#define VNET_CTRL_MQ 4u
+#define VNET_CTRL_MQ_VQ_PAIRS_SET 0u
+#define VNET_OK 0u
+#define VNET_ERR 1u
+#define CTRL_SCRATCH 16u    /* class, command, 2 data bytes; ack at 8 */
+#define CTRL_ACK_OFF 8u
+#define CTRL_TIMEOUT_NS 5000000000ull
 
 /* virtio_net_hdr (5.1.6), VERSION_1 layout. */
 struct vnet_hdr {
@@ -49,7 +55,11 @@ struct vnet_hdr {
 /* Config space (5.1.4). */
 #define VNET_CFG_MAC 0u
 #define VNET_CFG_STATUS 6u
+#define VNET_CFG_MAX_PAIRS 8u
 #define VNET_CFG_LEN 8u
+#define VNET_CFG_LEN_MQ 10u
+/* The most queue pairs the spec allows (max_virtqueue_pairs). */
+#define VNET_MAX_PAIRS 0x8000u
 #define VNET_S_LINK_UP 1u
 
 struct vnet_tx {
@@ -67,11 +77,17 @@ struct vnet_rx_frame {
 	uint32_t *lens;
 };
 
+/* One queue pair.  The one ccdma_vnet_create() returns (pair 0) also
+ * owns the device's state: the broken flag, the other pairs and the
+ * control queue; t, dev and info are the same in every pair. */
 struct ccdma_vnet {
 	struct ccdma_virtio_transport t;
 	struct ccdma_dev *dev;
 	struct ccdma_vnet_info info;
-	unsigned broken;         /* atomic */
+	unsigned broken;         /* atomic; pair 0's counts */
+	unsigned *brokenp;       /* &pair 0's broken */
+	struct ccdma_vnet **pair; /* info.queue_pairs, shared */
+	struct ccdma_vq *ctrlq;  /* pair 0, MQ only */
 
 	_Alignas(64) ccdma_mutex_t rx_lock;
 	struct ccdma_vq *rxq;
@@ -107,12 +123,12 @@ static inline bool has(uint64_t f, unsigned bit)
 
 static inline bool is_broken(struct ccdma_vnet *n)
 {
-	return __atomic_load_n(&n->broken, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(n->brokenp, __ATOMIC_ACQUIRE);
 }
 
 static void vnet_break(struct ccdma_vnet *n, const char *why)
 {
-	if (__atomic_exchange_n(&n->broken, 1u, __ATOMIC_ACQ_REL))
+	if (__atomic_exchange_n(n->brokenp, 1u, __ATOMIC_ACQ_REL))
 		return;
 	ccdma_err("virtio-net: %s: device marked broken", why);
 	CCDMA_TRACE3(device_broken, "virtio-net", why, 0);
@@ -615,12 +631,12 @@ static unsigned ready(struct ccdma_vnet *n, unsigned events)
 	return r;
 }
 
-/* Arm (or disarm) queue q's interrupt; true when something is there
- * already. */
-static bool arm(struct ccdma_vnet *n, unsigned q, bool on, bool signalled)
+/* Arm (or disarm) the receive (rx) or transmit queue's interrupt; true
+ * when something is there already. */
+static bool arm(struct ccdma_vnet *n, bool rx, bool on, bool signalled)
 {
-	ccdma_mutex_t *lk = q == VNET_RXQ ? &n->rx_lock : &n->tx_lock;
-	struct ccdma_vq *vq = q == VNET_RXQ ? n->rxq : n->txq;
+	ccdma_mutex_t *lk = rx ? &n->rx_lock : &n->tx_lock;
+	struct ccdma_vq *vq = rx ? n->rxq : n->txq;
 	bool more = false;
 
 	ccdma_mutex_lock(lk);
@@ -629,7 +645,7 @@ static bool arm(struct ccdma_vnet *n, unsigned q, bool on, bool signalled)
 	} else {
 		ccdma_vq_disarm(vq);
 		if (signalled)
-			(q == VNET_RXQ ? &n->rx_st : &n->tx_st)->interrupts++;
+			(rx ? &n->rx_st : &n->tx_st)->interrupts++;
 	}
 	ccdma_mutex_unlock(lk);
 	return more;
@@ -637,7 +653,8 @@ static bool arm(struct ccdma_vnet *n, unsigned q, bool on, bool signalled)
 
 int ccdma_vnet_wait(struct ccdma_vnet *n, unsigned events, uint64_t timeout_ns)
 {
-	unsigned q, r;
+	unsigned r;
+	bool rx;
 	int rc = 0;
 
 	if (!n || !(events & (CCDMA_VNET_EV_RX | CCDMA_VNET_EV_TX)))
@@ -647,10 +664,11 @@ int ccdma_vnet_wait(struct ccdma_vnet *n, unsigned events, uint64_t timeout_ns)
 	r = ready(n, events);
 	if (r)
 		return (int)r;
-	q = (events & CCDMA_VNET_EV_RX) ? VNET_RXQ : VNET_TXQ;
-	if (!arm(n, q, true, false))
-		rc = n->t.ops->wait(n->t.ctx, q, timeout_ns);
-	arm(n, q, false, rc == 0);
+	rx = events & CCDMA_VNET_EV_RX;
+	if (!arm(n, rx, true, false))
+		rc = n->t.ops->wait(n->t.ctx, (rx ? n->rxq : n->txq)->index,
+				    timeout_ns);
+	arm(n, rx, false, rc == 0);
 	if (rc == -ENODEV)
 		vnet_break(n, "transport down");
 	if (is_broken(n))
@@ -661,12 +679,13 @@ int ccdma_vnet_wait(struct ccdma_vnet *n, unsigned events, uint64_t timeout_ns)
 
 /* ---- create / destroy --------------------------------------------------- */
 
-/* MAC and status, when the transport can read config space.  0 (read, or
- * no config access: *ok false), or the error. */
-static int read_config(struct ccdma_vnet *n, uint8_t cfg[VNET_CFG_LEN],
+/* MAC, status and (len VNET_CFG_LEN_MQ) max_virtqueue_pairs, when the
+ * transport can read config space.  0 (read, or no config access: *ok
+ * false), or the error. */
+static int read_config(struct ccdma_vnet *n, uint8_t *cfg, uint32_t len,
 		       bool *ok)
 {
-	int rc = n->t.ops->get_config(n->t.ctx, 0, cfg, VNET_CFG_LEN);
+	int rc = n->t.ops->get_config(n->t.ctx, 0, cfg, len);
 
 	*ok = rc == 0;
 	if (rc == -EOPNOTSUPP || rc == -EIO) {
@@ -699,6 +718,11 @@ static int check_config(const struct ccdma_vnet_config *cfg, unsigned *qsize,
 			  cfg->rx_spare_buffers, CCDMA_VNET_MAX_SPARES);
 		return -EINVAL;
 	}
+	if (cfg->queue_pairs > VNET_MAX_PAIRS) {
+		ccdma_err("virtio-net: queue_pairs %u (at most %u)",
+			  cfg->queue_pairs, VNET_MAX_PAIRS);
+		return -EINVAL;
+	}
 	if (has(cfg->refuse_features, CCDMA_VIRTIO_F_VERSION_1)) {
 		ccdma_err("virtio-net: VERSION_1 cannot be refused");
 		return -EINVAL;
@@ -707,11 +731,13 @@ static int check_config(const struct ccdma_vnet_config *cfg, unsigned *qsize,
 }
 
 /* Features: what is offered, wanted and not refused; MAC and STATUS only
- * with config access. */
+ * with config access; MQ and CTRL_VQ only for more than one pair. */
 static int negotiate(struct ccdma_vnet *n, const struct ccdma_vnet_config *cfg,
-		     uint8_t conf[VNET_CFG_LEN], bool *conf_ok)
+		     uint8_t conf[VNET_CFG_LEN_MQ], bool *conf_ok)
 {
-	const uint64_t wanted = 1ull << CCDMA_VIRTIO_F_VERSION_1 |
+	const uint64_t mq = 1ull << CCDMA_VIRTIO_NET_F_MQ |
+		1ull << CCDMA_VIRTIO_NET_F_CTRL_VQ;
+	uint64_t wanted = 1ull << CCDMA_VIRTIO_F_VERSION_1 |
 		1ull << CCDMA_VIRTIO_F_EVENT_IDX |
 		1ull << CCDMA_VIRTIO_F_INDIRECT_DESC |
 		1ull << CCDMA_VIRTIO_NET_F_MAC |
@@ -725,7 +751,17 @@ static int negotiate(struct ccdma_vnet *n, const struct ccdma_vnet_config *cfg,
 		ccdma_err("virtio-net: the device does not offer VERSION_1");
 		return -ENOTSUP;
 	}
-	rc = read_config(n, conf, conf_ok);
+	if (cfg->queue_pairs > 1) {
+		if ((n->info.offered & ~cfg->refuse_features & mq) != mq) {
+			ccdma_err("virtio-net: %u queue pairs asked, but the device "
+				  "does not offer MQ with CTRL_VQ: it has one queue "
+				  "pair", cfg->queue_pairs);
+			return -ENOTSUP;
+		}
+		wanted |= mq;
+	}
+	rc = read_config(n, conf, cfg->queue_pairs > 1 ? VNET_CFG_LEN_MQ :
+			 VNET_CFG_LEN, conf_ok);
 	if (rc)
 		return rc;
 	f = n->info.offered & wanted & ~cfg->refuse_features;
@@ -750,15 +786,47 @@ static int negotiate(struct ccdma_vnet *n, const struct ccdma_vnet_config *cfg,
 	return 0;
 }
 
+/* Queue pairs: the device's max_virtqueue_pairs (config space, or without
+ * config access what the transport carries), checked, and the number
+ * asked for.  0 or -ENOTSUP (logged). */
+static int queue_pairs(struct ccdma_vnet *n, const struct ccdma_vnet_config *cfg,
+		       const uint8_t conf[VNET_CFG_LEN_MQ], bool conf_ok)
+{
+	unsigned queues = n->t.ops->max_queues(n->t.ctx), max;
+
+	n->info.queue_pairs = cfg->queue_pairs ? cfg->queue_pairs : 1;
+	n->info.max_queue_pairs = 1;
+	if (!has(n->info.features, CCDMA_VIRTIO_NET_F_MQ))
+		return 0;
+	max = conf_ok ? (unsigned)conf[VNET_CFG_MAX_PAIRS] |
+			(unsigned)conf[VNET_CFG_MAX_PAIRS + 1] << 8
+		      : queues / 2;
+	/* The control queue is queue 2 * max_virtqueue_pairs. */
+	if (max < 1 || max > VNET_MAX_PAIRS || 2 * max + 1 > queues) {
+		ccdma_err("virtio-net: the device's max_virtqueue_pairs %u is "
+			  "unusable (want 1..%u, and its control queue %u within "
+			  "the %u queues the transport has)", max, VNET_MAX_PAIRS,
+			  2 * max, queues);
+		return -ENOTSUP;
+	}
+	n->info.max_queue_pairs = max;
+	if (n->info.queue_pairs > max) {
+		ccdma_err("virtio-net: %u queue pairs asked, the device has %u",
+			  n->info.queue_pairs, max);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
 static int queue_size(struct ccdma_vnet *n, unsigned *qsize)
 {
-	unsigned q;
+	unsigned q, nq = 2 * n->info.queue_pairs;
 
 	if (n->t.ops->max_queues(n->t.ctx) < 2) {
 		ccdma_err("virtio-net: the device has fewer than two queues");
 		return -ENOTSUP;
 	}
-	for (q = 0; q < 2; q++) {
+	for (q = 0; q < nq; q++) {
 		unsigned m = n->t.ops->max_queue_size(n->t.ctx, q);
 
 		if (m < 4 || m > CCDMA_VRING_MAX_NUM || (m & (m - 1))) {
@@ -785,7 +853,8 @@ static int start_queue(struct ccdma_vnet *n, struct ccdma_vq *vq)
 	return rc;
 }
 
-static int make_queues(struct ccdma_vnet *n)
+/* Queue pair `pair`: its receive (2 * pair) and transmit queues. */
+static int make_queues(struct ccdma_vnet *n, unsigned pair)
 {
 	unsigned num = n->info.queue_size;
 	int rc;
@@ -813,10 +882,10 @@ static int make_queues(struct ccdma_vnet *n)
 			return rc;
 		n->spare = p;
 	}
-	rc = ccdma_vq_create(n->dev, VNET_RXQ, num, n->info.event_idx, 0,
+	rc = ccdma_vq_create(n->dev, 2 * pair, num, n->info.event_idx, 0,
 			     n->info.rx_buf_size, &n->rxq);
 	if (!rc)
-		rc = ccdma_vq_create(n->dev, VNET_TXQ, num, n->info.event_idx,
+		rc = ccdma_vq_create(n->dev, 2 * pair + 1, num, n->info.event_idx,
 				     n->info.indirect ? 2 : 0, TX_SCRATCH,
 				     &n->txq);
 	if (rc)
@@ -833,10 +902,102 @@ static int make_queues(struct ccdma_vnet *n)
 	return rc;
 }
 
-static void free_all(struct ccdma_vnet *n)
+/* The control queue's answer to the command just posted, checked.  0 (the
+ * device said VIRTIO_NET_OK), -ENOTSUP (it said VIRTIO_NET_ERR; logged),
+ * -ENODEV (no answer in time, or a malformed one: broken, logged). */
+static int ctrl_answer(struct ccdma_vnet *n, unsigned head)
+{
+	struct ccdma_vq *vq = n->ctrlq;
+	uint64_t deadline = ccdma_os_now_ns() + CTRL_TIMEOUT_NS;
+	const char *why = NULL;
+	unsigned h;
+	uint32_t len;
+	bool clamped;
+	ccdma_addr_t dma;
+	uint8_t ack;
+	int rc;
+
+	for (;;) {
+		rc = ccdma_vq_get_used(vq, &h, &len, &clamped, &why);
+		if (rc)
+			break;
+		if (ccdma_os_now_ns() >= deadline) {
+			vnet_break(n, "control queue: no answer");
+			return -ENODEV;
+		}
+		rc = n->t.ops->wait(n->t.ctx, vq->index, 100000000ull);
+		if (rc && rc != -ETIMEDOUT) {
+			vnet_break(n, "control queue: transport down");
+			return -ENODEV;
+		}
+	}
+	if (rc < 0) {
+		vnet_break(n, why);
+		return -ENODEV;
+	}
+	/* Only one command is ever in flight, and get_used checked that
+	 * the id is in flight: it is this one. */
+	if (h != head || clamped || len < 1) {
+		vnet_break(n, "control queue: the answer's length is not the "
+			   "one ack byte posted");
+		return -ENODEV;
+	}
+	ack = *((volatile uint8_t *)ccdma_vq_scratch(vq, head, &dma) +
+		CTRL_ACK_OFF);
+	if (ack == VNET_OK)
+		return 0;
+	if (ack != VNET_ERR) {
+		vnet_break(n, "control queue: an ack that is neither OK nor ERR");
+		return -ENODEV;
+	}
+	return -ENOTSUP;
+}
+
+/* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET(pairs) on the control queue (queue
+ * 2 * max_queue_pairs): 0, -ENOTSUP (refused), -ENOMEM, -ENODEV. */
+static int ctrl_set_pairs(struct ccdma_vnet *n, unsigned pairs)
+{
+	struct ccdma_vq_buf b[3];
+	ccdma_addr_t dma;
+	uint8_t *cmd;
+	unsigned head;
+	int rc;
+
+	rc = ccdma_vq_create(n->dev, 2 * n->info.max_queue_pairs, 4,
+			     n->info.event_idx, 0, CTRL_SCRATCH, &n->ctrlq);
+	if (!rc)
+		rc = start_queue(n, n->ctrlq);
+	if (rc)
+		return rc;
+	head = ccdma_vq_next_head(n->ctrlq);
+	cmd = ccdma_vq_scratch(n->ctrlq, head, &dma);
+	ccdma_memset(cmd, 0, CTRL_SCRATCH);
+	cmd[0] = VNET_CTRL_MQ;
+	cmd[1] = VNET_CTRL_MQ_VQ_PAIRS_SET;
+	cmd[2] = (uint8_t)pairs;
+	cmd[3] = (uint8_t)(pairs >> 8);
+	cmd[CTRL_ACK_OFF] = 0xff;
+	b[0] = (struct ccdma_vq_buf){ dma, 2, false };
+	b[1] = (struct ccdma_vq_buf){ dma + 2, 2, false };
+	b[2] = (struct ccdma_vq_buf){ dma + CTRL_ACK_OFF, 1, true };
+	ccdma_vq_add(n->ctrlq, b, 3);
+	ccdma_vq_publish(n->ctrlq);
+	if (n->t.ops->notify(n->t.ctx, n->ctrlq->index)) {
+		vnet_break(n, "control queue: kick failed");
+		return -ENODEV;
+	}
+	rc = ctrl_answer(n, head);
+	if (rc == -ENOTSUP)
+		ccdma_err("virtio-net: the device refused %u queue pairs "
+			  "(VQ_PAIRS_SET answered VIRTIO_NET_ERR)", pairs);
+	return rc;
+}
+
+static void free_pair(struct ccdma_vnet *n)
 {
 	ccdma_vq_destroy(n->rxq);
 	ccdma_vq_destroy(n->txq);
+	ccdma_vq_destroy(n->ctrlq);
 	ccdma_os_free(n->tx);
 	ccdma_os_free(n->done);
 	ccdma_os_free(n->fr.bufs);
@@ -855,6 +1016,18 @@ static void free_all(struct ccdma_vnet *n)
 	ccdma_os_free(n);
 }
 
+/* Every pair (pair 0 last: it holds the array and the broken flag). */
+static void free_all(struct ccdma_vnet *n)
+{
+	struct ccdma_vnet **pair = n->pair;
+
+	for (unsigned i = 1; pair && i < n->info.queue_pairs; i++)
+		if (pair[i])
+			free_pair(pair[i]);
+	free_pair(n);
+	ccdma_os_free(pair);
+}
+
 static int create_error(int rc)
 {
 	if (rc == -EINVAL || rc == -ENOTSUP || rc == -ENOMEM || rc == -ENODEV)
@@ -865,13 +1038,62 @@ static int create_error(int rc)
 	return -ENODEV;
 }
 
+/* A queue pair's record, sharing pair 0's transport, device and flag. */
+static struct ccdma_vnet *new_pair(struct ccdma_vnet *p0)
+{
+	struct ccdma_vnet *n = ccdma_os_calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->t = p0->t;
+	n->dev = p0->dev;
+	n->brokenp = &p0->broken;
+	n->pair = p0->pair;
+	if (ccdma_mutex_init(&n->rx_lock)) {
+		ccdma_os_free(n);
+		return NULL;
+	}
+	if (ccdma_mutex_init(&n->tx_lock)) {
+		ccdma_mutex_destroy(&n->rx_lock);
+		ccdma_os_free(n);
+		return NULL;
+	}
+	n->locks_ok = true;
+	return n;
+}
+
+/* The pairs beyond pair 0, their queues, and (MQ) VQ_PAIRS_SET. */
+static int make_pairs(struct ccdma_vnet *n, unsigned spares)
+{
+	unsigned np = n->info.queue_pairs;
+	int rc = 0;
+
+	n->pair = ccdma_os_calloc(np, sizeof(*n->pair));
+	if (!n->pair)
+		return -ENOMEM;
+	n->pair[0] = n;
+	for (unsigned i = 1; i < np; i++)
+		if (!(n->pair[i] = new_pair(n)))
+			return -ENOMEM;
+	for (unsigned i = 0; i < np && !rc; i++) {
+		struct ccdma_vnet *p = n->pair[i];
+
+		p->info = n->info;
+		p->nbufs = n->info.queue_size + spares;
+		rc = make_queues(p, i);
+	}
+	if (!rc && has(n->info.features, CCDMA_VIRTIO_NET_F_MQ))
+		rc = ctrl_set_pairs(n, np);
+	return rc;
+}
+
 int ccdma_vnet_create(const struct ccdma_virtio_transport *t,
 		      const struct ccdma_vnet_config *cfg,
 		      struct ccdma_vnet **out)
 {
 	struct ccdma_vnet_config def;
 	struct ccdma_vnet *n;
-	uint8_t conf[VNET_CFG_LEN] = { 0 };
+	uint8_t conf[VNET_CFG_LEN_MQ] = { 0 };
 	bool conf_ok;
 	unsigned qsize;
 	uint32_t frame;
@@ -896,6 +1118,7 @@ int ccdma_vnet_create(const struct ccdma_virtio_transport *t,
 	if (!n)
 		return -ENOMEM;
 	n->t = *t;
+	n->brokenp = &n->broken;
 	if (ccdma_mutex_init(&n->rx_lock)) {
 		ccdma_os_free(n);
 		return -ENOMEM;
@@ -914,6 +1137,8 @@ int ccdma_vnet_create(const struct ccdma_virtio_transport *t,
 	}
 	rc = negotiate(n, cfg, conf, &conf_ok);
 	if (!rc)
+		rc = queue_pairs(n, cfg, conf, conf_ok);
+	if (!rc)
 		rc = queue_size(n, &qsize);
 	if (rc)
 		goto fail;
@@ -922,14 +1147,14 @@ int ccdma_vnet_create(const struct ccdma_virtio_transport *t,
 	n->info.rx_buf_size = n->info.mrg_rxbuf ? CCDMA_VNET_MRG_BUF
 		: (CCDMA_VNET_HDR_LEN + frame + 63u) & ~63u;
 	n->info.rx_spare_buffers = cfg->rx_spare_buffers;
-	n->nbufs = qsize + cfg->rx_spare_buffers;
-	rc = make_queues(n);
+	rc = make_pairs(n, cfg->rx_spare_buffers);
 	if (rc)
 		goto fail;
-	ccdma_dbg("virtio-net: features %#llx (offered %#llx), queues of %u, "
-		  "max_frame %u, receive buffers of %u", (unsigned long long)
-		  n->info.features, (unsigned long long)n->info.offered, qsize,
-		  frame, n->info.rx_buf_size);
+	ccdma_dbg("virtio-net: features %#llx (offered %#llx), %u queue pair(s) "
+		  "of %u, queues of %u, max_frame %u, receive buffers of %u",
+		  (unsigned long long)n->info.features,
+		  (unsigned long long)n->info.offered, n->info.queue_pairs,
+		  n->info.max_queue_pairs, qsize, frame, n->info.rx_buf_size);
 	*out = n;
 	return 0;
 fail:
@@ -947,20 +1172,41 @@ static void stop_queue(struct ccdma_vnet *n, struct ccdma_vq *vq)
 		vnet_break(n, "destroyed while the device held buffers");
 }
 
+struct ccdma_vnet *ccdma_vnet_pair(struct ccdma_vnet *n, unsigned i)
+{
+	if (!n || i >= n->info.queue_pairs)
+		return NULL;
+	return n->pair[i];
+}
+
 void ccdma_vnet_destroy(struct ccdma_vnet *n)
 {
+	unsigned i;
+
 	if (!n)
 		return;
-	/* The receive ring always holds buffers: stop it before it is
-	 * freed, and the transmit ring with it. */
-	stop_queue(n, n->rxq);
-	stop_queue(n, n->txq);
-	ccdma_mutex_lock(&n->tx_lock);
-	if (!is_broken(n))
-		tx_reap(n);
-	if (n->txq->inflight)
-		ccdma_vq_drain(n->txq, tx_drain_one, n);
-	ccdma_mutex_unlock(&n->tx_lock);
+	if (n->pair[0] != n) {
+		ccdma_err("virtio-net: destroy called on queue pair other than "
+			  "0: ignored (destroy the device through pair 0)");
+		return;
+	}
+	/* The receive rings always hold buffers: stop them before they are
+	 * freed, and the transmit rings with them. */
+	for (i = 0; i < n->info.queue_pairs; i++) {
+		stop_queue(n, n->pair[i]->rxq);
+		stop_queue(n, n->pair[i]->txq);
+	}
+	stop_queue(n, n->ctrlq);
+	for (i = 0; i < n->info.queue_pairs; i++) {
+		struct ccdma_vnet *p = n->pair[i];
+
+		ccdma_mutex_lock(&p->tx_lock);
+		if (!is_broken(p))
+			tx_reap(p);
+		if (p->txq->inflight)
+			ccdma_vq_drain(p->txq, tx_drain_one, p);
+		ccdma_mutex_unlock(&p->tx_lock);
+	}
 	free_all(n);
 }
 

@@ -165,7 +165,9 @@ static void usage(FILE *f)
 "  --size BYTES         disk size, k/m/g/t suffixes (default 64m)\n"
 "  --file PATH          file-backed disk, created or extended to --size\n"
 "                       (default: a RAM disk)\n"
-"  --queues N           request queues, 1..16 (default 1)\n"
+"  --queues N           request queues, 1..16 (default 1); with --net,\n"
+"                       queue pairs, 1..8 (more than 1: MQ and CTRL_VQ\n"
+"                       offered, max_virtqueue_pairs N in config space)\n"
 "  --net                a virtio-net echo device instead: every frame sent\n"
 "                       comes back on the receive queue (one queue pair)\n"
 "  --no-mrg-rxbuf       (--net) do not offer VIRTIO_NET_F_MRG_RXBUF\n"
@@ -612,8 +614,13 @@ int main(int argc, char **argv)
 	if (ds_disk_open(d))
 		return 1;
 	if (d->opt.net) {
-		/* One queue pair: receive (0) and transmit (1). */
-		d->opt.queues = 2;
+		/* Queue pair i: receive (2i) and transmit (2i + 1). */
+		if (d->opt.queues > DS_MAX_QUEUES / 2) {
+			ds_err("--net --queues %u: at most %u queue pairs",
+			       d->opt.queues, DS_MAX_QUEUES / 2);
+			return 2;
+		}
+		d->opt.queues *= 2;
 		ds_net_config(d);
 	} else {
 		ds_blk_config(d);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * --net: a virtio-net echo device.  Every frame the driver sends on the
- * transmit queue (1) is written back into receive buffers (queue 0): the
+ * --net: a virtio-net echo device.  Every frame the driver sends on a
+ * transmit queue (2i + 1) is written back into receive buffers of the same
+ * pair (queue 2i): the
  * virtio_net_hdr first (all zero but num_buffers), then the frame, over as
  * many buffers as it takes with MRG_RXBUF, into one buffer without it.
  * Receive buffers wait in the avail ring until a frame needs them; a frame
@@ -13,7 +14,6 @@
 #include <string.h>
 
 #define NET_HDR 12u
-#define NET_RXQ 0u
 #define NET_MAX_BUFS 64u
 
 static uint8_t frame[NET_HDR + 65536];
@@ -25,6 +25,9 @@ void ds_net_config(struct ds_dev *d)
 	memset(d->config, 0, sizeof(d->config));
 	memcpy(d->config, mac, sizeof(mac));
 	d->config[6] = 1; /* status: link up */
+	/* max_virtqueue_pairs (read only with MQ). */
+	d->config[8] = (uint8_t)(d->opt.queues / 2);
+	d->config[9] = (uint8_t)((d->opt.queues / 2) >> 8);
 }
 
 /* The next receive buffer: one device-writable descriptor.  NULL when
@@ -64,9 +67,9 @@ static uint8_t *rx_buf(struct ds_dev *d, struct ds_vq *vq, uint16_t avail,
 }
 
 /* Frame bytes (header included) into receive buffers. */
-static void echo(struct ds_dev *d, uint32_t total)
+static void echo(struct ds_dev *d, uint32_t total, unsigned rxq)
 {
-	struct ds_vq *vq = &d->conn.vq[NET_RXQ];
+	struct ds_vq *vq = &d->conn.vq[rxq];
 	bool mrg = d->conn.features & (1ull << CCDMA_VIRTIO_NET_F_MRG_RXBUF);
 	uint16_t avail, heads[NET_MAX_BUFS], start;
 	uint32_t lens[NET_MAX_BUFS], off = 0;
@@ -114,7 +117,6 @@ uint32_t ds_net_request(struct ds_dev *d, struct ds_vq *vq, struct ds_seg *segs,
 	uint32_t total = 0;
 	unsigned i;
 
-	(void)vq;
 	for (i = 0; i < n; i++) {
 		if (segs[i].write || segs[i].len > sizeof(frame) - total) {
 			ds_req_err(d, "transmit chain: a writable or oversized "
@@ -131,6 +133,6 @@ uint32_t ds_net_request(struct ds_dev *d, struct ds_vq *vq, struct ds_seg *segs,
 		return 0;
 	}
 	memset(frame, 0, NET_HDR);
-	echo(d, total);
+	echo(d, total, vq->index & ~1u);
 	return 0;
 }

@@ -531,7 +531,7 @@ bool ds_vq_poll(struct ds_dev *d, struct ds_vq *vq)
 	uint16_t start = vq->last_avail;
 
 	/* --net: receive buffers wait in the ring for frames (net.c). */
-	if (d->opt.net && vq->index == 0)
+	if (d->opt.net && !(vq->index & 1))
 		return false;
 	while (vq->started && !d->conn.broken) {
 		bool ok = vq_drain(d, vq);

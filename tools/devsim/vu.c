@@ -63,6 +63,10 @@ static uint64_t net_features(const struct ds_opts *o)
 
 	if (!o->no_mrg_rxbuf)
 		f |= 1ull << CCDMA_VIRTIO_NET_F_MRG_RXBUF;
+	/* --queues counts pairs here (not yet doubled). */
+	if (o->queues > 1)
+		f |= 1ull << CCDMA_VIRTIO_NET_F_MQ |
+		     1ull << CCDMA_VIRTIO_NET_F_CTRL_VQ;
 	if (!o->no_event_idx)
 		f |= 1ull << CCDMA_VIRTIO_F_EVENT_IDX;
 	if (!o->no_indirect)
