@@ -90,7 +90,8 @@ if(NOT CMAKE_CROSSCOMPILING)
   add_test(NAME ccdma_net_tool_mq
     COMMAND ccdma-net --devsim $<TARGET_FILE:ccdma-devsim> --count 8000
             --queues 4 --size 1500 --verify --quiet)
-  set_tests_properties(ccdma_net_tool_mq PROPERTIES TIMEOUT 120 LABELS device
+  # Threads on one device: TSan runs it too (concurrency).
+  set_tests_properties(ccdma_net_tool_mq PROPERTIES TIMEOUT 120 LABELS "device;concurrency"
     PASS_REGULAR_EXPRESSION "queue pairs: 4 of 4.*8000 sent, 8000 back.*lost 0, duplicated 0, reordered 0, corrupt 0")
 endif()
 add_test(NAME ccdma_net_tool_mq_bad COMMAND ccdma-net --queues 2 --rw pingpong)
