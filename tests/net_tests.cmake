@@ -50,6 +50,12 @@ if(NOT CMAKE_CROSSCOMPILING)
   ccdma_add_net_test(e2e_net_devsim)
   ccdma_add_net_test(net_pingpong)
 endif()
+# ccdma-devsim --net --misbehave MODE: each net mode (and the used-ring
+# modes that apply to any device) breaks the driver with its reason.
+if(NOT CMAKE_CROSSCOMPILING)
+  ccdma_add_net_test(e2e_net_misbehave CASES net-nb-high net-nb-zero
+    net-len-over net-len-short net-csum id-range id-unposted double)
+endif()
 ccdma_add_net_test(e2e_net_dpdk)
 ccdma_test_cpu_heavy(e2e_net_dpdk)
 ccdma_add_net_test(virtio_net_hostile LABEL unit TIMEOUT 120 CASES

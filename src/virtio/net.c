@@ -150,14 +150,19 @@ static uint8_t *rx_buf(struct ccdma_vnet *n, uint32_t b, ccdma_addr_t *dma)
 }
 
 /* Post a free receive buffer under the next head (rx lock held, room in
- * the ring checked). */
+ * the ring checked).  Its header's num_buffers is cleared first: a
+ * completion the device did not write (a used entry repeated after the
+ * head was posted again, or naming a head it never filled) then shows as
+ * num_buffers 0 and is refused, instead of handing the buffer's old frame
+ * out a second time. */
 static void rx_post_one(struct ccdma_vnet *n)
 {
 	struct ccdma_vq *vq = n->rxq;
 	struct ccdma_vq_buf b;
 	uint32_t id = n->rx_free[--n->rx_nfree];
+	struct vnet_hdr *h = (struct vnet_hdr *)rx_buf(n, id, &b.addr);
 
-	(void)rx_buf(n, id, &b.addr);
+	h->num_buffers = ccdma_cpu_to_le16(0);
 	b.len = n->info.rx_buf_size;
 	b.write = true;
 	n->rx_buf_of[ccdma_vq_add(vq, &b, 1)] = id;

@@ -62,6 +62,9 @@ enum ds_mb {
 	/* vhost-user protocol */
 	DS_MB_VU_CODE, DS_MB_VU_SIZE, DS_MB_VU_FDS, DS_MB_VU_ACK_FAIL,
 	DS_MB_VU_HANGUP, DS_MB_STALL, DS_MB_SLOW, DS_MB_PAUSE,
+	/* virtio-net receive (--net) */
+	DS_MB_NET_NB_HIGH, DS_MB_NET_NB_ZERO, DS_MB_NET_LEN_OVER,
+	DS_MB_NET_LEN_SHORT, DS_MB_NET_CSUM,
 	DS_MB_COUNT
 };
 

@@ -109,6 +109,11 @@ static const char *const mb_names[DS_MB_COUNT] = {
 	[DS_MB_STALL] = "stall",
 	[DS_MB_SLOW] = "slow",
 	[DS_MB_PAUSE] = "pause",
+	[DS_MB_NET_NB_HIGH] = "net-nb-high",
+	[DS_MB_NET_NB_ZERO] = "net-nb-zero",
+	[DS_MB_NET_LEN_OVER] = "net-len-over",
+	[DS_MB_NET_LEN_SHORT] = "net-len-short",
+	[DS_MB_NET_CSUM] = "net-csum",
 };
 
 const char *ds_mb_name(unsigned mode)
@@ -200,7 +205,9 @@ static void usage(FILE *f)
 "                       blk-size-0\n"
 "                       blk-size-odd seg-max-0 size-max-0 num-queues-0\n"
 "                       num-queues-huge reply-code reply-size reply-fds\n"
-"                       ack-fail hangup stall slow pause\n"
+"                       ack-fail hangup stall slow pause; with --net:\n"
+"                       net-nb-high net-nb-zero net-len-over net-len-short\n"
+"                       net-csum\n"
 "  --misbehave-after N  let N eligible events through first (default 0)\n"
 "  --misbehave-every N  then fire at every Nth one (default: once)\n"
 "  --delay-us N         slow: delay each completion N microseconds\n"

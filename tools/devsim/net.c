@@ -71,8 +71,8 @@ static void echo(struct ds_dev *d, uint32_t total, unsigned rxq)
 {
 	struct ds_vq *vq = &d->conn.vq[rxq];
 	bool mrg = d->conn.features & (1ull << CCDMA_VIRTIO_NET_F_MRG_RXBUF);
-	uint16_t avail, heads[NET_MAX_BUFS], start;
-	uint32_t lens[NET_MAX_BUFS], off = 0;
+	uint16_t avail, heads[NET_MAX_BUFS], start, nb;
+	uint32_t lens[NET_MAX_BUFS], buf0 = 0, off = 0;
 	uint8_t *first = NULL;
 	unsigned n = 0, i;
 	bool fail;
@@ -98,13 +98,28 @@ static void echo(struct ds_dev *d, uint32_t total, unsigned rxq)
 		}
 		l = total - off < len ? total - off : len;
 		memcpy(p, frame + off, l);
-		if (!first)
+		if (!first) {
 			first = p;
+			buf0 = len;
+		}
 		lens[n++] = l;
 		off += l;
 	}
-	first[10] = (uint8_t)n;
-	first[11] = (uint8_t)(n >> 8);
+	/* --misbehave: a header or first used length that breaks the rules
+	 * the driver checks (docs/devsim.md). */
+	nb = (uint16_t)n;
+	if (ds_mb(d, DS_MB_NET_NB_HIGH, "num_buffers beyond the buffers posted"))
+		nb = (uint16_t)(vq->num + 1);
+	if (ds_mb(d, DS_MB_NET_NB_ZERO, "num_buffers 0"))
+		nb = 0;
+	if (ds_mb(d, DS_MB_NET_CSUM, "header asks for a checksum (NEEDS_CSUM)"))
+		first[0] |= 1;
+	if (ds_mb(d, DS_MB_NET_LEN_OVER, "used length beyond the receive buffer"))
+		lens[0] = buf0 + 100;
+	if (ds_mb(d, DS_MB_NET_LEN_SHORT, "used length shorter than the header"))
+		lens[0] = 5;
+	first[10] = (uint8_t)nb;
+	first[11] = (uint8_t)(nb >> 8);
 	for (i = 0; i < n; i++)
 		ds_vq_complete(d, vq, heads[i], lens[i]);
 	ds_vq_publish(d, vq);

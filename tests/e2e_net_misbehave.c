@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio-net driver against a ccdma-devsim --net that attacks it
+ * (--misbehave MODE, docs/devsim.md): an echo of 200 frames through the
+ * real device process.  Each mode must break the device with the reason
+ * the driver's check gives, end the echo with -ENODEV, and deliver no
+ * damaged frame, nor any frame twice.
+ *
+ * id-unposted and double on the receive ring: with every receive buffer
+ * posted, any id in range is in flight (and a repeated entry names a head
+ * the driver has posted again), so the used-ring check cannot see them;
+ * the buffer's header, whose num_buffers the driver clears at each
+ * posting, gives them away as num_buffers 0.
+ *   e2e_net_misbehave MODE <testpmd (unused)> <ccdma-devsim>
+ */
+#include "netjob.h"
+#include "test.h"
+
+#include <ccdma/platform.h>
+#include <stdio.h>
+#include <string.h>
+
+static char logged[8192];
+
+static void keep_log(void *arg, enum ccdma_log_level l, const char *m)
+{
+	size_t n = strlen(logged);
+
+	(void)arg;
+	(void)l;
+	snprintf(logged + n, sizeof(logged) - n, "%s\n", m);
+}
+
+static const struct {
+	const char *mode;
+	const char *why;     /* in the driver's "device marked broken" line */
+} modes[] = {
+	{ "net-nb-high", "num_buffers beyond the buffers posted" },
+	{ "net-nb-zero", "num_buffers beyond the buffers posted" },
+	{ "net-len-over", "receive used length beyond the buffer posted" },
+	{ "net-len-short", "receive used length shorter than the header" },
+	{ "net-csum", "asks for an offload not negotiated" },
+	{ "id-range", "used id out of range" },
+	{ "id-unposted", "num_buffers beyond the buffers posted" },
+	{ "double", "num_buffers beyond the buffers posted" },
+};
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+	const char *devsim = argc > 3 ? argv[3] : NULL;
+	const char *extra[] = { "--misbehave", mode, "--quiet", NULL };
+	const char *why = NULL;
+	struct blkjob_proc d;
+	struct netjob_echo e;
+	struct netjob j;
+	int rc;
+
+	test_init();
+	blkjob_prog = "e2e_net_misbehave";
+	if (!devsim || !*devsim) {
+		printf("SKIP: no ccdma-devsim\n");
+		return 77;
+	}
+	for (unsigned i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(modes[i].mode, mode))
+			why = modes[i].why;
+	REQUIRE(why);
+	REQUIRE(netjob_devsim_start(&d, devsim, extra) == 0);
+	REQUIRE(netjob_open(&j, d.sock, CCDMA_MODE_CONFIDENTIAL, NULL, 1514, 0) == 0);
+	ccdma_log_set_handler(keep_log, NULL);
+	rc = netjob_echo(&j, 1000, 200, 5000, &e, NULL, NULL);
+	ccdma_log_set_handler(NULL, NULL);
+	printf("%s: rc %d error %d sent %llu received %llu corrupt %llu\n%s", mode,
+	       rc, e.error, (unsigned long long)e.sent,
+	       (unsigned long long)e.received, (unsigned long long)e.corrupt,
+	       logged);
+	CHECK_EQ(rc, -1);
+	CHECK_EQ(e.error, -ENODEV);
+	CHECK(ccdma_vnet_broken(j.n));
+	/* Nothing damaged reached the caller; whatever came before the
+	 * attack came whole. */
+	CHECK_EQ(e.corrupt, 0);
+	CHECK_EQ(e.duplicated, 0);
+	CHECK(e.received < 200);
+	if (!strstr(logged, why) || !strstr(logged, "device marked broken")) {
+		fprintf(stderr, "want \"%s: device marked broken\"\n", why);
+		CHECK(0);
+	}
+	netjob_close(&j);
+	netjob_stop(&d);
+	return test_done("e2e_net_misbehave");
+}
