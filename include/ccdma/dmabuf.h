@@ -20,6 +20,14 @@
  *              with a bound, for ccdma_dmabuf_revoke_ack(); one that does
  *              not answer in time is cut off all the same.
  *
+ * The device boundary: on a device behind a strict IOMMU
+ * (CCDMA_IOMMU_STRICT) an attachment keeps the device's I/O page table
+ * open over the ranges from attach (or ccdma_dmabuf_map) until detach, a
+ * move or a revoke closes it; after that the device cannot reach them even
+ * with an address it kept (ccdma_dev_access faults).  Without one the
+ * device reaches its whole pool anyway, and only the attachment's own
+ * calls refuse.
+ *
  * Threads: attach, detach, move, revoke and destroy of one buffer are not
  * run concurrently by the caller; ccdma_dmabuf_revoke_ack(),
  * ccdma_dmabuf_seg() and ccdma_dmabuf_access() may run in any thread.

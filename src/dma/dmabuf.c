@@ -5,6 +5,14 @@
  * layer's classification and translation; its state says whether the
  * segments may be used (MAPPED), must be computed again (STALE, after a
  * move) or never again (REVOKED: acknowledged or cut off).
+ *
+ * On a device with a strict IOMMU an attachment also holds a window of
+ * the device's I/O page table open over its ranges (read and write), from
+ * attach or map until detach, a move or a revoke closes it: after that the
+ * device itself, through ccdma_dev_access() with any DMA address it kept,
+ * cannot reach the memory.  Without an IOMMU (or a lazy one) the device
+ * reaches the whole pool anyway, as hardware would; only the attachment's
+ * own calls refuse.
  */
 #include <ccdma/dmabuf.h>
 
@@ -21,6 +29,13 @@ struct ccdma_dmabuf_attach {
 	bool revoke_pending;      /* under buf->lock */
 	bool notify;              /* revoke's own: callback to run */
 	ccdma_addr_t dma[CCDMA_DMABUF_MAX_RANGES];
+	/* The page-table window held open (strict IOMMU), per range. */
+	bool win_open;
+	unsigned win_n;
+	enum where win_w[CCDMA_DMABUF_MAX_RANGES];
+	struct dev_region *win_r[CCDMA_DMABUF_MAX_RANGES];
+	uintptr_t win_a[CCDMA_DMABUF_MAX_RANGES];
+	size_t win_len[CCDMA_DMABUF_MAX_RANGES];
 	struct ccdma_dmabuf_attach *next;
 };
 
@@ -119,9 +134,10 @@ int ccdma_dmabuf_destroy(struct ccdma_dmabuf *b)
 	return 0;
 }
 
-/* The device's DMA address of range i, with the rules of attach. */
+/* The device's DMA address of range i, with the rules of attach; *wp and
+ * *rp its classification. */
 static int range_dma(struct ccdma_dmabuf *b, struct ccdma_dev *d, unsigned i,
-		     ccdma_addr_t *dma)
+		     ccdma_addr_t *dma, enum where *wp, struct dev_region **rp)
 {
 	uintptr_t a = b->addr[i];
 	size_t len = b->len[i];
@@ -167,18 +183,54 @@ static int range_dma(struct ccdma_dmabuf *b, struct ccdma_dev *d, unsigned i,
 		return -EIO;
 	}
 	*dma = x;
+	*wp = w;
+	*rp = r;
 	return 0;
 }
 
-static int compute(struct ccdma_dmabuf_attach *t, ccdma_addr_t *dma)
+/* Every range's DMA address into dma[], and (w, r) the classifications
+ * for the window. */
+static int compute(struct ccdma_dmabuf_attach *t, ccdma_addr_t *dma,
+		   enum where *w, struct dev_region **r)
 {
 	for (unsigned i = 0; i < t->buf->nranges; i++) {
-		int rc = range_dma(t->buf, t->dev, i, &dma[i]);
+		int rc = range_dma(t->buf, t->dev, i, &dma[i], &w[i], &r[i]);
 
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+/* Open the attachment's page-table window over the buffer's ranges now
+ * (no-op without a strict IOMMU). */
+static void window_open(struct ccdma_dmabuf_attach *t, const enum where *w,
+			struct dev_region *const *r)
+{
+	struct ccdma_dmabuf *b = t->buf;
+
+	for (unsigned i = 0; i < b->nranges; i++) {
+		t->win_w[i] = w[i];
+		t->win_r[i] = r[i];
+		t->win_a[i] = b->addr[i];
+		t->win_len[i] = b->len[i];
+		ccdma_pt_map(t->dev, w[i], r[i], b->addr[i], b->len[i],
+			     CCDMA_ACCESS_READ | CCDMA_ACCESS_WRITE);
+	}
+	t->win_n = b->nranges;
+	t->win_open = true;
+}
+
+/* Close it: the device can no longer reach those ranges (strict IOMMU). */
+static void window_close(struct ccdma_dmabuf_attach *t)
+{
+	if (!t->win_open)
+		return;
+	for (unsigned i = 0; i < t->win_n; i++)
+		(void)ccdma_pt_unmap(t->dev, t->win_w[i], t->win_r[i], t->win_a[i],
+				     t->win_len[i],
+				     CCDMA_ACCESS_READ | CCDMA_ACCESS_WRITE);
+	t->win_open = false;
 }
 
 int ccdma_dmabuf_attach(struct ccdma_dmabuf *b, struct ccdma_dev *d,
@@ -187,6 +239,8 @@ int ccdma_dmabuf_attach(struct ccdma_dmabuf *b, struct ccdma_dev *d,
 			struct ccdma_dmabuf_attach **out)
 {
 	struct ccdma_dmabuf_attach *t;
+	enum where w[CCDMA_DMABUF_MAX_RANGES];
+	struct dev_region *r[CCDMA_DMABUF_MAX_RANGES];
 	int rc;
 
 	if (!b || !d || !out || kind < CCDMA_DMABUF_PINNED ||
@@ -200,12 +254,13 @@ int ccdma_dmabuf_attach(struct ccdma_dmabuf *b, struct ccdma_dev *d,
 	t->kind = kind;
 	if (imp)
 		t->imp = *imp;
-	rc = compute(t, t->dma);
+	rc = compute(t, t->dma, w, r);
 	if (rc) {
 		ccdma_os_free(t);
 		return rc;
 	}
 	ccdma_mutex_lock(&b->lock);
+	window_open(t, w, r);
 	t->state = A_MAPPED;
 	t->next = b->atts;
 	b->atts = t;
@@ -227,6 +282,7 @@ int ccdma_dmabuf_detach(struct ccdma_dmabuf_attach *t)
 			break;
 		}
 	}
+	window_close(t);
 	ccdma_mutex_unlock(&t->buf->lock);
 	ccdma_os_free(t);
 	return 0;
@@ -235,6 +291,8 @@ int ccdma_dmabuf_detach(struct ccdma_dmabuf_attach *t)
 int ccdma_dmabuf_map(struct ccdma_dmabuf_attach *t)
 {
 	ccdma_addr_t dma[CCDMA_DMABUF_MAX_RANGES];
+	enum where w[CCDMA_DMABUF_MAX_RANGES];
+	struct dev_region *r[CCDMA_DMABUF_MAX_RANGES];
 	int rc;
 
 	if (!t)
@@ -244,7 +302,7 @@ int ccdma_dmabuf_map(struct ccdma_dmabuf_attach *t)
 	ccdma_mutex_unlock(&t->buf->lock);
 	if (rc)
 		return rc;
-	rc = compute(t, dma);
+	rc = compute(t, dma, w, r);
 	if (rc)
 		return rc;
 	ccdma_mutex_lock(&t->buf->lock);
@@ -252,6 +310,8 @@ int ccdma_dmabuf_map(struct ccdma_dmabuf_attach *t)
 		rc = -EACCES;
 	} else {
 		ccdma_memcpy(t->dma, dma, sizeof(dma[0]) * t->buf->nranges);
+		window_close(t);
+		window_open(t, w, r);
 		t->state = A_MAPPED;
 	}
 	ccdma_mutex_unlock(&t->buf->lock);
@@ -349,6 +409,8 @@ int ccdma_dmabuf_move(struct ccdma_dmabuf *b, unsigned idx, void *to)
 		ccdma_mutex_lock(&b->lock);
 		if (t->state == A_MAPPED)
 			t->state = A_STALE;
+		/* No DMA lands in the old place once the callback runs. */
+		window_close(t);
 		ccdma_mutex_unlock(&b->lock);
 		if (t->imp.move)
 			t->imp.move(t, t->imp.arg);
@@ -402,6 +464,7 @@ int ccdma_dmabuf_revoke(struct ccdma_dmabuf *b, uint64_t timeout_ns)
 				  "in time: cut off", b->owner, t->dev->name);
 		}
 		t->state = A_REVOKED;
+		window_close(t);
 	}
 	ccdma_mutex_unlock(&b->lock);
 	return cut;
@@ -417,6 +480,7 @@ int ccdma_dmabuf_revoke_ack(struct ccdma_dmabuf_attach *t)
 	if (t->revoke_pending) {
 		t->revoke_pending = false;
 		t->state = A_REVOKED;
+		window_close(t);
 		ccdma_cond_broadcast(&t->buf->acked);
 		rc = 0;
 	}
