@@ -114,6 +114,11 @@ static const char *const mb_names[DS_MB_COUNT] = {
 	[DS_MB_NET_LEN_OVER] = "net-len-over",
 	[DS_MB_NET_LEN_SHORT] = "net-len-short",
 	[DS_MB_NET_CSUM] = "net-csum",
+	[DS_MB_NET_GSO] = "net-gso",
+	[DS_MB_NET_NB_TWO] = "net-nb-two",
+	[DS_MB_NET_TX_RANGE] = "net-tx-range",
+	[DS_MB_NET_TX_UNPOSTED] = "net-tx-unposted",
+	[DS_MB_NET_TX_DOUBLE] = "net-tx-double",
 };
 
 const char *ds_mb_name(unsigned mode)
@@ -207,7 +212,8 @@ static void usage(FILE *f)
 "                       num-queues-huge reply-code reply-size reply-fds\n"
 "                       ack-fail hangup stall slow pause; with --net:\n"
 "                       net-nb-high net-nb-zero net-len-over net-len-short\n"
-"                       net-csum\n"
+"                       net-csum net-gso net-nb-two net-tx-range\n"
+"                       net-tx-unposted net-tx-double\n"
 "  --misbehave-after N  let N eligible events through first (default 0)\n"
 "  --misbehave-every N  then fire at every Nth one (default: once)\n"
 "  --delay-us N         slow: delay each completion N microseconds\n"

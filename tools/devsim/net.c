@@ -112,8 +112,12 @@ static void echo(struct ds_dev *d, uint32_t total, unsigned rxq)
 		nb = (uint16_t)(vq->num + 1);
 	if (ds_mb(d, DS_MB_NET_NB_ZERO, "num_buffers 0"))
 		nb = 0;
+	if (ds_mb(d, DS_MB_NET_NB_TWO, "num_buffers 2"))
+		nb = 2;
 	if (ds_mb(d, DS_MB_NET_CSUM, "header asks for a checksum (NEEDS_CSUM)"))
 		first[0] |= 1;
+	if (ds_mb(d, DS_MB_NET_GSO, "header asks for segmentation (gso_type)"))
+		first[1] = 1; /* VIRTIO_NET_HDR_GSO_TCPV4 */
 	if (ds_mb(d, DS_MB_NET_LEN_OVER, "used length beyond the receive buffer"))
 		lens[0] = buf0 + 100;
 	if (ds_mb(d, DS_MB_NET_LEN_SHORT, "used length shorter than the header"))

@@ -273,6 +273,8 @@ void ds_vq_complete(struct ds_dev *d, struct ds_vq *vq, uint16_t head,
 {
 	struct ccdma_vring_used_elem *e;
 	uint32_t id = head;
+	/* The net-tx-* modes: a virtio-net transmit queue (2i + 1). */
+	bool tx = d->opt.net && (vq->index & 1u);
 
 	if (d->opt.misbehave) {
 		if (d->conn.stalled)
@@ -295,6 +297,11 @@ void ds_vq_complete(struct ds_dev *d, struct ds_vq *vq, uint16_t head,
 		if (ds_mb(d, DS_MB_ID_NUM, "used id == ring size"))
 			id = vq->num;
 		if (ds_mb(d, DS_MB_ID_UNPOSTED, "used id never posted"))
+			id = (head + vq->num / 2u) % vq->num;
+		if (tx && ds_mb(d, DS_MB_NET_TX_RANGE, "transmit used id out of range"))
+			id = vq->num * 2u + 1u;
+		if (tx && ds_mb(d, DS_MB_NET_TX_UNPOSTED,
+				"transmit used id never posted"))
 			id = (head + vq->num / 2u) % vq->num;
 		if (good_in(vq)) {
 			if (ds_mb(d, DS_MB_LEN_OVER, "used length above the buffers"))
@@ -328,7 +335,8 @@ void ds_vq_complete(struct ds_dev *d, struct ds_vq *vq, uint16_t head,
 	e->len = ccdma_cpu_to_le32(len);
 	vq->used_idx++;
 	vq->pending++;
-	if (ds_mb(d, DS_MB_DOUBLE, "completes a request twice")) {
+	if (ds_mb(d, DS_MB_DOUBLE, "completes a request twice") ||
+	    (tx && ds_mb(d, DS_MB_NET_TX_DOUBLE, "completes a frame sent twice"))) {
 		e = &vq->used->ring[vq->used_idx % vq->num];
 		e->id = ccdma_cpu_to_le32(id);
 		e->len = ccdma_cpu_to_le32(len);
