@@ -49,6 +49,9 @@ static const struct {
 	{ "net-nb-two", "num_buffers beyond the buffers posted", NULL },
 	{ "net-tx-range", "used id out of range", NULL },
 	{ "net-tx-unposted", "used id not in flight", NULL },
+	{ "idx-ahead", "used index moved more than the ring size ahead",
+	  NULL },
+	{ "idx-back", "used index moved backwards", NULL },
 	/* The repeated entry is seen as not in flight, or, when the device
 	 * published it with the rest of a batch, as one entry too many. */
 	{ "net-tx-double", "used id not in flight",

@@ -55,7 +55,8 @@ endif()
 if(NOT CMAKE_CROSSCOMPILING)
   ccdma_add_net_test(e2e_net_misbehave CASES net-nb-high net-nb-zero
     net-len-over net-len-short net-csum net-gso net-nb-two id-range
-    id-unposted double net-tx-range net-tx-unposted net-tx-double)
+    id-unposted double idx-ahead idx-back net-tx-range net-tx-unposted
+    net-tx-double)
 endif()
 ccdma_add_net_test(e2e_net_dpdk)
 ccdma_test_cpu_heavy(e2e_net_dpdk)
