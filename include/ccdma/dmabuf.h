@@ -176,6 +176,50 @@ CCDMA_API int ccdma_dmabuf_revoke(struct ccdma_dmabuf *buf,
  * 0, -EINVAL (NULL, or no revoke pending on it). */
 CCDMA_API int ccdma_dmabuf_revoke_ack(struct ccdma_dmabuf_attach *att);
 
+/* ---- between processes (hosted builds) ------------------------------------ */
+
+/*
+ * Send buffer `buf` to another process over the connected Unix stream
+ * socket `sock`.  Every range must lie inside one live allocation of
+ * `pool` (pool memory is what has an fd to send).  What travels, in one
+ * message: a 64-byte header (magic "ccdmabuf", version 1, flags 0, the
+ * number of ranges and of fds, the owner name) and, per range, the index
+ * of its fd, its offset in that fd's file and its length, all
+ * little-endian; the memfds of the pool regions holding the ranges (each
+ * once) ride with it (SCM_RIGHTS).  No address and no private memory
+ * travel: the receiver can reach the whole of each region sent, so send
+ * only what may be disclosed to it.  The buffer and its attachments are
+ * unchanged; the regions stay the pool's (a shrink of the pool does not
+ * wait for the importer: keep the allocations until it is done).  Returns
+ * 0, -EINVAL (NULL, no range, a range not in a live allocation of pool;
+ * logged), -EPERM (a private buffer; logged), or the socket's error
+ * (-ETIMEDOUT, -EPIPE, ...).
+ */
+CCDMA_API int ccdma_dmabuf_export(struct ccdma_dmabuf *buf,
+				  struct ccdma_pool *pool, int sock);
+/*
+ * Receive a buffer sent by ccdma_dmabuf_export() on `sock` (waiting at most
+ * timeout_ms; 0: no limit), check it, map its regions into this process,
+ * attach them to `dev` (ccdma_dev_attach_region) and return a buffer over
+ * the ranges, which this process's devices attach as any other
+ * (ccdma_dmabuf_attach).  ccdma_dmabuf_destroy() detaches the regions
+ * from dev and unmaps them (without scrubbing: the memory is the
+ * exporter's).  Every field is checked before anything is kept: magic,
+ * version, flags and reserved bytes, 1..16 ranges, 1..16 fds and exactly
+ * as many attached as announced, every fd a shared region (a regular
+ * file, a non-zero multiple of the page size) used by some range, every
+ * range non-empty and inside its region.  Returns 0, -EINVAL (NULL, sock
+ * < 0), -EPROTO (a malformed message; logged), -ETIMEDOUT, -ECONNRESET
+ * (the sender went away, even mid-message), -EMFILE (descriptors dropped
+ * on the way: more than 16, or none free here), -ENOMEM, or the error of
+ * ccdma_dev_attach_region (-EIO outside the mask, -ENOSPC too many
+ * regions, -EINVAL overlapping).  On error every fd received is closed and
+ * nothing stays mapped or attached.
+ */
+CCDMA_API int ccdma_dmabuf_import(int sock, struct ccdma_dev *dev,
+				  unsigned timeout_ms,
+				  struct ccdma_dmabuf **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -94,6 +94,22 @@ CCDMA_API int ccdma_region_create(size_t size, const char *name,
  */
 CCDMA_API void ccdma_region_destroy(struct ccdma_region *r);
 
+/*
+ * Map a region another process created and sent (its memfd, received over
+ * a Unix socket), shared and read-write.  The region takes `fd` over on
+ * success (ccdma_region_unmap closes it); on failure the caller still owns
+ * it.  Returns 0, -EINVAL (NULL, or fd not a regular file of a non-zero
+ * size that is a multiple of the page size; logged), or -errno of the
+ * mapping.
+ */
+CCDMA_API int ccdma_region_map_fd(int fd, struct ccdma_region *out);
+/*
+ * Unmap a region mapped with ccdma_region_map_fd and close its fd, without
+ * scrubbing it: the memory is its creator's.  Safe on a zeroed struct
+ * (addr NULL: nothing is closed); the struct is cleared.
+ */
+CCDMA_API void ccdma_region_unmap(struct ccdma_region *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -301,4 +301,15 @@ static inline void ccdma_dev_bounced(struct ccdma_dev *d, bool to_device,
 	CCDMA_TRACE4(bounce, d->name, mapped, to_device ? 1 : 0, copied);
 }
 
+/* dmabuf.c: fn(arg) runs when the buffer is destroyed (after its last
+ * detach): how an imported buffer (dmabuf_fd.c) gives its regions back. */
+struct ccdma_dmabuf;
+void ccdma_dmabuf_set_release(struct ccdma_dmabuf *b, void (*fn)(void *arg),
+			      void *arg);
+/* The buffer's flags and ranges, for export (i < nranges). */
+bool ccdma_dmabuf_is_private(const struct ccdma_dmabuf *b);
+unsigned ccdma_dmabuf_nranges(const struct ccdma_dmabuf *b);
+void ccdma_dmabuf_range(const struct ccdma_dmabuf *b, unsigned i, void **addr,
+			size_t *len);
+
 #endif /* CCDMA_DMA_INTERNAL_H */

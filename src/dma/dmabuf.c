@@ -48,7 +48,34 @@ struct ccdma_dmabuf {
 	ccdma_mutex_t lock;
 	ccdma_cond_t acked;
 	struct ccdma_dmabuf_attach *atts;
+	/* Run by destroy (an imported buffer unmaps its regions). */
+	void (*release)(void *arg);
+	void *release_arg;
 };
+
+void ccdma_dmabuf_set_release(struct ccdma_dmabuf *b, void (*fn)(void *arg),
+			      void *arg)
+{
+	b->release = fn;
+	b->release_arg = arg;
+}
+
+bool ccdma_dmabuf_is_private(const struct ccdma_dmabuf *b)
+{
+	return b->flags & CCDMA_DMABUF_F_PRIVATE;
+}
+
+unsigned ccdma_dmabuf_nranges(const struct ccdma_dmabuf *b)
+{
+	return b->nranges;
+}
+
+void ccdma_dmabuf_range(const struct ccdma_dmabuf *b, unsigned i, void **addr,
+			size_t *len)
+{
+	*addr = (void *)b->addr[i];
+	*len = b->len[i];
+}
 
 static const char *kind_name(enum ccdma_dmabuf_kind k)
 {
@@ -128,6 +155,8 @@ int ccdma_dmabuf_destroy(struct ccdma_dmabuf *b)
 			  b->owner, b->atts->dev->name);
 		return -EBUSY;
 	}
+	if (b->release)
+		b->release(b->release_arg);
 	ccdma_cond_destroy(&b->acked);
 	ccdma_mutex_destroy(&b->lock);
 	ccdma_os_free(b);

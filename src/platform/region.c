@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ccdma/platform.h>
@@ -137,6 +138,48 @@ void ccdma_region_destroy(struct ccdma_region *r)
 	if (!r)
 		return;
 	ccdma_os_region_destroy(r->fd, r->addr, r->size, false);
+	r->fd = -1;
+	r->addr = NULL;
+	r->size = 0;
+}
+
+int ccdma_region_map_fd(int fd, struct ccdma_region *out)
+{
+	size_t ps = ccdma_os_page_size();
+	struct stat st;
+	void *p;
+
+	if (!out || fd < 0)
+		return -EINVAL;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > (uint64_t)SIZE_MAX ||
+	    ((size_t)st.st_size & (ps - 1))) {
+		ccdma_err("region_map_fd: fd %d is not a shared region (a regular "
+			  "file of a non-zero multiple of %zu bytes)", fd, ps);
+		return -EINVAL;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	out->fd = fd;
+	out->addr = p;
+	out->size = (size_t)st.st_size;
+	return 0;
+}
+
+void ccdma_region_unmap(struct ccdma_region *r)
+{
+	if (!r)
+		return;
+	/* A zeroed struct (fd 0, addr NULL) maps nothing and owns no fd. */
+	if (r->addr) {
+		munmap(r->addr, r->size);
+		if (r->fd >= 0)
+			close(r->fd);
+	}
 	r->fd = -1;
 	r->addr = NULL;
 	r->size = 0;
