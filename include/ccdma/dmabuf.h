@@ -176,6 +176,20 @@ CCDMA_API int ccdma_dmabuf_revoke(struct ccdma_dmabuf *buf,
  * 0, -EINVAL (NULL, or no revoke pending on it). */
 CCDMA_API int ccdma_dmabuf_revoke_ack(struct ccdma_dmabuf_attach *att);
 
+/*
+ * The attachment as a segment list in the device's DMA addresses, as a
+ * mapping's output is (ccdma/dma.h, struct ccdma_seg_list): the ranges in
+ * order, contiguous ones merged, split so that no segment is longer than
+ * the device's max_seg_size or crosses its segment boundary; flags
+ * CCDMA_SEG_SHARED (0 for a private buffer on a trusted device).  `out`
+ * is the caller's storage (ccdma_segs_init); it is not a mapping: never
+ * pass it to ccdma_unmap_chunks.  Returns the number of segments, or
+ * -EINVAL (NULL, no storage), -ENOSPC (more than out->cap), -ESTALE,
+ * -EACCES (as ccdma_dmabuf_seg); on error out->n is 0.
+ */
+CCDMA_API int ccdma_dmabuf_segs(struct ccdma_dmabuf_attach *att,
+				struct ccdma_seg_list *out);
+
 /* ---- between processes (hosted builds) ------------------------------------ */
 
 /*

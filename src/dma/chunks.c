@@ -172,8 +172,8 @@ static uint64_t place(const struct ccdma_dev *d, uint64_t cursor,
 }
 
 /* Append [dma, dma+len) to the output, merging and splitting. */
-static int emit(const struct ccdma_dev *d, struct ccdma_seg_list *out,
-		ccdma_addr_t dma, uint64_t len, uint32_t flags)
+int ccdma_segs_emit(const struct ccdma_dev *d, struct ccdma_seg_list *out,
+		    ccdma_addr_t dma, uint64_t len, uint32_t flags)
 {
 	while (len) {
 		struct ccdma_seg *last = out->n ? &out->seg[out->n - 1] : NULL;
@@ -329,7 +329,7 @@ static int map_chunks(struct ccdma_dev *d, const struct ccdma_chunk_list *in,
 			flags = p.kind == P_SHARED ? CCDMA_SEG_SHARED :
 				p.kind == P_DEVICE ? CCDMA_SEG_DEVICE : 0;
 		}
-		rc = emit(d, out, dma, c->len, flags);
+		rc = ccdma_segs_emit(d, out, dma, c->len, flags);
 		if (rc) {
 			ccdma_err("dev %s: map_chunks at %s:%d: more than %u output "
 				  "segments needed", d->name, loc(file), line, out->cap);

@@ -301,6 +301,13 @@ static inline void ccdma_dev_bounced(struct ccdma_dev *d, bool to_device,
 	CCDMA_TRACE4(bounce, d->name, mapped, to_device ? 1 : 0, copied);
 }
 
+/* chunks.c: append [dma, dma+len) to out, merged with the last segment
+ * when contiguous with the same flags, split so that no segment is longer
+ * than the device's max_seg_size or crosses its segment boundary.  0 or
+ * -ENOSPC (out->cap reached). */
+int ccdma_segs_emit(const struct ccdma_dev *d, struct ccdma_seg_list *out,
+		    ccdma_addr_t dma, uint64_t len, uint32_t flags);
+
 /* dmabuf.c: fn(arg) runs when the buffer is destroyed (after its last
  * detach): how an imported buffer (dmabuf_fd.c) gives its regions back. */
 struct ccdma_dmabuf;

@@ -373,6 +373,29 @@ int ccdma_dmabuf_seg(struct ccdma_dmabuf_attach *t, unsigned i,
 	return rc;
 }
 
+int ccdma_dmabuf_segs(struct ccdma_dmabuf_attach *t, struct ccdma_seg_list *out)
+{
+	struct ccdma_dmabuf *b;
+	uint32_t flags;
+	int rc;
+
+	if (!t || !out || !out->seg || !out->cap)
+		return -EINVAL;
+	b = t->buf;
+	flags = (b->flags & CCDMA_DMABUF_F_PRIVATE) ? 0 : CCDMA_SEG_SHARED;
+	out->n = 0;
+	ccdma_mutex_lock(&b->lock);
+	rc = usable(t);
+	for (unsigned i = 0; !rc && i < b->nranges; i++)
+		rc = ccdma_segs_emit(t->dev, out, t->dma[i], b->len[i], flags);
+	ccdma_mutex_unlock(&b->lock);
+	if (rc) {
+		out->n = 0;
+		return rc;
+	}
+	return (int)out->n;
+}
+
 unsigned ccdma_dmabuf_nsegs(const struct ccdma_dmabuf_attach *t)
 {
 	return t ? t->buf->nranges : 0;
