@@ -10,6 +10,8 @@
 
 #include <ccdma/platform.h>
 #include <dirent.h>
+
+#include "platform/ipc.h"
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -52,23 +54,7 @@ static void range(unsigned i, uint32_t fd_index, uint64_t off, uint64_t len)
 
 static void send_fds(int sock, size_t len, const int *fds, unsigned nfds)
 {
-	char ctl[CMSG_SPACE(sizeof(int) * 16)];
-	struct iovec iov = { msg, len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	memset(ctl, 0, sizeof(ctl));
-	if (nfds) {
-		struct cmsghdr *c;
-
-		mh.msg_control = ctl;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	REQUIRE(sendmsg(sock, &mh, 0) == (ssize_t)len);
+	REQUIRE(ccdma_os_sock_send(sock, msg, len, fds, nfds) == 0);
 }
 
 static unsigned count_fds(void)
