@@ -69,12 +69,18 @@ static unsigned count_fds(void)
 	return n;
 }
 
+/* memfd mappings of this test's regions (under a cross build's
+ * qemu-user, whose /proc/self/maps is its own rendering: not counted). */
 static unsigned count_memfd_maps(void)
 {
-	FILE *f = fopen("/proc/self/maps", "r");
+	const char *emu = getenv("CCDMA_TEST_EMULATOR");
+	FILE *f;
 	char line[512];
 	unsigned n = 0;
 
+	if (emu && *emu)
+		return 0;
+	f = fopen("/proc/self/maps", "r");
 	REQUIRE(f);
 	while (fgets(line, sizeof(line), f))
 		n += strstr(line, "memfd:dmabuf-bad") != NULL;
