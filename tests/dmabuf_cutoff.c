@@ -13,8 +13,16 @@
  * Without an IOMMU the device reaches the pool anyway (as hardware does):
  * the raw address still works after a revoke, and only the attachment's
  * own calls refuse (-EACCES).
+ *
+ * The I/O page table's granule is the CPU page: each buffer here is one
+ * whole page (4 KiB, or 64 KiB on a 64 KiB-page kernel), so no two share
+ * one.
  */
 #include "dmabuf_util.h"
+
+#include <unistd.h>
+
+static size_t pg;
 
 static int moves;
 
@@ -29,6 +37,17 @@ static void on_revoke(struct ccdma_dmabuf_attach *att, void *arg)
 {
 	(void)att;
 	(void)arg;
+}
+
+/* One whole page of d's pool, page aligned, filled with `fill`. */
+static unsigned char *page_mem(struct ccdma_dev *d, int fill)
+{
+	struct ccdma_pool_req r = { .size = pg, .align = pg };
+	void *p = NULL;
+
+	REQUIRE(!ccdma_pool_alloc_req(ccdma_dev_pool(d), &r, &p));
+	memset(p, fill, pg);
+	return p;
 }
 
 static struct ccdma_dev *strict_dev(const char *name)
@@ -65,12 +84,12 @@ static void revoke_case(struct ccdma_dev *d, bool strict)
 	struct ccdma_dmabuf_importer silent = { .revoke = on_revoke };
 	struct ccdma_dmabuf *b;
 	struct ccdma_dmabuf_attach *a;
-	unsigned char *m = dmabuf_mem(d, 4096, 0x5a);
+	unsigned char *m = page_mem(d, 0x5a);
 	ccdma_addr_t dma;
 	int rc;
 
 	REQUIRE(!ccdma_dmabuf_create("cut", 0, &b));
-	REQUIRE(!ccdma_dmabuf_add(b, m, 4096));
+	REQUIRE(!ccdma_dmabuf_add(b, m, pg));
 	/* Not reachable before anything maps it (strict). */
 	REQUIRE(!ccdma_dmabuf_attach(b, d, CCDMA_DMABUF_REVOCABLE, &silent, &a));
 	dma = seg0(a);
@@ -85,7 +104,7 @@ static void revoke_case(struct ccdma_dev *d, bool strict)
 		CHECK_EQ(raw_byte(d, dma + 100), 0x5a);
 	CHECK_EQ(ccdma_dmabuf_detach(a), 0);
 	CHECK_EQ(ccdma_dmabuf_destroy(b), 0);
-	CHECK_EQ(ccdma_pool_free(ccdma_dev_pool(d), m, 4096), 0);
+	CHECK_EQ(ccdma_pool_free(ccdma_dev_pool(d), m, pg), 0);
 }
 
 static void move_case(struct ccdma_dev *d)
@@ -93,12 +112,12 @@ static void move_case(struct ccdma_dev *d)
 	struct ccdma_dmabuf_importer imp = { .move = on_move };
 	struct ccdma_dmabuf *b;
 	struct ccdma_dmabuf_attach *a;
-	unsigned char *m = dmabuf_mem(d, 4096, 0x11);
-	unsigned char *to = dmabuf_mem(d, 4096, 0);
+	unsigned char *m = page_mem(d, 0x11);
+	unsigned char *to = page_mem(d, 0);
 	ccdma_addr_t old, now;
 
 	REQUIRE(!ccdma_dmabuf_create("mv", 0, &b));
-	REQUIRE(!ccdma_dmabuf_add(b, m, 4096));
+	REQUIRE(!ccdma_dmabuf_add(b, m, pg));
 	REQUIRE(!ccdma_dmabuf_attach(b, d, CCDMA_DMABUF_DYNAMIC, &imp, &a));
 	old = seg0(a);
 	CHECK_EQ(raw_byte(d, old), 0x11);
@@ -114,19 +133,19 @@ static void move_case(struct ccdma_dev *d)
 	CHECK_EQ(ccdma_dmabuf_detach(a), 0);
 	CHECK_EQ(raw_byte(d, now), -EFAULT);
 	CHECK_EQ(ccdma_dmabuf_destroy(b), 0);
-	CHECK_EQ(ccdma_pool_free(ccdma_dev_pool(d), m, 4096), 0);
-	CHECK_EQ(ccdma_pool_free(ccdma_dev_pool(d), to, 4096), 0);
+	CHECK_EQ(ccdma_pool_free(ccdma_dev_pool(d), m, pg), 0);
+	CHECK_EQ(ccdma_pool_free(ccdma_dev_pool(d), to, pg), 0);
 }
 
 static void pinned_case(struct ccdma_dev *d)
 {
 	struct ccdma_dmabuf *b;
 	struct ccdma_dmabuf_attach *a, *a2;
-	unsigned char *m = dmabuf_mem(d, 4096, 0x33);
+	unsigned char *m = page_mem(d, 0x33);
 	ccdma_addr_t dma;
 
 	REQUIRE(!ccdma_dmabuf_create("pin", 0, &b));
-	REQUIRE(!ccdma_dmabuf_add(b, m, 4096));
+	REQUIRE(!ccdma_dmabuf_add(b, m, pg));
 	REQUIRE(!ccdma_dmabuf_attach(b, d, CCDMA_DMABUF_PINNED, NULL, &a));
 	REQUIRE(!ccdma_dmabuf_attach(b, d, CCDMA_DMABUF_PINNED, NULL, &a2));
 	dma = seg0(a);
@@ -137,7 +156,7 @@ static void pinned_case(struct ccdma_dev *d)
 	CHECK_EQ(ccdma_dmabuf_detach(a2), 0);
 	CHECK_EQ(raw_byte(d, dma), -EFAULT);
 	CHECK_EQ(ccdma_dmabuf_destroy(b), 0);
-	CHECK_EQ(ccdma_pool_free(ccdma_dev_pool(d), m, 4096), 0);
+	CHECK_EQ(ccdma_pool_free(ccdma_dev_pool(d), m, pg), 0);
 }
 
 int main(void)
@@ -145,6 +164,7 @@ int main(void)
 	struct ccdma_dev *s, *plain;
 
 	test_init();
+	pg = (size_t)sysconf(_SC_PAGESIZE);
 	s = strict_dev("dmabuf_cutoff_strict");
 	revoke_case(s, true);
 	move_case(s);
