@@ -255,6 +255,13 @@ CCDMA_API void *ccdma_pool_offset_to_addr(struct ccdma_pool *pool,
 CCDMA_API int ccdma_pool_get_range(struct ccdma_pool *pool, uint64_t *base,
 				   uint64_t *size);
 
+/* The config the pool runs with: the caller's, with defaults filled in and
+ * sizes rounded as ccdma_pool_create() did (region_size, max_bytes,
+ * initial_bytes, watermarks); name points to the pool's copy or the
+ * caller's string.  Returns 0 or -EINVAL. */
+CCDMA_API int ccdma_pool_get_config(struct ccdma_pool *pool,
+				    struct ccdma_pool_config *cfg);
+
 /* Size classes. */
 /* Class size in bytes of class `index` (0 .. CCDMA_POOL_NCLASSES-1), or 0. */
 CCDMA_API size_t ccdma_pool_class_size(unsigned index);
@@ -296,14 +303,46 @@ CCDMA_API int ccdma_pool_defer_cancel(struct ccdma_pool *pool,
  * before any byte of it can be allocated), false for a region that can no
  * longer be allocated, just before it is destroyed.  Called from the thread
  * that changes the regions (the grower or ccdma_pool_create/destroy), with
- * no pool lock held.  Replaces any earlier listener; NULL removes it.  The
- * regions that exist already are announced (added = true) to the new
- * listener at once, from the calling thread, before this returns; regions
- * cannot be added or removed meanwhile.
+ * no pool lock held.  A pool takes any number of listeners (several
+ * devices sharing one pool each keep their own table): each event goes to
+ * every listener, in the order they were added, one at a time; the next
+ * region change waits until all have returned.  A callback must not add
+ * or remove a listener of the same pool (it would deadlock).
  */
 typedef void (*ccdma_pool_region_fn)(void *arg, bool added, int fd,
 				     void *addr, size_t size,
 				     uint64_t pool_offset);
+/* Caller storage for one listener; fn and arg set by the caller, valid
+ * until ccdma_pool_remove_region_listener() returned (or the pool is
+ * destroyed). */
+struct ccdma_pool_listener {
+	ccdma_pool_region_fn fn;
+	void *arg;
+	struct ccdma_pool_listener *next_; /* private */
+};
+/*
+ * Add a listener.  The regions that exist already are announced (added =
+ * true) to it at once, and to it only, from the calling thread, before
+ * this returns; regions cannot be added or removed meanwhile, so every
+ * later event finds it registered.  Returns 0, -EINVAL (NULL pool,
+ * listener or fn) or -EEXIST (l is registered already).
+ */
+CCDMA_API int ccdma_pool_add_region_listener(struct ccdma_pool *pool,
+					     struct ccdma_pool_listener *l);
+/*
+ * Remove a listener.  When it returns, no callback of l is running or
+ * will run (a callback running on another thread is waited for); the
+ * regions are not withdrawn from it.  Returns 0, -EINVAL (NULL pool or
+ * l) or -ENOENT (l is not registered).
+ */
+CCDMA_API int ccdma_pool_remove_region_listener(struct ccdma_pool *pool,
+						struct ccdma_pool_listener *l);
+/*
+ * One listener kept by the pool itself, beside those added above:
+ * replaces the earlier one of this call (removed as by
+ * ccdma_pool_remove_region_listener()); NULL removes it.  A new one is
+ * told of the existing regions as by ccdma_pool_add_region_listener().
+ */
 CCDMA_API void ccdma_pool_set_region_listener(struct ccdma_pool *pool,
 					      ccdma_pool_region_fn fn,
 					      void *arg);

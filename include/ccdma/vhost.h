@@ -109,6 +109,19 @@ struct ccdma_vhost_config {
 	 * regions than the back-end's memory slots less two (8 - 2 with
 	 * SET_MEM_TABLE): at most (slots - 2) * region_size bytes. */
 	const struct ccdma_pool_config *pool_cfg;
+	/* An existing pool to share with other devices instead (pool_cfg is
+	 * then ignored): the dma device is created on it, and the connection
+	 * adds its own region listener (ccdma_pool_add_region_listener), so
+	 * every region the pool holds or adds is sent to this back-end too,
+	 * and removed from it before the pool destroys it; close removes the
+	 * listener and leaves the pool (which must outlive the connection).
+	 * Its max_bytes must need no more regions than the back-end's memory
+	 * table takes (memory slots, or 8 with SET_MEM_TABLE), or connect
+	 * fails with -ENOSPC; it is not capped here.  With a back-end
+	 * without memory slots every region change resends the whole table,
+	 * so give such a back-end a pool whose initial_bytes is its
+	 * max_bytes. */
+	struct ccdma_pool *pool;
 	unsigned dev_flags;        /* extra CCDMA_DEV_F_* (e.g. FORCE_BOUNCE) */
 	unsigned flags;            /* CCDMA_VHOST_F_* */
 	/* How long to wait for a reply; 0 = 5000 ms. */
@@ -132,15 +145,17 @@ CCDMA_API void ccdma_vhost_config_init(struct ccdma_vhost_config *cfg);
  * the protocol, e.g. a malformed reply or no VERSION_1), -ETIMEDOUT (no
  * reply within reply_timeout_ms: the back-end accepted the connection, or
  * kept it in its listen backlog, but did not answer, e.g. because it
- * serves another front-end or is stopped), -ENOMEM, or an error of
- * ccdma_dev_create().  Nothing is left open on failure.
+ * serves another front-end or is stopped), -ENOSPC (a shared pool that
+ * may need more regions than the back-end's memory table takes), -ENOMEM,
+ * or an error of ccdma_dev_create().  Nothing is left open on failure.
  */
 CCDMA_API int ccdma_vhost_connect(const struct ccdma_vhost_config *cfg,
 				  struct ccdma_vhost **out);
 /* Disconnect and free: started queues are stopped (GET_VRING_BASE, unless
  * the device is broken), the pool's listener removed, the socket and
  * eventfds closed, the dma device destroyed (its mappings and coherent
- * memory must be gone).  No other thread may use h or its transport
+ * memory must be gone), with its pool unless the config gave a shared
+ * one.  No other thread may use h or its transport
  * during or after the call.  NULL is a no-op. */
 CCDMA_API void ccdma_vhost_close(struct ccdma_vhost *h);
 

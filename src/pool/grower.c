@@ -20,30 +20,104 @@
 
 #define TICK_NS 50000000ull /* 50 ms */
 
-/* Listener lock held. */
-static void notify_listener(struct ccdma_pool *p, bool added,
+/* Listener lock held: every listener, in the order they were added. */
+void ccdma_notify_listeners(struct ccdma_pool *p, bool added,
 			    const struct region *r)
 {
-	if (p->listener)
-		p->listener(p->listener_arg, added, r->fd, (void *)r->base,
-			    r->size, r->base - p->base);
+	struct ccdma_pool_listener *l;
+
+	for (l = p->listeners; l; l = l->next_)
+		l->fn(l->arg, added, r->fd, (void *)r->base, r->size,
+		      r->base - p->base);
+}
+
+/* Listener lock held. */
+static bool listener_linked(struct ccdma_pool *p,
+			    const struct ccdma_pool_listener *l)
+{
+	const struct ccdma_pool_listener *i;
+
+	for (i = p->listeners; i; i = i->next_)
+		if (i == l)
+			return true;
+	return false;
+}
+
+/* Listener lock held. */
+static void listener_unlink(struct ccdma_pool *p,
+			    struct ccdma_pool_listener *l)
+{
+	struct ccdma_pool_listener **pp;
+
+	for (pp = &p->listeners; *pp; pp = &(*pp)->next_)
+		if (*pp == l) {
+			*pp = l->next_;
+			l->next_ = NULL;
+			return;
+		}
+}
+
+/* Listener lock held. */
+static void listener_link(struct ccdma_pool *p, struct ccdma_pool_listener *l)
+{
+	struct ccdma_pool_listener **pp = &p->listeners;
+	struct region *r;
+
+	/* Regions that exist already are announced now, to this listener
+	 * only.  The live list only changes under the listener lock, so it
+	 * can be walked without the pool lock while the callback runs. */
+	for (r = p->live; r; r = r->next)
+		l->fn(l->arg, true, r->fd, (void *)r->base, r->size,
+		      r->base - p->base);
+	while (*pp)
+		pp = &(*pp)->next_;
+	l->next_ = NULL;
+	*pp = l;
+}
+
+int ccdma_pool_add_region_listener(struct ccdma_pool *p,
+				   struct ccdma_pool_listener *l)
+{
+	if (!p || !l || !l->fn)
+		return -EINVAL;
+	ccdma_mutex_lock(&p->listener_lock);
+	if (listener_linked(p, l)) {
+		ccdma_mutex_unlock(&p->listener_lock);
+		return -EEXIST;
+	}
+	listener_link(p, l);
+	ccdma_mutex_unlock(&p->listener_lock);
+	return 0;
+}
+
+int ccdma_pool_remove_region_listener(struct ccdma_pool *p,
+				      struct ccdma_pool_listener *l)
+{
+	bool linked;
+
+	if (!p || !l)
+		return -EINVAL;
+	/* Callbacks run under the listener lock: taking it waits for one
+	 * that is running. */
+	ccdma_mutex_lock(&p->listener_lock);
+	linked = listener_linked(p, l);
+	if (linked)
+		listener_unlink(p, l);
+	ccdma_mutex_unlock(&p->listener_lock);
+	return linked ? 0 : -ENOENT;
 }
 
 void ccdma_pool_set_region_listener(struct ccdma_pool *p,
 				    ccdma_pool_region_fn fn, void *arg)
 {
-	struct region *r;
-
 	if (!p)
 		return;
 	ccdma_mutex_lock(&p->listener_lock);
-	p->listener = fn;
-	p->listener_arg = arg;
-	/* Regions that exist already are announced now.  The live list only
-	 * changes under the listener lock, so it can be walked without the
-	 * pool lock while the callback runs. */
-	for (r = p->live; fn && r; r = r->next)
-		notify_listener(p, true, r);
+	listener_unlink(p, &p->single);
+	p->single.fn = fn;
+	p->single.arg = arg;
+	if (fn)
+		listener_link(p, &p->single);
 	ccdma_mutex_unlock(&p->listener_lock);
 }
 
@@ -143,7 +217,7 @@ int ccdma_region_add(struct ccdma_pool *p, size_t size)
 	 * (a vhost-user back-end must have it mapped before a descriptor
 	 * points into it). */
 	ccdma_mutex_lock(&p->listener_lock);
-	notify_listener(p, true, r);
+	ccdma_notify_listeners(p, true, r);
 	ccdma_mutex_lock(&p->page_lock);
 	for (i = 0; i < n; i++)
 		__atomic_store_n(&p->chunk_tab[c0 + i], r, __ATOMIC_RELEASE);
@@ -255,7 +329,7 @@ static void shrink(struct ccdma_pool *p, uint64_t now)
 		ccdma_mutex_unlock(&p->lock);
 		/* Devices first, then scrub and convert back. */
 		if (r)
-			notify_listener(p, false, r);
+			ccdma_notify_listeners(p, false, r);
 		ccdma_mutex_unlock(&p->listener_lock);
 		if (!r)
 			return;

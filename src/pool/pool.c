@@ -116,9 +116,7 @@ static void regions_destroy_all(struct ccdma_pool *p)
 	while ((r = p->live) != NULL) {
 		p->live = r->next;
 		region_teardown_spans(p, r, &live, &live_bytes);
-		if (p->listener)
-			p->listener(p->listener_arg, false, r->fd, (void *)r->base,
-				    r->size, r->base - p->base);
+		ccdma_notify_listeners(p, false, r);
 		ccdma_os_region_destroy(r->fd, (void *)r->base, r->size, true);
 		r->live = false;
 	}
@@ -325,6 +323,14 @@ int ccdma_pool_get_range(struct ccdma_pool *p, uint64_t *base, uint64_t *size)
 		return -EINVAL;
 	*base = p->base;
 	*size = (uint64_t)p->nchunks << p->chunk_shift;
+	return 0;
+}
+
+int ccdma_pool_get_config(struct ccdma_pool *p, struct ccdma_pool_config *cfg)
+{
+	if (!p || !cfg)
+		return -EINVAL;
+	*cfg = p->cfg;
 	return 0;
 }
 

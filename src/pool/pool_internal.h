@@ -215,11 +215,14 @@ struct ccdma_pool {
 	 * there is some. */
 	uint64_t idle_spans;
 	struct ccdma_pool_waiter *defer_head, *defer_tail;
-	/* Held across every region event and while a listener is installed,
-	 * so each region is announced exactly once and withdrawn once. */
+	/* Held across every region event and while a listener is added or
+	 * removed, so each region is announced to each listener exactly once
+	 * and withdrawn once, and a removal waits for a running callback.
+	 * `listeners` in the order they were added; `single` is the one of
+	 * ccdma_pool_set_region_listener(). */
 	ccdma_mutex_t listener_lock;
-	ccdma_pool_region_fn listener;
-	void *listener_arg;
+	struct ccdma_pool_listener *listeners;
+	struct ccdma_pool_listener single;
 
 	/* Thread caches of this pool (registry lock) and what exited threads
 	 * counted. */
@@ -260,6 +263,9 @@ void ccdma_pa_release_descs(struct ccdma_pool *p);
 /* pool.c */
 bool ccdma_dirty_test_clear(struct ccdma_pool *p, uint32_t g);
 void ccdma_pool_kick(struct ccdma_pool *p, size_t want);
+/* Listener lock held (or the pool being destroyed): tell every listener. */
+void ccdma_notify_listeners(struct ccdma_pool *p, bool added,
+			    const struct region *r);
 void ccdma_pool_notify_avail(struct ccdma_pool *p);
 void ccdma_pool_update_hungry(struct ccdma_pool *p); /* pool lock held */
 int ccdma_small_refill(struct ccdma_pool *p, struct tcache *tc, unsigned ci);

@@ -105,6 +105,7 @@ struct ccdma_vhost {
 
 	struct ccdma_dev *dev;
 	struct ccdma_pool *pool;
+	struct ccdma_pool_listener listener; /* this connection's, on pool */
 	bool listening;
 
 	uint64_t messages_sent;
@@ -408,7 +409,7 @@ static int send_mem_reg(struct ccdma_vhost *h, uint32_t req,
 
 /*
  * The pool's region listener: runs on the pool's grower thread (or in
- * ccdma_pool_set_region_listener / ccdma_pool_destroy), before a new
+ * ccdma_pool_add_region_listener / ccdma_pool_destroy), before a new
  * region can be allocated from and before a removed one is destroyed, and
  * returns only once the back-end has done as told.
  */
@@ -1150,12 +1151,33 @@ static void pool_config(struct ccdma_vhost *h, const struct ccdma_vhost_config *
 		pc->low_watermark = pc->high_watermark;
 }
 
+/* A pool the caller shares between devices: its regions must fit this
+ * back-end's table as the cap of pool_config() would make them.  0, or
+ * -ENOSPC with one line saying why. */
+static int shared_pool_check(struct ccdma_vhost *h, struct ccdma_pool *pool,
+			     struct ccdma_pool_config *pc)
+{
+	uint64_t need;
+
+	ccdma_pool_get_config(pool, pc);
+	need = pc->region_size ?
+	       (pc->max_bytes + pc->region_size - 1) / pc->region_size : 0;
+	if (need > h->table_max) {
+		ccdma_err("vhost %s: the shared pool may hold %llu regions (%zu "
+			  "bytes of %zu-byte regions); the back-end's memory "
+			  "table takes %u", h->path, (unsigned long long)need,
+			  pc->max_bytes, pc->region_size, h->table_max);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 static void vhost_free(struct ccdma_vhost *h)
 {
 	unsigned i;
 
 	if (h->listening)
-		ccdma_pool_set_region_listener(h->pool, NULL, NULL);
+		ccdma_pool_remove_region_listener(h->pool, &h->listener);
 	h->listening = false;
 	/* Disconnect first: the back-end lets go of the regions before the
 	 * pool scrubs and destroys them. */
@@ -1254,12 +1276,19 @@ int ccdma_vhost_connect(const struct ccdma_vhost_config *cfg,
 	h->table_max = h->mem_slots ?
 		       (h->mem_slots < VH_MAX_REGIONS ? h->mem_slots : VH_MAX_REGIONS) :
 		       CCDMA_VU_MAX_TABLE_REGIONS;
-	pool_config(h, cfg, &pc);
+	if (cfg->pool) {
+		rc = shared_pool_check(h, cfg->pool, &pc);
+		if (rc)
+			goto fail;
+	} else {
+		pool_config(h, cfg, &pc);
+	}
 	h->pool_max = pc.max_bytes;
 	h->pool_region = pc.region_size;
 	ccdma_dev_config_init(&dc);
 	dc.name = "vhost";
-	dc.pool_cfg = &pc;
+	dc.pool = cfg->pool;
+	dc.pool_cfg = cfg->pool ? NULL : &pc;
 	dc.flags = CCDMA_DEV_F_SHARED_ONLY | cfg->dev_flags;
 	dc.mode = cfg->mode;
 	rc = ccdma_dev_create(&dc, &h->dev);
@@ -1271,8 +1300,9 @@ int ccdma_vhost_connect(const struct ccdma_vhost_config *cfg,
 	h->pool = ccdma_dev_pool(h->dev);
 	/* Announces the regions made so far: the back-end has them all
 	 * mapped when this returns. */
-	h->listening = true;
-	ccdma_pool_set_region_listener(h->pool, region_event, h);
+	h->listener.fn = region_event;
+	h->listener.arg = h;
+	h->listening = !ccdma_pool_add_region_listener(h->pool, &h->listener);
 	if (is_broken(h)) {
 		rc = -ENODEV;
 		goto fail;
