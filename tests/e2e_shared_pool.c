@@ -12,30 +12,6 @@
 
 #define REGION (1u << 20)
 
-static int open_shared(struct e2e *e, const char *sock, struct ccdma_pool *p)
-{
-	struct ccdma_vhost_config c;
-	struct ccdma_vblk_config vc;
-	int rc;
-
-	memset(e, 0, sizeof(*e));
-	ccdma_vhost_config_init(&c);
-	c.socket_path = sock;
-	c.mode = (int)CCDMA_MODE_CONFIDENTIAL;
-	c.pool = p;
-	rc = ccdma_vhost_connect(&c, &e->h);
-	if (rc)
-		return rc;
-	ccdma_vblk_config_init(&vc);
-	rc = ccdma_vblk_create(ccdma_vhost_transport(e->h), &vc, &e->b);
-	if (rc) {
-		ccdma_vhost_close(e->h);
-		return rc;
-	}
-	ccdma_vblk_get_info(e->b, &e->info);
-	return 0;
-}
-
 /* The connection's memory table holds exactly the pool's regions. */
 static void check_table(struct e2e *e, struct ccdma_pool *p)
 {
@@ -61,19 +37,68 @@ static void info(struct e2e *e, struct ccdma_vhost_info *vi)
 	ccdma_vhost_get_info(e->h, vi);
 }
 
+/* Since the snapshots a, b of both connections and s0 of the pool: the
+ * pool added (or, `removed`, gave back) regions, and each connection was
+ * told of every one. */
+static bool both_told(struct e2e *e, const struct ccdma_vhost_info *a,
+		      const struct ccdma_pool_stats *s0, struct ccdma_pool *p,
+		      bool removed, bool report)
+{
+	struct ccdma_vhost_info now[2];
+	struct ccdma_pool_stats st;
+	uint64_t pool, told[2];
+	bool ok;
+	int k;
+
+	if (ccdma_pool_get_stats(p, &st))
+		return false;
+	pool = removed ? st.region_shrinks - s0->region_shrinks :
+			 st.region_grows - s0->region_grows;
+	ok = pool > 0;
+	for (k = 0; k < 2; k++) {
+		info(&e[k], &now[k]);
+		told[k] = removed ? now[k].regions_removed - a[k].regions_removed :
+				    now[k].regions_added - a[k].regions_added;
+		ok = ok && told[k] == pool;
+		if (report && told[k] != pool)
+			fprintf(stderr, "connection %d told of %llu of the pool's "
+				"%llu region %s\n", k, (unsigned long long)told[k],
+				(unsigned long long)pool,
+				removed ? "removals" : "additions");
+	}
+	if (report && !pool)
+		fprintf(stderr, "the pool %s no region\n",
+			removed ? "gave back" : "added");
+	return ok;
+}
+
+/* Wait (60 s at most: a shrink comes after the pool's idle_ms, and the
+ * pool counts a change just before it tells the listeners) for
+ * both_told(). */
+static void wait_told(struct e2e *e, const struct ccdma_vhost_info *a,
+		      const struct ccdma_pool_stats *s0, struct ccdma_pool *p,
+		      bool removed)
+{
+	uint64_t t0 = blkjob_now_ns();
+
+	while (!both_told(e, a, s0, p, removed, false) &&
+	       blkjob_now_ns() - t0 < 60000000000ull)
+		usleep(10000);
+	CHECK(both_told(e, a, s0, p, removed, true));
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const slots[] = { "--size", "128m", NULL };
 	static const char *const table[] = { "--size", "128m", "--no-mem-slots",
 					     NULL };
-	struct ccdma_vhost_info a0, b0, a1, b1;
+	struct ccdma_vhost_info v[2];
 	struct ccdma_pool_config pc;
 	struct ccdma_pool_stats st, st0;
 	struct ccdma_pool *p;
 	struct backend ba, bb;
-	struct e2e ea, eb;
+	struct e2e e[2];
 	void *m[6];
-	uint64_t t0;
 	int i, n;
 
 	test_init();
@@ -86,7 +111,7 @@ int main(int argc, char **argv)
 	pc.region_size = REGION;
 	pc.max_bytes = 16u * REGION;
 	REQUIRE(ccdma_pool_create(&pc, &p) == 0);
-	CHECK_EQ(open_shared(&eb, bb.sock, p), -ENOSPC);
+	CHECK_EQ(e2e_open_pool(&e[1], bb.sock, CCDMA_MODE_CONFIDENTIAL, 0, p), -ENOSPC);
 	ccdma_pool_destroy(p);
 
 	/* At most 8 MiB (SET_MEM_TABLE's 8 regions of 1 MiB); grown only on demand, shrunk fast. */
@@ -98,19 +123,19 @@ int main(int argc, char **argv)
 	pc.high_watermark = 0;
 	pc.idle_ms = 20;
 	REQUIRE(ccdma_pool_create(&pc, &p) == 0);
-	REQUIRE(open_shared(&ea, ba.sock, p) == 0);
-	REQUIRE(open_shared(&eb, bb.sock, p) == 0);
-	info(&ea, &a0);
-	info(&eb, &b0);
-	CHECK(a0.mem_slots > 0);
-	CHECK_EQ(b0.mem_slots, 0);
-	check_table(&ea, p);
-	check_table(&eb, p);
+	REQUIRE(e2e_open_pool(&e[0], ba.sock, CCDMA_MODE_CONFIDENTIAL, 0, p) == 0);
+	REQUIRE(e2e_open_pool(&e[1], bb.sock, CCDMA_MODE_CONFIDENTIAL, 0, p) == 0);
+	info(&e[0], &v[0]);
+	info(&e[1], &v[1]);
+	CHECK(v[0].mem_slots > 0);
+	CHECK_EQ(v[1].mem_slots, 0);
+	check_table(&e[0], p);
+	check_table(&e[1], p);
 
 	/* Regions added now, with both connected, go to both (the grower
 	 * may make a region larger than region_size: counted, not sized). */
-	info(&ea, &a0);
-	info(&eb, &b0);
+	info(&e[0], &v[0]);
+	info(&e[1], &v[1]);
 	CHECK_EQ(ccdma_pool_get_stats(p, &st0), 0);
 	/* Whole-region allocations until the pool grows (the floor's region
 	 * holds the rings: the first one already does). */
@@ -122,61 +147,34 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	info(&ea, &a1);
-	info(&eb, &b1);
-	CHECK_EQ(ccdma_pool_get_stats(p, &st), 0);
-	CHECK(st.region_grows > st0.region_grows);
-	CHECK_EQ(a1.regions_added - a0.regions_added,
-		 st.region_grows - st0.region_grows);
-	CHECK_EQ(b1.regions_added - b0.regions_added,
-		 st.region_grows - st0.region_grows);
-	check_table(&ea, p);
-	check_table(&eb, p);
-	CHECK(e2e_rw_matrix(&ea, false, 3, NULL) > 0);
-	CHECK(e2e_rw_matrix(&eb, false, 4, NULL) > 0);
+	wait_told(e, v, &st0, p, false);
+	check_table(&e[0], p);
+	check_table(&e[1], p);
+	CHECK(e2e_rw_matrix(&e[0], false, 3, NULL) > 0);
+	CHECK(e2e_rw_matrix(&e[1], false, 4, NULL) > 0);
 
 	/* Freed, the regions go back to the floor: removed from both. */
+	info(&e[0], &v[0]);
+	info(&e[1], &v[1]);
+	CHECK_EQ(ccdma_pool_get_stats(p, &st0), 0);
 	for (i = 0; i < n; i++)
 		CHECK_EQ(ccdma_pool_free(p, m[i], REGION), 0);
-	st0 = st;
-	/* Wait (60 s at most) until the pool has given a region back and
-	 * both connections have been told of every removal so far (the pool
-	 * counts a removal just before it tells the listeners). */
-	t0 = blkjob_now_ns();
-	for (;;) {
-		CHECK_EQ(ccdma_pool_get_stats(p, &st), 0);
-		info(&ea, &a0);
-		info(&eb, &b0);
-		if (st.region_shrinks > st0.region_shrinks &&
-		    a0.regions_removed - a1.regions_removed ==
-			    st.region_shrinks - st0.region_shrinks &&
-		    b0.regions_removed - b1.regions_removed ==
-			    st.region_shrinks - st0.region_shrinks)
-			break;
-		if (blkjob_now_ns() - t0 > 60000000000ull)
-			break;
-		usleep(10000);
-	}
-	CHECK(st.region_shrinks > st0.region_shrinks);
-	CHECK_EQ(a0.regions_removed - a1.regions_removed,
-		 st.region_shrinks - st0.region_shrinks);
-	CHECK_EQ(b0.regions_removed - b1.regions_removed,
-		 st.region_shrinks - st0.region_shrinks);
-	check_table(&ea, p);
-	check_table(&eb, p);
-	CHECK(e2e_rw_matrix(&ea, false, 5, NULL) > 0);
-	CHECK(e2e_rw_matrix(&eb, false, 6, NULL) > 0);
-	CHECK(!ccdma_vblk_broken(ea.b) && !ccdma_vblk_broken(eb.b));
+	wait_told(e, v, &st0, p, true);
+	check_table(&e[0], p);
+	check_table(&e[1], p);
+	CHECK(e2e_rw_matrix(&e[0], false, 5, NULL) > 0);
+	CHECK(e2e_rw_matrix(&e[1], false, 6, NULL) > 0);
+	CHECK(!ccdma_vblk_broken(e[0].b) && !ccdma_vblk_broken(e[1].b));
 
 	/* One closed: its listener gone, the other keeps working. */
-	e2e_close(&ea);
+	e2e_close(&e[0]);
 	REQUIRE(ccdma_pool_alloc(p, REGION, CCDMA_POOL_WAIT, &m[0]) == 0);
 	REQUIRE(ccdma_pool_alloc(p, REGION, CCDMA_POOL_WAIT, &m[1]) == 0);
-	check_table(&eb, p);
-	CHECK(e2e_rw_matrix(&eb, false, 7, NULL) > 0);
+	check_table(&e[1], p);
+	CHECK(e2e_rw_matrix(&e[1], false, 7, NULL) > 0);
 	CHECK_EQ(ccdma_pool_free(p, m[0], REGION), 0);
 	CHECK_EQ(ccdma_pool_free(p, m[1], REGION), 0);
-	e2e_close(&eb);
+	e2e_close(&e[1]);
 	ccdma_pool_destroy(p);
 	CHECK_EQ(backend_stop(&ba), 0);
 	CHECK_EQ(backend_stop(&bb), 0);

@@ -20,8 +20,11 @@ struct e2e {
 	struct ccdma_vblk_info info;
 };
 
-static inline int e2e_open(struct e2e *e, const char *sock, enum ccdma_mode mode,
-			   unsigned vhost_flags)
+/* Connect (on an existing pool when `pool` is not NULL, see
+ * ccdma_vhost_config.pool) and set up the driver. */
+static inline int e2e_open_pool(struct e2e *e, const char *sock,
+				enum ccdma_mode mode, unsigned vhost_flags,
+				struct ccdma_pool *pool)
 {
 	struct ccdma_vhost_config c;
 	struct ccdma_vblk_config vc;
@@ -32,6 +35,7 @@ static inline int e2e_open(struct e2e *e, const char *sock, enum ccdma_mode mode
 	c.socket_path = sock;
 	c.mode = (int)mode;
 	c.flags = vhost_flags;
+	c.pool = pool;
 	rc = ccdma_vhost_connect(&c, &e->h);
 	if (rc) {
 		fprintf(stderr, "connect %s: %s\n", sock, strerror(-rc));
@@ -46,6 +50,12 @@ static inline int e2e_open(struct e2e *e, const char *sock, enum ccdma_mode mode
 	}
 	ccdma_vblk_get_info(e->b, &e->info);
 	return 0;
+}
+
+static inline int e2e_open(struct e2e *e, const char *sock, enum ccdma_mode mode,
+			   unsigned vhost_flags)
+{
+	return e2e_open_pool(e, sock, mode, vhost_flags, NULL);
 }
 
 static inline void e2e_close(struct e2e *e)
