@@ -53,6 +53,9 @@ static inline uint64_t bench_rand(uint64_t *s)
 /* bench_util.c */
 /* Median of n values (v is left untouched); NaN for n == 0. */
 double bench_median(const double *v, size_t n);
+/* The smallest and the largest of n >= 1 values. */
+double bench_min(const double *v, size_t n);
+double bench_max(const double *v, size_t n);
 /* ns for n memcpy calls of len bytes (a run-time length: libc's memcpy, as
  * the library's bounce copy is). */
 uint64_t bench_time_memcpy(void *dst, const void *src, size_t len, unsigned n);

@@ -363,26 +363,6 @@ static void scale_worst(const struct scale_result *sr, unsigned nb, unsigned rou
 	}
 }
 
-static double vmin(const double *v, unsigned n)
-{
-	double m = v[0];
-
-	for (unsigned i = 1; i < n; i++)
-		if (v[i] < m)
-			m = v[i];
-	return m;
-}
-
-static double vmax(const double *v, unsigned n)
-{
-	double m = v[0];
-
-	for (unsigned i = 1; i < n; i++)
-		if (v[i] > m)
-			m = v[i];
-	return m;
-}
-
 /* The worst tax_vs_floor median of the untouched cases of `bs` bytes, and
  * the smallest throughput ratio of the touched ones, over the back-ends
  * that ran. */
@@ -430,8 +410,8 @@ static void emit_backend(struct bench_json *j, const struct backend_result *br,
 		bench_json_num(j, "tax_ns", bench_median(cr->tax, rounds));
 		bench_json_num(j, "floor_ns", bench_median(cr->floor_ns, rounds));
 		bench_json_num(j, "tax_vs_floor", bench_median(cr->tax_floor, rounds));
-		bench_json_num(j, "tax_vs_floor_min", vmin(cr->tax_floor, rounds));
-		bench_json_num(j, "tax_vs_floor_max", vmax(cr->tax_floor, rounds));
+		bench_json_num(j, "tax_vs_floor_min", bench_min(cr->tax_floor, rounds));
+		bench_json_num(j, "tax_vs_floor_max", bench_max(cr->tax_floor, rounds));
 		bench_json_num(j, "iops_confidential", bench_median(cr->iops[0], rounds));
 		bench_json_num(j, "iops_direct", bench_median(cr->iops[1], rounds));
 		bench_json_num(j, "mib_s_confidential", bench_median(cr->mib_s[0], rounds));
@@ -458,8 +438,8 @@ static void print_backend(const struct backend_result *br, unsigned rounds)
 		       cases[k].name, bench_median(cr->cpu_io[0], rounds),
 		       bench_median(cr->cpu_io[1], rounds), bench_median(cr->tax, rounds),
 		       bench_median(cr->floor_ns, rounds),
-		       bench_median(cr->tax_floor, rounds), vmin(cr->tax_floor, rounds),
-		       vmax(cr->tax_floor, rounds),
+		       bench_median(cr->tax_floor, rounds), bench_min(cr->tax_floor, rounds),
+		       bench_max(cr->tax_floor, rounds),
 		       bench_median(cr->dev_cpu_io[0], rounds),
 		       bench_median(cr->ratio, rounds));
 	}

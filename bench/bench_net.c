@@ -424,26 +424,6 @@ static int run_case(unsigned k, unsigned rounds, double seconds, bool quick,
 	return 0;
 }
 
-static double vmin(const double *v, unsigned n)
-{
-	double m = v[0];
-
-	for (unsigned i = 1; i < n; i++)
-		if (v[i] < m)
-			m = v[i];
-	return m;
-}
-
-static double vmax(const double *v, unsigned n)
-{
-	double m = v[0];
-
-	for (unsigned i = 1; i < n; i++)
-		if (v[i] > m)
-			m = v[i];
-	return m;
-}
-
 static unsigned case_index(const char *name)
 {
 	for (unsigned k = 0; k < NCASES; k++)
@@ -467,8 +447,8 @@ static void json_case(struct bench_json *j, unsigned k, unsigned rounds)
 			continue;
 		bench_json_obj(j, impl_names[m]);
 		bench_json_num(j, "pps", pps);
-		bench_json_num(j, "pps_min", vmin(cr->pps[m], rounds));
-		bench_json_num(j, "pps_max", vmax(cr->pps[m], rounds));
+		bench_json_num(j, "pps_min", bench_min(cr->pps[m], rounds));
+		bench_json_num(j, "pps_max", bench_max(cr->pps[m], rounds));
 		bench_json_num(j, "gbps", pps * nc->size * 8 / 1e9);
 		bench_json_num(j, "cpu_per_pkt_ns", bench_median(cr->cpu[m], rounds));
 		bench_json_num(j, "dev_cpu_per_pkt_ns",
@@ -478,8 +458,8 @@ static void json_case(struct bench_json *j, unsigned k, unsigned rounds)
 	bench_json_num(j, "floor_ns", bench_median(cr->floor_ns, rounds));
 	bench_json_num(j, "tax_ns", bench_median(cr->tax, rounds));
 	bench_json_num(j, "tax_vs_floor", bench_median(cr->tax_floor, rounds));
-	bench_json_num(j, "tax_vs_floor_min", vmin(cr->tax_floor, rounds));
-	bench_json_num(j, "tax_vs_floor_max", vmax(cr->tax_floor, rounds));
+	bench_json_num(j, "tax_vs_floor_min", bench_min(cr->tax_floor, rounds));
+	bench_json_num(j, "tax_vs_floor_max", bench_max(cr->tax_floor, rounds));
 	bench_json_num(j, "conf_vs_direct", bench_median(cr->conf_vs_direct, rounds));
 	bench_json_num(j, "direct_vs_dpdk", bench_median(cr->direct_vs_dpdk, rounds));
 	if (!nc->tx)
