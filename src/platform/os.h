@@ -31,6 +31,7 @@
 #define EAGAIN 11
 #define ENOMEM 12
 #define EACCES 13
+#define EEXIST 17
 #define EFAULT 14
 #define EBUSY 16
 #define ENODEV 19
