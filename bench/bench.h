@@ -53,6 +53,11 @@ static inline uint64_t bench_rand(uint64_t *s)
 /* bench_util.c */
 /* Median of n values (v is left untouched); NaN for n == 0. */
 double bench_median(const double *v, size_t n);
+/* A numeric option's value (decimal, lo..hi; --seconds: (0, hi]) into
+ * *out: 0, or 2 (the exit status) after printing "PROG: OPT takes ...". */
+int bench_opt_uint(const char *prog, const char *opt, const char *v,
+		   unsigned lo, unsigned hi, unsigned *out);
+int bench_opt_seconds(const char *prog, const char *v, double hi, double *out);
 /* The smallest and the largest of n >= 1 values. */
 double bench_min(const double *v, size_t n);
 double bench_max(const double *v, size_t n);

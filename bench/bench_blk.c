@@ -604,19 +604,14 @@ int bench_blk_main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if (v && !strcmp(a, "--rounds")) {
-			rounds = (unsigned)atoi(v);
 			i++;
-			if (!rounds || rounds > MAX_ROUNDS) {
-				fprintf(stderr, "ccdma-bench blk: --rounds 1..%d\n", MAX_ROUNDS);
+			if (bench_opt_uint("ccdma-bench blk", a, v, 1, MAX_ROUNDS,
+					   &rounds))
 				return 2;
-			}
 		} else if (v && !strcmp(a, "--seconds")) {
-			seconds = atof(v);
 			i++;
-			if (!(seconds > 0) || seconds > 60) {
-				fprintf(stderr, "ccdma-bench blk: --seconds: (0, 60]\n");
+			if (bench_opt_seconds("ccdma-bench blk", v, 60, &seconds))
 				return 2;
-			}
 		} else if (v && !strcmp(a, "--only")) {
 			only = v;
 			i++;

@@ -147,19 +147,13 @@ int bench_blk_sweep_main(int argc, char **argv)
 			sweep_usage(stdout);
 			return 0;
 		} else if (v && !strcmp(a, "--seconds")) {
-			seconds = atof(v);
 			i++;
-			if (!(seconds > 0) || seconds > 60) {
-				fprintf(stderr, "ccdma-bench blk-sweep: --seconds: (0, 60]\n");
+			if (bench_opt_seconds("ccdma-bench blk-sweep", v, 60, &seconds))
 				return 2;
-			}
 		} else if (v && !strcmp(a, "--iodepth")) {
-			qd = (unsigned)atoi(v);
 			i++;
-			if (!qd || qd > 128) {
-				fprintf(stderr, "ccdma-bench blk-sweep: --iodepth 1..128\n");
+			if (bench_opt_uint("ccdma-bench blk-sweep", a, v, 1, 128, &qd))
 				return 2;
-			}
 		} else if (v && !strcmp(a, "--only")) {
 			only = v;
 			i++;

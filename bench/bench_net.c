@@ -490,24 +490,13 @@ int bench_net_main(int argc, char **argv)
 		else if (!strcmp(a, "--quick"))
 			quick = true;
 		else if (!strcmp(a, "--rounds") && i + 1 < argc) {
-			char *end;
-			unsigned long v = strtoul(argv[++i], &end, 10);
-
-			if (*end || v < 1 || v > MAX_ROUNDS) {
-				fprintf(stderr, "ccdma-bench net: --rounds takes 1..%d\n",
-					MAX_ROUNDS);
+			if (bench_opt_uint("ccdma-bench net", a, argv[++i], 1,
+					   MAX_ROUNDS, &rounds_given))
 				return 2;
-			}
-			rounds_given = (unsigned)v;
 		} else if (!strcmp(a, "--seconds") && i + 1 < argc) {
-			char *end;
-			double v = strtod(argv[++i], &end);
-
-			if (*end || !(v >= 0.1 && v <= 600)) {
-				fprintf(stderr, "ccdma-bench net: --seconds takes 0.1..600\n");
+			if (bench_opt_seconds("ccdma-bench net", argv[++i], 600,
+					      &seconds_given))
 				return 2;
-			}
-			seconds_given = v;
 		} else if (!strcmp(a, "--testpmd") && i + 1 < argc)
 			tp = argv[++i];
 		else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {

@@ -86,3 +86,32 @@ double bench_max(const double *v, size_t n)
 			m = v[i];
 	return m;
 }
+
+int bench_opt_uint(const char *prog, const char *opt, const char *v,
+		   unsigned lo, unsigned hi, unsigned *out)
+{
+	char *end;
+	unsigned long x = strtoul(v, &end, 10);
+
+	if (end == v || *end || *v == '-' || x < lo || x > hi) {
+		fprintf(stderr, "%s: %s takes %u..%u (not \"%s\")\n", prog, opt, lo,
+			hi, v);
+		return 2;
+	}
+	*out = (unsigned)x;
+	return 0;
+}
+
+int bench_opt_seconds(const char *prog, const char *v, double hi, double *out)
+{
+	char *end;
+	double x = strtod(v, &end);
+
+	if (end == v || *end || !(x > 0) || x > hi) {
+		fprintf(stderr, "%s: --seconds takes a number in (0, %g] (not \"%s\")\n",
+			prog, hi, v);
+		return 2;
+	}
+	*out = x;
+	return 0;
+}

@@ -13,6 +13,7 @@
 
 #include "platform/ipc.h"
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -124,7 +125,7 @@ static void expect(const char *name, size_t len, const int *fds, unsigned nfds,
 
 int main(void)
 {
-	int one[1], two[2];
+	int one[1], two[2], odd[1];
 	struct ccdma_dmabuf *b = NULL;
 	struct ccdma_dmabuf_attach *a = NULL;
 	int sv[2];
@@ -134,6 +135,9 @@ int main(void)
 	REQUIRE(!ccdma_region_create(8192, "dmabuf-bad", &reg));
 	REQUIRE(!ccdma_region_create(4096, "dmabuf-bad", &reg2));
 	REQUIRE(!pipe(pipefd));
+	/* A regular file whose size is not a multiple of the page. */
+	odd[0] = memfd_create("dmabuf-bad-odd", MFD_CLOEXEC);
+	REQUIRE(odd[0] >= 0 && ftruncate(odd[0], 100) == 0);
 	memset(reg.addr, 0x42, reg.size);
 	one[0] = reg.fd;
 	two[0] = reg.fd;
@@ -193,6 +197,20 @@ int main(void)
 	range(0, 0, 0, 100);
 	expect("a pipe, not a region", 64 + 24, pipefd, 1, false, -EPROTO,
 	       "not a shared region");
+	header(1, 1);
+	range(0, 0, 0, 100);
+	expect("a file of 100 bytes", 64 + 24, odd, 1, false, -EPROTO,
+	       "not a shared region");
+	header(1, 1);
+	range(0, 0, 0, 100);
+	msg[24] = 1;
+	expect("owner not printable", 64 + 24, one, 1, false, -EPROTO,
+	       "printable");
+	header(1, 1);
+	range(0, 0, 0, 100);
+	msg[64 + 4] = 1;
+	expect("reserved range field", 64 + 24, one, 1, false, -EPROTO,
+	       "reserved range");
 	header(2, 1);
 	range(0, 0, 0, 100);
 	expect("truncated", 64 + 10, one, 1, true, -ECONNRESET, NULL);
@@ -215,6 +233,7 @@ int main(void)
 	CHECK_EQ(ccdma_dmabuf_destroy(b), 0);
 	close(sv[0]);
 	close(sv[1]);
+	close(odd[0]);
 	close(pipefd[0]);
 	close(pipefd[1]);
 	ccdma_region_destroy(&reg);

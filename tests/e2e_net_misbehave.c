@@ -21,16 +21,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static char logged[8192];
-
-static void keep_log(void *arg, enum ccdma_log_level l, const char *m)
-{
-	size_t n = strlen(logged);
-
-	(void)arg;
-	(void)l;
-	snprintf(logged + n, sizeof(logged) - n, "%s\n", m);
-}
 
 static const struct {
 	const char *mode;
@@ -86,13 +76,13 @@ int main(int argc, char **argv)
 	REQUIRE(why);
 	REQUIRE(netjob_devsim_start(&d, devsim, extra) == 0);
 	REQUIRE(netjob_open(&j, d.sock, CCDMA_MODE_CONFIDENTIAL, NULL, 1514, 0) == 0);
-	ccdma_log_set_handler(keep_log, NULL);
+	ccdma_log_set_handler(test_keep_log, NULL);
 	rc = netjob_echo(&j, 1000, 200, 5000, &e, NULL, NULL);
 	ccdma_log_set_handler(NULL, NULL);
 	printf("%s: rc %d error %d sent %llu received %llu corrupt %llu\n%s", mode,
 	       rc, e.error, (unsigned long long)e.sent,
 	       (unsigned long long)e.received, (unsigned long long)e.corrupt,
-	       logged);
+	       test_logged());
 	CHECK_EQ(rc, -1);
 	CHECK_EQ(e.error, -ENODEV);
 	CHECK(ccdma_vnet_broken(j.n));
@@ -101,9 +91,10 @@ int main(int argc, char **argv)
 	CHECK_EQ(e.corrupt, 0);
 	CHECK_EQ(e.duplicated, 0);
 	CHECK(e.received < 200);
-	if (or_why && strstr(logged, or_why))
+	if (or_why && strstr(test_logged(), or_why))
 		why = or_why;
-	if (!strstr(logged, why) || !strstr(logged, "device marked broken")) {
+	if (!strstr(test_logged(), why) ||
+	    !strstr(test_logged(), "device marked broken")) {
 		fprintf(stderr, "want \"%s: device marked broken\"\n", why);
 		CHECK(0);
 	}

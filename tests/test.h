@@ -115,6 +115,27 @@ static inline void quiet_log(void *arg, enum ccdma_log_level l, const char *m)
 	(void)m;
 }
 
+/* Messages kept while a block runs (ccdma_log_set_handler(test_keep_log,
+ * NULL)), to check which check refused: every line appended to
+ * test_logged(), which the caller empties (test_logged()[0] = 0). */
+static inline char *test_logged(void)
+{
+	static char buf[8192];
+
+	return buf;
+}
+
+static inline void test_keep_log(void *arg, enum ccdma_log_level l,
+				 const char *m)
+{
+	char *b = test_logged();
+	size_t n = strlen(b);
+
+	(void)arg;
+	(void)l;
+	snprintf(b + n, 8192 - n, "%s\n", m);
+}
+
 /* The project's one PRNG (bench/dma_mix.h). */
 static inline uint64_t xorshift(uint64_t *s)
 {

@@ -383,18 +383,6 @@ static struct fnet *fnet_new(int mode)
 
 static void fnet_free(struct fnet *f);
 
-/* Every message logged while a case runs, for checking which check
- * refused. */
-static char logged[4096];
-
-static void keep_log(void *arg, enum ccdma_log_level l, const char *m)
-{
-	size_t n = strlen(logged);
-
-	(void)arg;
-	(void)l;
-	snprintf(logged + n, sizeof(logged) - n, "%s\n", m);
-}
 
 /* Two queue pairs: VQ_PAIRS_SET(2) on the control queue, then each pair
  * echoes its own frames (the device sends each back on the pair it came
@@ -474,12 +462,12 @@ static void mq_bad(enum evil e, uint16_t max_pairs, unsigned ask, int want,
 	f->evil = e;
 	ccdma_vnet_config_init(&c);
 	c.queue_pairs = ask;
-	logged[0] = 0;
-	ccdma_log_set_handler(keep_log, NULL);
+	test_logged()[0] = 0;
+	ccdma_log_set_handler(test_keep_log, NULL);
 	CHECK_EQ(ccdma_vnet_create(&f->t, &c, &n), want);
 	ccdma_log_set_handler(NULL, NULL);
-	if (!strstr(logged, said)) {
-		fprintf(stderr, "logged:\n%swant \"%s\"\n", logged, said);
+	if (!strstr(test_logged(), said)) {
+		fprintf(stderr, "logged:\n%swant \"%s\"\n", test_logged(), said);
 		CHECK(0);
 	}
 	CHECK(n == NULL);
@@ -759,6 +747,11 @@ static void zc(unsigned spares, uint64_t refuse)
 		CHECK_EQ(ccdma_vnet_recv_release(n, bad, 1), -EINVAL);
 		bad[0] = z[0];
 		bad[1] = z[0];     /* the same frame twice in one call */
+		CHECK_EQ(ccdma_vnet_recv_release(n, bad, 2), -EINVAL);
+		/* A good frame, then one with no segments: the good one
+		 * stays lent and can be given back later (its buffers were
+		 * not left marked by the refused call). */
+		bad[1].nseg = 0;
 		CHECK_EQ(ccdma_vnet_recv_release(n, bad, 2), -EINVAL);
 		CHECK_EQ(ccdma_vnet_recv_release(NULL, z, 1), -EINVAL);
 		CHECK_EQ(lent_now(n), lent);

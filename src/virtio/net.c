@@ -93,7 +93,6 @@ struct ccdma_vnet {
 	struct ccdma_vq *rxq;
 	struct vnet_rx_frame fr;
 	struct ccdma_vnet_stats rx_st;
-	unsigned nbufs;          /* queue_size + spares */
 	uint8_t *spare;          /* the spares' coherent memory */
 	ccdma_addr_t spare_dma;
 	uint32_t *rx_buf_of;     /* by head: the buffer posted under it */
@@ -136,6 +135,12 @@ static void vnet_break(struct ccdma_vnet *n, const char *why)
 }
 
 /* ---- receive ------------------------------------------------------------ */
+
+/* Receive buffers: the ring's (queue_size) and the spares. */
+static inline unsigned nbufs(const struct ccdma_vnet *n)
+{
+	return n->info.queue_size + n->info.rx_spare_buffers;
+}
 
 /* Receive buffer b: its CPU address and (dma) its DMA address. */
 static uint8_t *rx_buf(struct ccdma_vnet *n, uint32_t b, ccdma_addr_t *dma)
@@ -422,12 +427,14 @@ static int zc_check(struct ccdma_vnet *n, const struct ccdma_vnet_zc *z,
 			ccdma_err("virtio-net: release: frame %u has %u segments "
 				  "(a lent frame has 1..%u)", i, z[i].nseg,
 				  CCDMA_VNET_ZC_SEGS);
-			return -EINVAL;
+			/* The frames before it are marked: undo below. */
+			bad = 1;
+			break;
 		}
 		for (k = 0; k < z[i].nseg; k++) {
 			uint32_t b = z[i].buf_id[k];
 
-			if (b >= n->nbufs || n->rx_lent[b] != 1) {
+			if (b >= nbufs(n) || n->rx_lent[b] != 1) {
 				ccdma_err("virtio-net: release: frame %u names "
 					  "buffer %u, which is not lent (released "
 					  "twice, or not from recv_zc)", i, b);
@@ -442,7 +449,7 @@ static int zc_check(struct ccdma_vnet *n, const struct ccdma_vnet_zc *z,
 		for (k = 0; k < z[j].nseg && k < CCDMA_VNET_ZC_SEGS; k++) {
 			uint32_t b = z[j].buf_id[k];
 
-			if (b < n->nbufs && n->rx_lent[b] == 2)
+			if (b < nbufs(n) && n->rx_lent[b] == 2)
 				n->rx_lent[b] = 1;
 		}
 	return bad ? -EINVAL : 0;
@@ -869,19 +876,19 @@ static int make_queues(struct ccdma_vnet *n, unsigned pair)
 	n->fr.bufs = ccdma_os_calloc(num, sizeof(*n->fr.bufs));
 	n->fr.lens = ccdma_os_calloc(num, sizeof(*n->fr.lens));
 	n->rx_buf_of = ccdma_os_calloc(num, sizeof(*n->rx_buf_of));
-	n->rx_free = ccdma_os_calloc(n->nbufs, sizeof(*n->rx_free));
-	n->rx_lent = ccdma_os_calloc(n->nbufs, 1);
+	n->rx_free = ccdma_os_calloc(nbufs(n), sizeof(*n->rx_free));
+	n->rx_lent = ccdma_os_calloc(nbufs(n), 1);
 	if (!n->tx || !n->done || !n->fr.bufs || !n->fr.lens || !n->rx_buf_of ||
 	    !n->rx_free || !n->rx_lent)
 		return -ENOMEM;
 	/* The first in the stack are posted first. */
-	for (unsigned b = 0; b < n->nbufs; b++)
-		n->rx_free[b] = n->nbufs - 1 - b;
-	n->rx_nfree = n->nbufs;
-	if (n->nbufs > num) {
+	for (unsigned b = 0; b < nbufs(n); b++)
+		n->rx_free[b] = nbufs(n) - 1 - b;
+	n->rx_nfree = nbufs(n);
+	if (nbufs(n) > num) {
 		void *p;
 
-		rc = ccdma_alloc_coherent(n->dev, (size_t)(n->nbufs - num) *
+		rc = ccdma_alloc_coherent(n->dev, (size_t)(nbufs(n) - num) *
 					  n->info.rx_buf_size, &p, &n->spare_dma, 0);
 		if (rc)
 			return rc;
@@ -1011,7 +1018,7 @@ static void free_pair(struct ccdma_vnet *n)
 	ccdma_os_free(n->rx_free);
 	ccdma_os_free(n->rx_lent);
 	if (n->spare)
-		(void)ccdma_free_coherent(n->dev, (size_t)(n->nbufs -
+		(void)ccdma_free_coherent(n->dev, (size_t)(nbufs(n) -
 				n->info.queue_size) * n->info.rx_buf_size,
 				n->spare, n->spare_dma);
 	if (n->locks_ok) {
@@ -1068,7 +1075,7 @@ static struct ccdma_vnet *new_pair(struct ccdma_vnet *p0)
 }
 
 /* The pairs beyond pair 0, their queues, and (MQ) VQ_PAIRS_SET. */
-static int make_pairs(struct ccdma_vnet *n, unsigned spares)
+static int make_pairs(struct ccdma_vnet *n)
 {
 	unsigned np = n->info.queue_pairs;
 	int rc = 0;
@@ -1084,7 +1091,6 @@ static int make_pairs(struct ccdma_vnet *n, unsigned spares)
 		struct ccdma_vnet *p = n->pair[i];
 
 		p->info = n->info;
-		p->nbufs = n->info.queue_size + spares;
 		rc = make_queues(p, i);
 	}
 	if (!rc && has(n->info.features, CCDMA_VIRTIO_NET_F_MQ))
@@ -1152,7 +1158,7 @@ int ccdma_vnet_create(const struct ccdma_virtio_transport *t,
 	n->info.rx_buf_size = n->info.mrg_rxbuf ? CCDMA_VNET_MRG_BUF
 		: (CCDMA_VNET_HDR_LEN + frame + 63u) & ~63u;
 	n->info.rx_spare_buffers = cfg->rx_spare_buffers;
-	rc = make_pairs(n, cfg->rx_spare_buffers);
+	rc = make_pairs(n);
 	if (rc)
 		goto fail;
 	ccdma_dbg("virtio-net: features %#llx (offered %#llx), %u queue pair(s) "
