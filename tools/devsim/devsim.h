@@ -114,6 +114,11 @@ struct ds_stats {
 	uint64_t req_ioerr;
 	uint64_t bytes_in, bytes_out;
 	uint64_t net_tx, net_rx, net_dropped;  /* --net frames */
+	/* Regions taken away (REM_MEM_REG, or left out of a new
+	 * SET_MEM_TABLE) while a posted request or a running ring pointed
+	 * into them: a front-end bug (ds_mem_gone). */
+	uint64_t region_gone_busy;
+	uint64_t regions_gone;
 	uint64_t mb_seen[DS_MB_COUNT];  /* eligible events per mode */
 	uint64_t mb_fired[DS_MB_COUNT];
 };
@@ -247,6 +252,12 @@ int ds_mem_remove(struct ds_dev *d, const struct ccdma_vu_region *reg);
 int ds_mem_set_table(struct ds_dev *d, const struct ccdma_vu_region *regs,
 		     unsigned n, const int *fds);
 void ds_mem_clear(struct ds_mem *m);
+/* Region r is about to go: count (and log) every posted request not yet
+ * taken and every running ring that points into it. */
+void ds_mem_gone(struct ds_dev *d, const struct ds_region *r);
+/* Posted requests of vq not yet taken that name [gpa, gpa + size). */
+unsigned ds_vq_names(struct ds_dev *d, struct ds_vq *vq, uint64_t gpa,
+		     uint64_t size);
 /* Host pointer of guest physical [gpa, gpa + len), or NULL. */
 void *ds_mem_gpa(struct ds_mem *m, uint64_t gpa, uint64_t len);
 /* Host pointer of front-end user address [ua, ua + len), or NULL. */

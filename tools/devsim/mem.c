@@ -180,6 +180,38 @@ int ds_mem_add(struct ds_dev *d, const struct ccdma_vu_region *reg, int fd,
 	return 0;
 }
 
+static bool host_in(const struct ds_region *r, const void *p)
+{
+	uintptr_t a = (uintptr_t)p, h = (uintptr_t)r->host;
+
+	return p && a >= h && a - h < r->size;
+}
+
+void ds_mem_gone(struct ds_dev *d, const struct ds_region *r)
+{
+	uint64_t hits = 0;
+	unsigned i;
+
+	d->st.regions_gone++;
+	for (i = 0; i < DS_MAX_QUEUES; i++) {
+		struct ds_vq *vq = &d->conn.vq[i];
+
+		if (!vq->started)
+			continue;
+		if (host_in(r, vq->desc) || host_in(r, vq->avail) ||
+		    host_in(r, vq->used)) {
+			ds_err("ring %u: the region at gpa 0x%" PRIx64 " size 0x%"
+			       PRIx64 " goes while the running ring lies in it",
+			       vq->index, r->gpa, r->size);
+			hits++;
+		}
+		hits += ds_vq_names(d, vq, r->gpa, r->size);
+	}
+	d->st.region_gone_busy += hits;
+	if (hits)
+		log_region(d, "busy", r);
+}
+
 int ds_mem_remove(struct ds_dev *d, const struct ccdma_vu_region *reg)
 {
 	struct ds_mem *m = &d->conn.mem;
@@ -191,6 +223,7 @@ int ds_mem_remove(struct ds_dev *d, const struct ccdma_vu_region *reg)
 		if (r->gpa != reg->guest_phys_addr || r->size != reg->memory_size)
 			continue;
 		log_region(d, "rem", r);
+		ds_mem_gone(d, r);
 		region_unmap(r);
 		memmove(r, r + 1, (m->n - i - 1) * sizeof(*r));
 		m->n--;
@@ -224,6 +257,18 @@ int ds_mem_set_table(struct ds_dev *d, const struct ccdma_vu_region *regs,
 			ds_mem_clear(&fresh);
 			return ret;
 		}
+	}
+	/* A region the new table leaves out goes (the same one sent again
+	 * stays: this device maps it afresh before it takes a request). */
+	for (i = 0; i < d->conn.mem.n; i++) {
+		const struct ds_region *o = &d->conn.mem.r[i];
+		unsigned j;
+
+		for (j = 0; j < fresh.n; j++)
+			if (fresh.r[j].gpa == o->gpa && fresh.r[j].size == o->size)
+				break;
+		if (j == fresh.n)
+			ds_mem_gone(d, o);
 	}
 	ds_mem_clear(&d->conn.mem);
 	d->conn.mem = fresh;

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -605,4 +606,80 @@ void ds_vq_kick(struct ds_dev *d, struct ds_vq *vq)
 	if (vq->late.n)
 		late_apply(d, vq);
 	ds_vq_poll(d, vq);
+}
+
+/* ---- regions going away (ds_mem_gone) --------------------------------- */
+
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return alen && blen && a < b + blen && b < a + alen;
+}
+
+/* Does a chain the driver has posted and this device not yet taken name
+ * [gpa, gpa + size)?  Walks the descriptor table as vq_handle_chain does,
+ * with the same bounds, but never fails the ring: a chain it cannot walk
+ * is the handler's business when it is taken. */
+static bool chain_names(struct ds_dev *d, struct ds_vq *vq, uint16_t head,
+			uint64_t gpa, uint64_t size)
+{
+	const struct ccdma_vring_desc *table = vq->desc;
+	unsigned tnum = vq->num, idx = head, visited = 0;
+	bool indirect = false;
+
+	while (idx < tnum && visited++ < tnum) {
+		struct ccdma_vring_desc desc;
+		uint64_t addr;
+		uint32_t len;
+		uint16_t flags;
+
+		memcpy(&desc, &table[idx], sizeof(desc));
+		addr = ccdma_le64_to_cpu(desc.addr);
+		len = ccdma_le32_to_cpu(desc.len);
+		flags = ccdma_le16_to_cpu(desc.flags);
+		if (overlaps(addr, len, gpa, size))
+			return true;
+		if (flags & CCDMA_VRING_DESC_F_INDIRECT) {
+			if (indirect || len < sizeof(desc))
+				return false;
+			table = ds_mem_gpa(&d->conn.mem, addr, len);
+			if (!table || (uintptr_t)table % _Alignof(struct ccdma_vring_desc))
+				return false;
+			tnum = len / sizeof(desc);
+			indirect = true;
+			idx = 0;
+			visited = 0;
+			continue;
+		}
+		if (!(flags & CCDMA_VRING_DESC_F_NEXT))
+			return false;
+		idx = ccdma_le16_to_cpu(desc.next);
+	}
+	return false;
+}
+
+unsigned ds_vq_names(struct ds_dev *d, struct ds_vq *vq, uint64_t gpa,
+		     uint64_t size)
+{
+	uint16_t avail_idx, count, k;
+	unsigned hits = 0;
+
+	if (!vq->started)
+		return 0;
+	avail_idx = ccdma_vring_ld16(&vq->avail->idx, __ATOMIC_ACQUIRE);
+	count = (uint16_t)(avail_idx - vq->last_avail);
+	if (count > vq->num)
+		return 0; /* a broken index: taking the ring will say so */
+	for (k = 0; k < count; k++) {
+		uint16_t head = ccdma_vring_ld16(
+			&vq->avail->ring[(uint16_t)(vq->last_avail + k) % vq->num],
+			__ATOMIC_RELAXED);
+
+		if (chain_names(d, vq, head, gpa, size)) {
+			ds_err("ring %u: the region at gpa 0x%" PRIx64 " size 0x%"
+			       PRIx64 " goes while posted request %u (not yet "
+			       "taken) points into it", vq->index, gpa, size, head);
+			hits++;
+		}
+	}
+	return hits;
 }
