@@ -6,6 +6,8 @@
  * device counts each such removal, logs it ("busy" in --log-regions) and
  * fails the request when it is taken (its memory is gone: IOERR, nothing
  * touched).  A region removed once its requests completed is not counted.
+ * A new memory table while posted requests are not completed is counted
+ * too ("busy-table"): a threaded back-end would pull their memory away.
  */
 #include <sys/wait.h>
 
@@ -62,6 +64,22 @@ static unsigned busy_lines(void)
 	while (fgets(line, sizeof(line), f))
 		if (!strncmp(line, "busy ", 5) &&
 		    strstr(line, "gpa=0x50000000 "))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* Lines of the region log that start with "busy-table". */
+static unsigned busy_table_lines(void)
+{
+	char line[512];
+	unsigned n = 0;
+	FILE *f = fopen(logpath, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "busy-table ring=0 posted=1", 26))
 			n++;
 	fclose(f);
 	return n;
@@ -157,10 +175,13 @@ static void table(void)
 	CHECK(dc_request(&c, CCDMA_VU_SET_MEM_TABLE, &t, 8 + 2 * sizeof(t.regions[0]),
 			 fds, 2) == 0);
 	CHECK_EQ(busy_lines(), 1u);
+	/* Both new tables came with a request posted, not completed. */
+	CHECK_EQ(busy_table_lines(), 1u);
 	t.nregions = 1;
 	CHECK(dc_request(&c, CCDMA_VU_SET_MEM_TABLE, &t, 8 + sizeof(t.regions[0]),
 			 fds, 1) == 0);
 	CHECK_EQ(busy_lines(), 2u);
+	CHECK_EQ(busy_table_lines(), 2u);
 	dc_kick(&c);
 	CHECK(dc_wait(&c, target, 5000) >= 0);
 	CHECK_EQ(last_status(&c), CCDMA_VBLK_S_IOERR);

@@ -201,6 +201,10 @@ struct ccdma_vhost_info {
 	uint64_t pool_max_bytes, pool_region_bytes;
 	/* Successful reconnects (the transport's reconnect()). */
 	uint64_t reconnects;
+	/* Without memory slots: table changes that had to wait for the
+	 * back-end to finish requests in flight (the driver's publishing
+	 * paused meanwhile; docs/vhost.md). */
+	uint64_t table_drains;
 };
 /* Snapshot of the negotiation results and counters. */
 CCDMA_API void ccdma_vhost_get_info(struct ccdma_vhost *h,

@@ -37,6 +37,9 @@ extern "C" {
 /* Where a split virtqueue's three parts are, as the driver allocated them
  * (coherent memory of the transport's dma device).  `num` is a power of
  * two up to 32768. */
+/* A transport's hold on a driver's publishing (see ops->gate). */
+struct ccdma_vq_gate;
+
 struct ccdma_vq_layout {
 	unsigned num;
 	ccdma_addr_t desc_dma, avail_dma, used_dma;
@@ -98,6 +101,13 @@ struct ccdma_virtio_transport_ops {
 	 * features, queues or memory slots; broken then, and each failure
 	 * logged). */
 	int (*reconnect)(void *ctx, unsigned timeout_ms);
+	/* Optional (NULL, or NULL returned: none).  A gate the transport
+	 * closes while it changes what the device can reach and needs the
+	 * device idle (a vhost-user memory table sent whole): the driver
+	 * hands it to every queue it starts, and publishing new available
+	 * buffers waits while it is closed.  Owned by the transport; valid
+	 * until the driver is destroyed. */
+	struct ccdma_vq_gate *(*gate)(void *ctx);
 };
 
 struct ccdma_virtio_transport {

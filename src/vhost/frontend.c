@@ -27,6 +27,7 @@
 #include "platform/trace.h"
 #include "vhost/net_ctrl.h"
 #include "vhost/vhost_proto.h"
+#include "virtio/virtqueue.h"
 #include <ccdma/virtio_net.h>
 
 /* The vring index of KICK/CALL messages has 8 bits. */
@@ -41,6 +42,9 @@
  * vhost-user has no message to ask). */
 #define VH_QUEUE_SIZE_MAX 1024u
 #define VH_DEFAULT_TIMEOUT_MS 5000u
+/* How long a back-end without memory slots gets to finish the requests it
+ * has in flight before a memory table change (table_quiesce). */
+#define VH_DRAIN_MS 30000u
 
 /* Default pool for block I/O: 4 MiB regions, 8 MiB made at once (rings,
  * headers and a queue depth of 32 x 128 KiB fit without growing). */
@@ -69,6 +73,8 @@
 struct vh_queue {
 	int kick_fd, call_fd;
 	unsigned num;
+	const struct ccdma_vring_avail *avail; /* the driver's ring parts */
+	const struct ccdma_vring_used *used;
 	bool started;    /* atomic: read by notify()/wait() without the lock */
 };
 
@@ -107,6 +113,10 @@ struct ccdma_vhost {
 	struct ccdma_pool *pool;
 	struct ccdma_pool_listener listener; /* this connection's, on pool */
 	bool listening;
+	/* Closed around a SET_MEM_TABLE under I/O (table_quiesce). */
+	struct ccdma_vq_gate gate;
+	bool gate_ok;
+	uint64_t drains;             /* table changes that waited for I/O */
 
 	uint64_t messages_sent;
 	uint64_t regions_added, regions_removed, table_sends;
@@ -408,6 +418,70 @@ static int send_mem_reg(struct ccdma_vhost *h, uint32_t req,
 }
 
 /*
+ * A back-end without memory slots takes every change as a new table, and
+ * libvhost-user unmaps every region and maps the new set: a request it has
+ * in flight then loses its memory (qemu-storage-daemon 7.2 crashed).  So
+ * the change is a revocation of the whole table: the gate stops the
+ * driver's publishing, and the change waits until the back-end has
+ * completed everything posted (used index = avail index on every started
+ * queue).  One that does not within VH_DRAIN_MS is cut off: the connection
+ * breaks (a reconnect sends the whole table to a fresh back-end).  Lock
+ * held; the gate stays closed until table_resume().  0 or -ENODEV.
+ */
+static int table_quiesce(struct ccdma_vhost *h)
+{
+	uint64_t deadline = ccdma_os_now_ns() + (uint64_t)VH_DRAIN_MS * 1000000u;
+	bool waited = false;
+	unsigned i;
+
+	if (!h->gate_ok)
+		return 0;
+	ccdma_vq_gate_close(&h->gate);
+	for (i = 0; i < h->max_queues; i++) {
+		struct vh_queue *vq = &h->q[i];
+
+		if (!__atomic_load_n(&vq->started, __ATOMIC_ACQUIRE) ||
+		    !vq->avail)
+			continue;
+		while (ccdma_vring_ld16(&vq->used->idx, __ATOMIC_ACQUIRE) !=
+		       ccdma_vring_ld16(&vq->avail->idx, __ATOMIC_ACQUIRE)) {
+			if (is_broken(h))
+				return -ENODEV;
+			if (ccdma_os_now_ns() >= deadline) {
+				vh_break(h, -ETIMEDOUT, "queue %u: the back-end did "
+					 "not finish its requests in flight within "
+					 "%u ms before a memory table change: cut off",
+					 i, VH_DRAIN_MS);
+				return -ENODEV;
+			}
+			waited = true;
+			ccdma_os_sleep_ns(20000);
+		}
+	}
+	if (waited)
+		h->drains++;
+	return 0;
+}
+
+static void table_resume(struct ccdma_vhost *h)
+{
+	if (h->gate_ok)
+		ccdma_vq_gate_open(&h->gate);
+}
+
+/* Send the table after the back-end went idle (table_quiesce).  Lock
+ * held.  0 or -ENODEV. */
+static int send_table_quiet(struct ccdma_vhost *h)
+{
+	int rc = table_quiesce(h);
+
+	if (!rc)
+		rc = send_table(h);
+	table_resume(h);
+	return rc;
+}
+
+/*
  * The pool's region listener: runs on the pool's grower thread (or in
  * ccdma_pool_add_region_listener / ccdma_pool_destroy), before a new
  * region can be allocated from and before a removed one is destroyed, and
@@ -446,7 +520,7 @@ static void region_event(void *arg, bool added, int fd, void *addr,
 		/* A failure broke the connection: the region stays in the
 		 * table, which a reconnect sends whole. */
 		if (h->mem_slots ? send_mem_reg(h, CCDMA_VU_ADD_MEM_REG, r) :
-				   send_table(h))
+				   send_table_quiet(h))
 			goto out;
 		h->regions_added++;
 		ccdma_dbg("vhost %s: +region %#llx, %zu bytes (fd %d)", h->path,
@@ -465,7 +539,7 @@ static void region_event(void *arg, bool added, int fd, void *addr,
 		if (is_broken(h))
 			goto out;
 		if (h->mem_slots ? send_mem_reg(h, CCDMA_VU_REM_MEM_REG, &gone) :
-				   send_table(h))
+				   send_table_quiet(h))
 			goto out;
 	}
 	h->regions_removed++;
@@ -737,6 +811,8 @@ static int t_queue_start(void *ctx, unsigned q, const struct ccdma_vq_layout *l)
 	 * buffer is posted yet, so that signal means nothing. */
 	ccdma_os_eventfd_clear(vq->call_fd);
 	vq->num = l->num;
+	vq->avail = l->avail;
+	vq->used = l->used;
 	__atomic_store_n(&vq->started, true, __ATOMIC_RELEASE);
 out:
 	ccdma_mutex_unlock(&h->lock);
@@ -1024,6 +1100,14 @@ static int t_reconnect(void *ctx, unsigned timeout_ms)
 	return rc;
 }
 
+/* Only a back-end without memory slots needs the driver to pause. */
+static struct ccdma_vq_gate *t_gate(void *ctx)
+{
+	struct ccdma_vhost *h = ctx;
+
+	return h->gate_ok && !h->mem_slots ? &h->gate : NULL;
+}
+
 static const struct ccdma_virtio_transport_ops vhost_ops = {
 	.dma_dev = t_dma_dev,
 	.device_features = t_device_features,
@@ -1038,6 +1122,7 @@ static const struct ccdma_virtio_transport_ops vhost_ops = {
 	.broken = t_broken,
 	.queue_stop = t_queue_stop,
 	.reconnect = t_reconnect,
+	.gate = t_gate,
 };
 
 /* ---- connect / close -------------------------------------------------- */
@@ -1135,14 +1220,15 @@ static void pool_config(struct ccdma_vhost *h, const struct ccdma_vhost_config *
 				   pc->region_size);
 		pc->max_bytes = cap;
 	}
-	if (pc->initial_bytes > pc->max_bytes || !h->mem_slots) {
+	if (pc->initial_bytes > pc->max_bytes ||
+	    (!h->mem_slots && h->queues_per_unit > 1)) {
 		/* Without memory slots every change of the table is a
 		 * SET_MEM_TABLE, which makes the back-end unmap and map every
-		 * region again: requests it has in flight lose their memory
-		 * (qemu-storage-daemon 7.2 crashed on a table change during a
-		 * 24 MiB request).  So such a pool is made whole at connect,
-		 * and its floor keeps it whole: the table is sent before the
-		 * first request and never changes under I/O. */
+		 * region again.  A block driver pauses for it (the gate,
+		 * table_quiesce); a network driver cannot (its receive
+		 * buffers stay posted), so its pool is made whole at connect
+		 * and its floor keeps it whole: the table never changes under
+		 * I/O. */
 		pc->initial_bytes = pc->max_bytes;
 	}
 	if (pc->high_watermark > pc->max_bytes)
@@ -1190,6 +1276,8 @@ static void vhost_free(struct ccdma_vhost *h)
 	if (h->dev)
 		ccdma_dev_destroy(h->dev);
 	ccdma_os_free(h->q);
+	if (h->gate_ok)
+		ccdma_vq_gate_destroy(&h->gate);
 	ccdma_mutex_destroy(&h->lock);
 	ccdma_os_free(h);
 }
@@ -1238,6 +1326,13 @@ int ccdma_vhost_connect(const struct ccdma_vhost_config *cfg,
 		ccdma_os_free(h);
 		return -ENOMEM;
 	}
+	if (ccdma_vq_gate_init(&h->gate)) {
+		ccdma_err("vhost %s: cannot make the connection's gate", h->path);
+		ccdma_mutex_destroy(&h->lock);
+		ccdma_os_free(h);
+		return -ENOMEM;
+	}
+	h->gate_ok = true;
 	h->sock = -1;
 	h->flags = cfg->flags;
 	h->queues_per_unit = cfg->queues_per_unit ? cfg->queues_per_unit : 1;
@@ -1390,6 +1485,7 @@ void ccdma_vhost_get_info(struct ccdma_vhost *h, struct ccdma_vhost_info *info)
 	info->regions_removed = h->regions_removed;
 	info->table_sends = h->table_sends;
 	info->reconnects = h->reconnects;
+	info->table_drains = h->drains;
 	info->pool_max_bytes = h->pool_max;
 	info->pool_region_bytes = h->pool_region;
 	ccdma_mutex_unlock(&h->lock);

@@ -442,6 +442,8 @@ static int queue_init(struct ccdma_vblk *b, unsigned i)
 	rc = b->t.ops->queue_start(b->t.ctx, i, &l);
 	if (rc)
 		ccdma_err("virtio-blk: starting queue %u: error %d", i, rc);
+	else if (b->t.ops->gate)
+		ccdma_vq_set_gate(qq->vq, b->t.ops->gate(b->t.ctx));
 	return rc;
 }
 

@@ -225,12 +225,90 @@ void ccdma_vq_unadd(struct ccdma_vq *vq, unsigned h)
 	vq->avail_idx--;
 }
 
+/* ---- the transport's gate ------------------------------------------- */
+
+int ccdma_vq_gate_init(struct ccdma_vq_gate *g)
+{
+	g->closed = 0;
+	g->busy = 0;
+	if (ccdma_mutex_init(&g->lock))
+		return -ENOMEM;
+	if (ccdma_cond_init(&g->cond)) {
+		ccdma_mutex_destroy(&g->lock);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void ccdma_vq_gate_destroy(struct ccdma_vq_gate *g)
+{
+	ccdma_cond_destroy(&g->cond);
+	ccdma_mutex_destroy(&g->lock);
+}
+
+static void gate_leave(struct ccdma_vq_gate *g)
+{
+	/* Sequentially consistent against close(), which stores closed and
+	 * then reads busy: one of the two sees the other. */
+	if (__atomic_sub_fetch(&g->busy, 1, __ATOMIC_SEQ_CST) == 0 &&
+	    __atomic_load_n(&g->closed, __ATOMIC_SEQ_CST)) {
+		ccdma_mutex_lock(&g->lock);
+		ccdma_cond_broadcast(&g->cond);
+		ccdma_mutex_unlock(&g->lock);
+	}
+}
+
+static void gate_enter(struct ccdma_vq_gate *g)
+{
+	for (;;) {
+		__atomic_add_fetch(&g->busy, 1, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&g->closed, __ATOMIC_SEQ_CST))
+			return;
+		gate_leave(g);
+		ccdma_mutex_lock(&g->lock);
+		while (__atomic_load_n(&g->closed, __ATOMIC_ACQUIRE))
+			ccdma_cond_wait(&g->cond, &g->lock);
+		ccdma_mutex_unlock(&g->lock);
+	}
+}
+
+void ccdma_vq_gate_close(struct ccdma_vq_gate *g)
+{
+	ccdma_mutex_lock(&g->lock);
+	__atomic_store_n(&g->closed, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&g->busy, __ATOMIC_SEQ_CST))
+		ccdma_cond_wait(&g->cond, &g->lock);
+	ccdma_mutex_unlock(&g->lock);
+}
+
+void ccdma_vq_gate_open(struct ccdma_vq_gate *g)
+{
+	ccdma_mutex_lock(&g->lock);
+	__atomic_store_n(&g->closed, 0, __ATOMIC_SEQ_CST);
+	ccdma_cond_broadcast(&g->cond);
+	ccdma_mutex_unlock(&g->lock);
+}
+
+static bool vq_publish(struct ccdma_vq *vq);
+
 bool ccdma_vq_publish(struct ccdma_vq *vq)
+{
+	bool kick;
+
+	if (vq->avail_idx == vq->avail_pub)
+		return false;
+	if (!vq->gate)
+		return vq_publish(vq);
+	gate_enter(vq->gate);
+	kick = vq_publish(vq);
+	gate_leave(vq->gate);
+	return kick;
+}
+
+static bool vq_publish(struct ccdma_vq *vq)
 {
 	uint16_t new_idx = vq->avail_idx, old = vq->kick_old;
 
-	if (new_idx == vq->avail_pub)
-		return false;
 	/* Store the new index, then read whether the device wants a kick;
 	 * the device does the opposite (writes avail_event or clears
 	 * NO_NOTIFY, then reads our index).  Sequentially consistent on both

@@ -79,6 +79,7 @@ struct ccdma_vq {
 	uint16_t avail_idx;      /* next avail index (includes pending) */
 	uint16_t avail_pub;      /* avail index the device has seen */
 	uint16_t kick_old;       /* avail index at the last kick decision */
+	struct ccdma_vq_gate *gate; /* the transport's, or NULL */
 	uint16_t last_used;      /* next used index to consume */
 	uint16_t avail_flags;    /* shadow of avail->flags */
 	bool armed;              /* interrupts requested */
@@ -162,5 +163,31 @@ void ccdma_vq_reset(struct ccdma_vq *vq);
  * each, then frees it.  A scan of the heads; never on the I/O path. */
 void ccdma_vq_drain(struct ccdma_vq *vq, void (*fn)(void *arg, unsigned head),
 		    void *arg);
+
+/*
+ * The gate (struct ccdma_virtio_transport_ops.gate): while a transport
+ * holds it closed, ccdma_vq_publish() waits before it stores a new avail
+ * index; ccdma_vq_gate_close() returns once no publish is under way, so
+ * from then until ccdma_vq_gate_open() the avail index of every queue on
+ * the gate stays where it is.  Costs two atomic operations per publish on
+ * a queue that has one, nothing on one that does not.
+ */
+struct ccdma_vq_gate {
+	unsigned closed;         /* atomic */
+	unsigned busy;           /* atomic: publishes under way */
+	ccdma_mutex_t lock;
+	ccdma_cond_t cond;
+};
+
+int ccdma_vq_gate_init(struct ccdma_vq_gate *g);
+void ccdma_vq_gate_destroy(struct ccdma_vq_gate *g);
+void ccdma_vq_gate_close(struct ccdma_vq_gate *g);
+void ccdma_vq_gate_open(struct ccdma_vq_gate *g);
+/* Attach the transport's gate (NULL: none) to a queue; lock held. */
+static inline void ccdma_vq_set_gate(struct ccdma_vq *vq,
+				     struct ccdma_vq_gate *g)
+{
+	vq->gate = g;
+}
 
 #endif /* CCDMA_VIRTQUEUE_H */

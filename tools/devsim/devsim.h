@@ -119,6 +119,8 @@ struct ds_stats {
 	 * into them: a front-end bug (ds_mem_gone). */
 	uint64_t region_gone_busy;
 	uint64_t regions_gone;
+	/* SET_MEM_TABLE while posted requests were not completed. */
+	uint64_t table_busy;
 	uint64_t mb_seen[DS_MB_COUNT];  /* eligible events per mode */
 	uint64_t mb_fired[DS_MB_COUNT];
 };

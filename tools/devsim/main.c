@@ -598,8 +598,8 @@ static void summary(const struct ds_dev *d)
 		s->req_discard, s->req_wz, s->req_unsupp, s->req_ioerr,
 		s->protocol_errors, s->kicks, s->calls, s->bytes_in, s->bytes_out);
 	fprintf(stderr, "ccdma-devsim: regions: removed %" PRIu64
-		" while_in_use %" PRIu64 "\n", s->regions_gone,
-		s->region_gone_busy);
+		" while_in_use %" PRIu64 " tables_under_io %" PRIu64 "\n",
+		s->regions_gone, s->region_gone_busy, s->table_busy);
 	if (d->opt.net)
 		fprintf(stderr, "ccdma-devsim: net: frames sent %" PRIu64
 			" echoed %" PRIu64 " dropped %" PRIu64 "\n", s->net_tx,

@@ -235,6 +235,38 @@ int ds_mem_remove(struct ds_dev *d, const struct ccdma_vu_region *reg)
 	return -ENOENT;
 }
 
+/* A new table while the driver has requests posted and not completed: a
+ * back-end that works on requests in threads (libvhost-user's) would have
+ * them lose their memory as it maps the table afresh.  Counted, logged
+ * ("busy-table" in --log-regions). */
+static void table_busy(struct ds_dev *d)
+{
+	unsigned i;
+
+	for (i = 0; i < DS_MAX_QUEUES; i++) {
+		struct ds_vq *vq = &d->conn.vq[i];
+		uint16_t posted;
+		char line[96];
+		int len;
+
+		if (!vq->started)
+			continue;
+		posted = (uint16_t)(ccdma_vring_ld16(&vq->avail->idx,
+						     __ATOMIC_ACQUIRE) -
+				    vq->last_avail);
+		if (!posted)
+			continue;
+		d->st.table_busy++;
+		ds_err("ring %u: a new memory table while %u posted request(s) "
+		       "are not completed", vq->index, posted);
+		len = snprintf(line, sizeof(line), "busy-table ring=%u posted=%u\n",
+			       vq->index, posted);
+		if (d->log_fd >= 0 && len > 0 &&
+		    write(d->log_fd, line, (size_t)len) != len)
+			ds_err("--log-regions: write: %s", strerror(errno));
+	}
+}
+
 int ds_mem_set_table(struct ds_dev *d, const struct ccdma_vu_region *regs,
 		     unsigned n, const int *fds)
 {
@@ -258,6 +290,7 @@ int ds_mem_set_table(struct ds_dev *d, const struct ccdma_vu_region *regs,
 			return ret;
 		}
 	}
+	table_busy(d);
 	/* A region the new table leaves out goes (the same one sent again
 	 * stays: this device maps it afresh before it takes a request). */
 	for (i = 0; i < d->conn.mem.n; i++) {
