@@ -12,6 +12,11 @@
  * memory slots, the whole table again with SET_MEM_TABLE otherwise);
  * regions the pool gives back are removed first (REM_MEM_REG).  The pool is
  * capped so that it never needs more regions than the back-end has slots.
+ * Without memory slots each new table waits until the back-end has
+ * completed every request published, with the block driver's publishing
+ * paused meanwhile (the transport's gate; up to 30 s, then the back-end
+ * is cut off: the connection breaks); a network connection's pool is made
+ * whole at connect instead (docs/vhost.md).
  *
  * DMA addresses are the front-end's CPU addresses (identity translation):
  * the memory table gives each region guest_phys_addr = userspace_addr =
@@ -118,8 +123,9 @@ struct ccdma_vhost_config {
 	 * Its max_bytes must need no more regions than the back-end's memory
 	 * table takes (memory slots, or 8 with SET_MEM_TABLE), or connect
 	 * fails with -ENOSPC; it is not capped here.  With a back-end
-	 * without memory slots every region change resends the whole table,
-	 * so give such a back-end a pool whose initial_bytes is its
+	 * without memory slots every region change resends the whole table
+	 * after the back-end went idle (see above): a network connection
+	 * cannot go idle, so give it a pool whose initial_bytes is its
 	 * max_bytes. */
 	struct ccdma_pool *pool;
 	unsigned dev_flags;        /* extra CCDMA_DEV_F_* (e.g. FORCE_BOUNCE) */
@@ -167,6 +173,37 @@ CCDMA_API struct ccdma_dev *ccdma_vhost_dev(struct ccdma_vhost *h);
 /* True once the connection is broken (protocol error, timeout, hang-up,
  * or the driver's fail()); also for NULL. */
 CCDMA_API bool ccdma_vhost_broken(struct ccdma_vhost *h);
+
+/*
+ * Share a region the caller made (ccdma_region_create, or one imported
+ * with ccdma_region_map_fd) with the back-end: it is attached to the
+ * connection's dma device (ccdma_dev_attach_region: buffers inside it are
+ * mapped without bouncing) and sent to the back-end (ADD_MEM_REG, or a new
+ * table) before this returns.  The caller keeps owning the region; it must
+ * stay alive until ccdma_vhost_detach_region().  A revoked buffer
+ * (ccdma_dmabuf_revoke) with a range in such a region takes the WHOLE
+ * region out of the back-end's table at once, whether the importer
+ * confirmed or not: the back-end can no longer reach any byte of it (its
+ * requests into it then fail), while the region stays attached to the dma
+ * device until detached.  So give a revocable buffer a region of its own.
+ * Returns 0, -EINVAL (NULL, an empty region or one without an fd;
+ * overlapping the pool or an attached region), -EIO (outside the
+ * device's DMA mask), -ENOSPC (the back-end's table has no slot left for
+ * it beside the pool's regions at their cap, or 8 of the caller's are
+ * attached; logged), -ENODEV (the connection is or became broken).
+ */
+CCDMA_API int ccdma_vhost_attach_region(struct ccdma_vhost *h,
+					const struct ccdma_region *r);
+/*
+ * Take the region out of the back-end's table (unless a revoke did) and
+ * detach it from the dma device.  No mapping into it may remain.  Returns
+ * 0, -EINVAL (NULL, or not attached with ccdma_vhost_attach_region;
+ * logged), or -ENODEV (the back-end did not acknowledge: the connection
+ * broke, and the back-end lost every region; the region is detached all
+ * the same).
+ */
+CCDMA_API int ccdma_vhost_detach_region(struct ccdma_vhost *h,
+					const struct ccdma_region *r);
 
 /* One entry of the memory table (in no particular order): the regions
  * the back-end acknowledged, and, once the connection is broken, those

@@ -630,6 +630,14 @@ int ccdma_dev_destroy(struct ccdma_dev *d)
 
 /* ---- attached regions ------------------------------------------------- */
 
+void ccdma_dev_set_cutoff(struct ccdma_dev *d,
+			  int (*fn)(void *arg, uintptr_t addr, size_t len),
+			  void *arg)
+{
+	d->cutoff = fn;
+	d->cutoff_arg = arg;
+}
+
 int ccdma_dev_attach_region(struct ccdma_dev *d, const struct ccdma_region *r,
 			    ccdma_addr_t *dma)
 {

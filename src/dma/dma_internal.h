@@ -96,7 +96,24 @@ struct ccdma_dev {
 	struct dev_region regions[CCDMA_DEV_MAX_REGIONS];
 
 	uint64_t faults;         /* atomic */
+
+	/* The device boundary beyond an IOMMU (ccdma_dev_set_cutoff). */
+	int (*cutoff)(void *arg, uintptr_t addr, size_t len);
+	void *cutoff_arg;
 };
+
+/*
+ * Who owns the device (a transport, such as a vhost-user connection) can
+ * take memory away from it at its own boundary: a revoke of a shared
+ * buffer (ccdma_dmabuf_revoke) calls fn for each of the buffer's CPU
+ * ranges, outside every lock of the buffer.  fn returns 0 (nothing of
+ * the range stays reachable through the transport), -ENOTSUP (it cannot
+ * take that memory away, e.g. the device's pool) or another negative
+ * errno (logged by the caller).  Set once, before any buffer attaches.
+ */
+void ccdma_dev_set_cutoff(struct ccdma_dev *d,
+			  int (*fn)(void *arg, uintptr_t addr, size_t len),
+			  void *arg);
 
 /* device.c */
 enum where ccdma_dev_classify(struct ccdma_dev *d, uintptr_t a, size_t len,

@@ -473,6 +473,27 @@ int ccdma_dmabuf_move(struct ccdma_dmabuf *b, unsigned idx, void *to)
 	return 0;
 }
 
+/* Past an IOMMU: the transport that owns the device takes the ranges
+ * away at its boundary (a vhost-user back-end's memory table). */
+static void cut_at_boundary(struct ccdma_dmabuf *b, struct ccdma_dmabuf_attach *t)
+{
+	struct ccdma_dev *d = t->dev;
+
+	for (unsigned i = 0; d->cutoff && i < b->nranges; i++) {
+		int rc = d->cutoff(d->cutoff_arg, b->addr[i], b->len[i]);
+
+		if (rc == -ENOTSUP)
+			ccdma_info("dmabuf %s: device %s: range %u lies in memory "
+				   "its transport cannot take away (the device's "
+				   "pool): only the attachment refuses it now",
+				   b->owner, d->name, i);
+		else if (rc)
+			ccdma_err("dmabuf %s: device %s: taking range %u away at "
+				  "the device failed (error %d)", b->owner,
+				  d->name, i, rc);
+	}
+}
+
 int ccdma_dmabuf_revoke(struct ccdma_dmabuf *b, uint64_t timeout_ns)
 {
 	struct ccdma_dmabuf_attach *t;
@@ -519,6 +540,9 @@ int ccdma_dmabuf_revoke(struct ccdma_dmabuf *b, uint64_t timeout_ns)
 		window_close(t);
 	}
 	ccdma_mutex_unlock(&b->lock);
+	for (t = b->atts; t; t = t->next)
+		if (t->notify)
+			cut_at_boundary(b, t);
 	return cut;
 }
 

@@ -28,6 +28,7 @@
 #include "vhost/net_ctrl.h"
 #include "vhost/vhost_proto.h"
 #include "virtio/virtqueue.h"
+#include "dma/dma_internal.h"
 #include <ccdma/virtio_net.h>
 
 /* The vring index of KICK/CALL messages has 8 bits. */
@@ -38,6 +39,8 @@
 #define VH_MAX_REGIONS 64u
 /* Slots left free when the pool is capped. */
 #define VH_SPARE_SLOTS 2u
+/* Regions of the caller's own (ccdma_vhost_attach_region) at most. */
+#define VH_MAX_USER 8u
 /* Largest ring offered to the driver (libvhost-user's VIRTQUEUE_MAX_SIZE;
  * vhost-user has no message to ask). */
 #define VH_QUEUE_SIZE_MAX 1024u
@@ -113,6 +116,13 @@ struct ccdma_vhost {
 	struct ccdma_pool *pool;
 	struct ccdma_pool_listener listener; /* this connection's, on pool */
 	bool listening;
+	/* The caller's regions (ccdma_vhost_attach_region); in_table false
+	 * once a revoke took one away from the back-end. */
+	struct {
+		const struct ccdma_region *r;
+		bool in_table;
+	} user[VH_MAX_USER];
+	unsigned nuser;
 	/* Closed around a SET_MEM_TABLE under I/O (table_quiesce). */
 	struct ccdma_vq_gate gate;
 	bool gate_ok;
@@ -481,6 +491,30 @@ static int send_table_quiet(struct ccdma_vhost *h)
 	return rc;
 }
 
+/* Take table entry i out and tell the back-end.  Lock held.  0, or
+ * -ENODEV (the connection broke: the back-end lost every region). */
+static int table_remove(struct ccdma_vhost *h, unsigned i)
+{
+	struct vh_region gone = h->table[i];
+
+	h->table[i] = h->table[--h->nregions];
+	if (is_broken(h))
+		return -ENODEV;
+	if (h->mem_slots ? send_mem_reg(h, CCDMA_VU_REM_MEM_REG, &gone) :
+			   send_table_quiet(h))
+		return -ENODEV;
+	h->regions_removed++;
+	return 0;
+}
+
+static int table_find(const struct ccdma_vhost *h, const void *addr)
+{
+	for (unsigned i = 0; i < h->nregions; i++)
+		if (h->table[i].r.userspace_addr == (uint64_t)(uintptr_t)addr)
+			return (int)i;
+	return -1;
+}
+
 /*
  * The pool's region listener: runs on the pool's grower thread (or in
  * ccdma_pool_add_region_listener / ccdma_pool_destroy), before a new
@@ -527,22 +561,9 @@ static void region_event(void *arg, bool added, int fd, void *addr,
 			  (unsigned long long)a, size, fd);
 		goto out;
 	}
-	for (i = 0; i < h->nregions; i++)
-		if (h->table[i].r.userspace_addr == a)
-			break;
-	if (i == h->nregions)
+	i = (unsigned)table_find(h, addr);
+	if (i >= h->nregions || table_remove(h, i))
 		goto out;
-	{
-		struct vh_region gone = h->table[i];
-
-		h->table[i] = h->table[--h->nregions];
-		if (is_broken(h))
-			goto out;
-		if (h->mem_slots ? send_mem_reg(h, CCDMA_VU_REM_MEM_REG, &gone) :
-				   send_table_quiet(h))
-			goto out;
-	}
-	h->regions_removed++;
 	ccdma_dbg("vhost %s: -region %#llx, %zu bytes", h->path,
 		  (unsigned long long)a, size);
 out:
@@ -1282,6 +1303,8 @@ static void vhost_free(struct ccdma_vhost *h)
 	ccdma_os_free(h);
 }
 
+static int vh_cutoff(void *arg, uintptr_t addr, size_t len);
+
 int ccdma_vhost_connect(const struct ccdma_vhost_config *cfg,
 			struct ccdma_vhost **out)
 {
@@ -1393,6 +1416,7 @@ int ccdma_vhost_connect(const struct ccdma_vhost_config *cfg,
 		goto fail;
 	}
 	h->pool = ccdma_dev_pool(h->dev);
+	ccdma_dev_set_cutoff(h->dev, vh_cutoff, h);
 	/* Announces the regions made so far: the back-end has them all
 	 * mapped when this returns. */
 	h->listener.fn = region_event;
@@ -1446,6 +1470,127 @@ struct ccdma_dev *ccdma_vhost_dev(struct ccdma_vhost *h)
 bool ccdma_vhost_broken(struct ccdma_vhost *h)
 {
 	return !h || is_broken(h);
+}
+
+/* ---- the caller's own regions ------------------------------------------ */
+
+int ccdma_vhost_attach_region(struct ccdma_vhost *h,
+			      const struct ccdma_region *r)
+{
+	struct vh_region *e;
+	ccdma_addr_t dma;
+	uint64_t pool_regions;
+	int rc;
+
+	if (!h || !r || !r->addr || !r->size || r->fd < 0)
+		return -EINVAL;
+	ccdma_mutex_lock(&h->lock);
+	for (unsigned k = 0; k < h->nuser; k++)
+		if (h->user[k].r == r || h->user[k].r->addr == r->addr) {
+			ccdma_err("vhost %s: region %p+%zu is already attached",
+				  h->path, r->addr, r->size);
+			rc = -EINVAL;
+			goto out;
+		}
+	pool_regions = h->pool_region ?
+		       (h->pool_max + h->pool_region - 1) / h->pool_region : 0;
+	if (h->nuser == VH_MAX_USER ||
+	    pool_regions + h->nuser + 1 > h->table_max) {
+		ccdma_err("vhost %s: no memory slot for region %p+%zu: the "
+			  "back-end's table takes %u, the pool may need %llu, "
+			  "%u region(s) of the caller's are attached (at most %u)",
+			  h->path, r->addr, r->size, h->table_max,
+			  (unsigned long long)pool_regions, h->nuser, VH_MAX_USER);
+		rc = -ENOSPC;
+		goto out;
+	}
+	if (is_broken(h)) {
+		rc = -ENODEV;
+		goto out;
+	}
+	rc = ccdma_dev_attach_region(h->dev, r, &dma);
+	if (rc)
+		goto out;
+	e = &h->table[h->nregions++];
+	ccdma_memset(e, 0, sizeof(*e));
+	e->r.guest_phys_addr = dma;
+	e->r.userspace_addr = (uint64_t)(uintptr_t)r->addr;
+	e->r.memory_size = r->size;
+	e->fd = r->fd;
+	if (h->mem_slots ? send_mem_reg(h, CCDMA_VU_ADD_MEM_REG, e) :
+			   send_table_quiet(h)) {
+		h->nregions--;
+		(void)ccdma_dev_detach_region(h->dev, r);
+		rc = -ENODEV;
+		goto out;
+	}
+	h->regions_added++;
+	h->user[h->nuser].r = r;
+	h->user[h->nuser].in_table = true;
+	h->nuser++;
+out:
+	ccdma_mutex_unlock(&h->lock);
+	return rc;
+}
+
+int ccdma_vhost_detach_region(struct ccdma_vhost *h,
+			      const struct ccdma_region *r)
+{
+	unsigned k;
+	int i, rc = 0;
+
+	if (!h || !r)
+		return -EINVAL;
+	ccdma_mutex_lock(&h->lock);
+	for (k = 0; k < h->nuser && h->user[k].r != r; k++)
+		;
+	if (k == h->nuser) {
+		ccdma_mutex_unlock(&h->lock);
+		ccdma_err("vhost %s: detach of region %p: not attached with "
+			  "ccdma_vhost_attach_region", h->path, r ? r->addr : NULL);
+		return -EINVAL;
+	}
+	if (h->user[k].in_table && (i = table_find(h, r->addr)) >= 0)
+		rc = table_remove(h, (unsigned)i);
+	h->user[k] = h->user[--h->nuser];
+	(void)ccdma_dev_detach_region(h->dev, r);
+	ccdma_mutex_unlock(&h->lock);
+	return rc;
+}
+
+/* The device boundary (ccdma_dev_set_cutoff): a revoked buffer's range
+ * in one of the caller's regions takes that whole region out of the
+ * back-end's table (REM_MEM_REG, acknowledged, or a new table after the
+ * back-end went idle).  Pool memory cannot be taken away: -ENOTSUP. */
+static int vh_cutoff(void *arg, uintptr_t addr, size_t len)
+{
+	struct ccdma_vhost *h = arg;
+	bool found = false;
+	unsigned k;
+	int i;
+
+	ccdma_mutex_lock(&h->lock);
+	for (k = 0; k < h->nuser; k++) {
+		const struct ccdma_region *r = h->user[k].r;
+		uintptr_t a = (uintptr_t)r->addr;
+
+		if (addr >= a + r->size || a >= addr + len)
+			continue;
+		found = true;
+		if (!h->user[k].in_table)
+			continue;
+		h->user[k].in_table = false;
+		if ((i = table_find(h, r->addr)) >= 0) {
+			/* A failure broke the connection: the back-end lost
+			 * every region, this one with them. */
+			(void)table_remove(h, (unsigned)i);
+			ccdma_info("vhost %s: region %p+%zu taken away from the "
+				   "back-end (a buffer in it was revoked)", h->path,
+				   r->addr, r->size);
+		}
+	}
+	ccdma_mutex_unlock(&h->lock);
+	return found ? 0 : -ENOTSUP;
 }
 
 unsigned ccdma_vhost_regions(struct ccdma_vhost *h, struct ccdma_vhost_region *out,
