@@ -52,37 +52,16 @@ static struct ccdma_vu_region r2_region(const struct r2 *r)
 	return x;
 }
 
-/* Lines of the region log that start with "busy". */
+/* Lines of the region log saying r2 went while in use, and that a new
+ * table came while a request was posted. */
 static unsigned busy_lines(void)
 {
-	char line[512];
-	unsigned n = 0;
-	FILE *f = fopen(logpath, "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "busy ", 5) &&
-		    strstr(line, "gpa=0x50000000 "))
-			n++;
-	fclose(f);
-	return n;
+	return test_count_lines(logpath, "busy ", "gpa=0x50000000 ");
 }
 
-/* Lines of the region log that start with "busy-table". */
 static unsigned busy_table_lines(void)
 {
-	char line[512];
-	unsigned n = 0;
-	FILE *f = fopen(logpath, "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "busy-table ring=0 posted=1", 26))
-			n++;
-	fclose(f);
-	return n;
+	return test_count_lines(logpath, "busy-table ring=0 posted=1", NULL);
 }
 
 /* Post (without a kick) a 4 KiB read whose data lies in r2; returns the

@@ -33,20 +33,12 @@ static void answers(struct ccdma_dmabuf_attach *a, void *arg)
 /* Log lines starting with `op` that name CPU address `addr` as uaddr. */
 static unsigned log_lines(const char *log, const char *op, const void *addr)
 {
-	char line[512], want[64];
-	unsigned n = 0;
-	FILE *f = fopen(log, "r");
+	char want[64], pre[16];
 
-	if (!f)
-		return 0;
 	snprintf(want, sizeof(want), " uaddr=0x%llx ",
 		 (unsigned long long)(uintptr_t)addr);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, op, strlen(op)) && line[strlen(op)] == ' ' &&
-		    strstr(line, want))
-			n++;
-	fclose(f);
-	return n;
+	snprintf(pre, sizeof(pre), "%s ", op);
+	return test_count_lines(log, pre, want);
 }
 
 /* Is `addr` in the connection's memory table? */

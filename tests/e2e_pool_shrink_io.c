@@ -173,23 +173,6 @@ static bool wait_change(struct e2e *e, struct ccdma_pool *p, bool removed,
 	}
 }
 
-/* Lines of devsim's region log that say a region or table went under
- * I/O. */
-static unsigned busy_lines(const char *log)
-{
-	char line[512];
-	unsigned n = 0;
-	FILE *f = fopen(log, "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "busy", 4))
-			n++;
-	fclose(f);
-	return n;
-}
-
 static void run(const char *sock, unsigned vflags, const char *what,
 		const char *log)
 {
@@ -265,7 +248,8 @@ static void run(const char *sock, unsigned vflags, const char *what,
 	CHECK(v1.regions_added - v0.regions_added >= CYCLES);
 	CHECK(v1.regions_removed - v0.regions_removed >= CYCLES);
 	if (log)
-		CHECK_EQ(busy_lines(log), 0u);
+		/* Nothing went, and no table came, under I/O. */
+		CHECK_EQ(test_count_lines(log, "busy", NULL), 0u);
 	printf("  %llu I/Os verified; regions +%llu -%llu, table messages %llu, "
 	       "changes that waited for I/O %llu\n", (unsigned long long)w.ios,
 	       (unsigned long long)(v1.regions_added - v0.regions_added),

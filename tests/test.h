@@ -137,6 +137,25 @@ static inline void test_keep_log(void *arg, enum ccdma_log_level l,
 }
 
 /* The project's one PRNG (bench/dma_mix.h). */
+/* Lines of file `path` that start with `prefix` and contain `part`
+ * (NULL: any); 0 when the file cannot be read. */
+static inline unsigned test_count_lines(const char *path, const char *prefix,
+					const char *part)
+{
+	char line[512];
+	unsigned n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, prefix, strlen(prefix)) &&
+		    (!part || strstr(line, part)))
+			n++;
+	fclose(f);
+	return n;
+}
+
 static inline uint64_t xorshift(uint64_t *s)
 {
 	return dma_mix_rand(s);

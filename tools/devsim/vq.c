@@ -412,6 +412,17 @@ static uint32_t chain_unreachable(struct ds_dev *d, struct ds_vq *vq,
 	return 0;
 }
 
+/* Descriptor idx of table, copied once out of shared memory. */
+static void desc_read(const struct ccdma_vring_desc *table, unsigned idx,
+		      struct ccdma_vring_desc *desc, uint64_t *addr,
+		      uint32_t *len, uint16_t *flags)
+{
+	memcpy(desc, &table[idx], sizeof(*desc));
+	*addr = ccdma_le64_to_cpu(desc->addr);
+	*len = ccdma_le32_to_cpu(desc->len);
+	*flags = ccdma_le16_to_cpu(desc->flags);
+}
+
 /* Walk the chain at head into vq->segs and execute it.  false when the
  * chain is malformed (the connection is then broken). */
 static bool vq_handle_chain(struct ds_dev *d, struct ds_vq *vq, uint16_t head)
@@ -437,10 +448,7 @@ static bool vq_handle_chain(struct ds_dev *d, struct ds_vq *vq, uint16_t head)
 		uint32_t len;
 		uint16_t flags;
 
-		memcpy(&desc, &table[idx], sizeof(desc));
-		addr = ccdma_le64_to_cpu(desc.addr);
-		len = ccdma_le32_to_cpu(desc.len);
-		flags = ccdma_le16_to_cpu(desc.flags);
+		desc_read(table, idx, &desc, &addr, &len, &flags);
 		if (++visited > tnum) {
 			ds_conn_fail(d, "ring %u: chain at %u loops", vq->index,
 				     head);
@@ -632,10 +640,7 @@ static bool chain_names(struct ds_dev *d, struct ds_vq *vq, uint16_t head,
 		uint32_t len;
 		uint16_t flags;
 
-		memcpy(&desc, &table[idx], sizeof(desc));
-		addr = ccdma_le64_to_cpu(desc.addr);
-		len = ccdma_le32_to_cpu(desc.len);
-		flags = ccdma_le16_to_cpu(desc.flags);
+		desc_read(table, idx, &desc, &addr, &len, &flags);
 		if (overlaps(addr, len, gpa, size))
 			return true;
 		if (flags & CCDMA_VRING_DESC_F_INDIRECT) {
