@@ -8,6 +8,8 @@ ccdma_add_backend_test(e2e_private_never_shared)
 # Several devices on one pool (issue 14, section 4).
 ccdma_add_backend_test(e2e_shared_pool)
 ccdma_add_backend_test(e2e_pool_shrink_io)
+# The transport's gate pauses the driver's threads: ThreadSanitizer too.
+set_tests_properties(e2e_pool_shrink_io PROPERTIES LABELS "device;concurrency")
 ccdma_add_backend_test(dmabuf_vhost_cutoff)
 ccdma_add_backend_test(e2e_blk_tool)
 # A device process never outlives the program that started it.
