@@ -11,6 +11,8 @@ ccdma_add_backend_test(e2e_pool_shrink_io)
 # The transport's gate pauses the driver's threads: ThreadSanitizer too.
 set_tests_properties(e2e_pool_shrink_io PROPERTIES LABELS "device;concurrency")
 ccdma_add_backend_test(dmabuf_vhost_cutoff)
+ccdma_add_backend_test(e2e_sync_threads)
+set_tests_properties(e2e_sync_threads PROPERTIES LABELS "device;concurrency")
 ccdma_add_backend_test(e2e_blk_tool)
 # A device process never outlives the program that started it.
 ccdma_add_backend_test(e2e_devsim_orphan)

@@ -66,7 +66,10 @@
  *
  * Threads: calls on different queues may run concurrently; calls on one
  * queue are serialised by the driver.  Callbacks run on the thread that
- * polls, with no driver lock held; they may submit new requests.
+ * polls, with no driver lock held; they may submit new requests.  The
+ * synchronous helpers may run in several threads at once: each looks at
+ * its own request at least every 10 ms, since another thread's poll may
+ * have completed it (e2e_sync_threads).
  */
 #ifndef CCDMA_VIRTIO_BLK_H
 #define CCDMA_VIRTIO_BLK_H
@@ -116,8 +119,8 @@ struct ccdma_vblk_config {
 	 * the device is then treated as stalled (broken: its in-flight
 	 * requests complete with -ENODEV, their mappings undone) and the
 	 * helper returns -ETIMEDOUT.  The clock restarts at every
-	 * completion, so a long request split into many parts is not cut
-	 * short.  0: CCDMA_VBLK_SYNC_TIMEOUT_DEFAULT_MS (30 s, as Linux's
+	 * completion on queue 0 (whichever thread polled it), so a long
+	 * request split into many parts is not cut short.  0: CCDMA_VBLK_SYNC_TIMEOUT_DEFAULT_MS (30 s, as Linux's
 	 * block layer); CCDMA_VBLK_NO_TIMEOUT: wait for ever. */
 	uint32_t sync_timeout_ms;
 	/* Reconnect (0: off; needs a transport with reconnect(), such as

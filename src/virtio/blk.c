@@ -1584,6 +1584,10 @@ static void sync_done(struct ccdma_vblk_req *r)
 	__atomic_store_n((bool *)r->user, true, __ATOMIC_RELEASE);
 }
 
+/* The longest a synchronous helper sleeps before it looks at its request
+ * again (another thread may have completed it). */
+#define SYNC_SLICE_NS 10000000ull
+
 /* Deadline for the next completion of a synchronous helper. */
 static uint64_t sync_deadline(const struct ccdma_vblk *b)
 {
@@ -1601,20 +1605,35 @@ static uint64_t sync_deadline(const struct ccdma_vblk *b)
  */
 static int sync_wait(struct ccdma_vblk *b, uint64_t *deadline)
 {
-	uint64_t now = ccdma_os_now_ns();
+	uint64_t now = ccdma_os_now_ns(), slice, seen;
 	unsigned gen = cur_gen(b);
 	int rc;
 
-	rc = ccdma_vblk_wait(b, 0, *deadline == UINT64_MAX ? UINT64_MAX :
-				   now < *deadline ? *deadline - now : 0);
+	/* Another thread's poll may complete this thread's request (its
+	 * callback runs there) while this one sleeps in the transport, which
+	 * nothing then wakes: wait in slices, so the caller looks at its
+	 * request again, and count every thread's completions as progress. */
+	slice = *deadline == UINT64_MAX || *deadline - now > SYNC_SLICE_NS ?
+		SYNC_SLICE_NS : now < *deadline ? *deadline - now : 0;
+	rc = ccdma_vblk_wait(b, 0, slice);
 	if (rc > 0) {
 		*deadline = sync_deadline(b);
 		return rc;
 	}
 	if (rc != -ETIMEDOUT)
 		return rc;
-	if (ccdma_os_now_ns() < *deadline)
+	now = ccdma_os_now_ns();
+	if (now < *deadline)
 		return 0; /* woken early: wait on */
+	ccdma_mutex_lock(&b->q[0].lock);
+	seen = b->q[0].progress_ns;
+	ccdma_mutex_unlock(&b->q[0].lock);
+	if (b->sync_timeout_ms != CCDMA_VBLK_NO_TIMEOUT &&
+	    now - seen < (uint64_t)b->sync_timeout_ms * 1000000ull) {
+		/* Completions, by other threads, within the timeout. */
+		*deadline = seen + (uint64_t)b->sync_timeout_ms * 1000000ull;
+		return 0;
+	}
 	ccdma_err("virtio-blk: queue 0: the device completed nothing in %u ms "
 		  "(synchronous request)", b->sync_timeout_ms);
 	if (can_recover(b, false)) {
