@@ -126,6 +126,7 @@ struct ccdma_vhost {
 	/* Closed around a SET_MEM_TABLE under I/O (table_quiesce). */
 	struct ccdma_vq_gate gate;
 	bool gate_ok;
+	bool gate_taken;             /* atomic: a driver holds the gate */
 	uint64_t drains;             /* table changes that waited for I/O */
 
 	uint64_t messages_sent;
@@ -444,7 +445,11 @@ static int table_quiesce(struct ccdma_vhost *h)
 	bool waited = false;
 	unsigned i;
 
-	if (!h->gate_ok)
+	/* Only a driver that took the gate (virtio-blk) can be paused; a
+	 * network driver's receive buffers stay posted (its pool is whole
+	 * at connect; a shared pool's change goes as a plain new table, which
+	 * DPDK's back-end takes with its queues locked). */
+	if (!h->gate_ok || !__atomic_load_n(&h->gate_taken, __ATOMIC_ACQUIRE))
 		return 0;
 	ccdma_vq_gate_close(&h->gate);
 	for (i = 0; i < h->max_queues; i++) {
@@ -475,7 +480,7 @@ static int table_quiesce(struct ccdma_vhost *h)
 
 static void table_resume(struct ccdma_vhost *h)
 {
-	if (h->gate_ok)
+	if (h->gate_ok && __atomic_load_n(&h->gate_taken, __ATOMIC_ACQUIRE))
 		ccdma_vq_gate_open(&h->gate);
 }
 
@@ -1126,7 +1131,10 @@ static struct ccdma_vq_gate *t_gate(void *ctx)
 {
 	struct ccdma_vhost *h = ctx;
 
-	return h->gate_ok && !h->mem_slots ? &h->gate : NULL;
+	if (!h->gate_ok || h->mem_slots)
+		return NULL;
+	__atomic_store_n(&h->gate_taken, true, __ATOMIC_RELEASE);
+	return &h->gate;
 }
 
 static const struct ccdma_virtio_transport_ops vhost_ops = {
