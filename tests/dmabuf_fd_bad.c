@@ -55,7 +55,30 @@ static void range(unsigned i, uint32_t fd_index, uint64_t off, uint64_t len)
 
 static void send_fds(int sock, size_t len, const int *fds, unsigned nfds)
 {
-	REQUIRE(ccdma_os_sock_send(sock, msg, len, fds, nfds) == 0);
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(32 * sizeof(int))];
+	} c;
+	struct iovec iov = { msg, len };
+	struct msghdr mh;
+
+	if (nfds <= 16) {
+		REQUIRE(ccdma_os_sock_send(sock, msg, len, fds, nfds) == 0);
+		return;
+	}
+	/* More than the library sends: by hand. */
+	REQUIRE(nfds <= 32);
+	memset(&mh, 0, sizeof(mh));
+	memset(&c, 0, sizeof(c));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = c.buf;
+	mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+	c.h.cmsg_level = SOL_SOCKET;
+	c.h.cmsg_type = SCM_RIGHTS;
+	c.h.cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(&c.h), fds, nfds * sizeof(int));
+	REQUIRE(sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)len);
 }
 
 static unsigned count_fds(void)
@@ -211,6 +234,41 @@ int main(void)
 	msg[64 + 4] = 1;
 	expect("reserved range field", 64 + 24, one, 1, false, -EPROTO,
 	       "reserved range");
+	/* 17 descriptors where at most 16 are taken: the kernel drops the
+	 * rest (MSG_CTRUNC); the message is refused, the 16 closed. */
+	{
+		int many[17];
+
+		for (unsigned k = 0; k < 17; k++)
+			many[k] = reg.fd;
+		header(1, 1);
+		range(0, 0, 0, 100);
+		expect("17 fds", 64 + 24, many, 17, false, -EMFILE, "dropped");
+	}
+	/* The region read-only (the same memfd opened O_RDONLY), and a memfd
+	 * sealed against writes: neither maps shared and writable. */
+	{
+		char path[64];
+		int ro[1], sealed[1];
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", reg.fd);
+		ro[0] = open(path, O_RDONLY | O_CLOEXEC);
+		REQUIRE(ro[0] >= 0);
+		header(1, 1);
+		range(0, 0, 0, 100);
+		expect("a read-only fd", 64 + 24, ro, 1, false, -EPROTO,
+		       "not a shared region");
+		close(ro[0]);
+		sealed[0] = memfd_create("dmabuf-bad-sealed",
+					 MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		REQUIRE(sealed[0] >= 0 && ftruncate(sealed[0], 65536) == 0);
+		REQUIRE(fcntl(sealed[0], F_ADD_SEALS, F_SEAL_WRITE) == 0);
+		header(1, 1);
+		range(0, 0, 0, 100);
+		expect("a write-sealed memfd", 64 + 24, sealed, 1, false,
+		       -EPROTO, "not a shared region");
+		close(sealed[0]);
+	}
 	header(2, 1);
 	range(0, 0, 0, 100);
 	expect("truncated", 64 + 10, one, 1, true, -ECONNRESET, NULL);
