@@ -38,7 +38,7 @@ static void usage(FILE *f)
 "                       txonly); tx and rx need --backend dpdk or --socket;\n"
 "                       pingpong: one frame at a time, echoed and checked,\n"
 "                       round-trip percentiles\n"
-"  --verify             exit 3 when a frame was lost, duplicated,\n"
+"  --verify             exit 3 when a frame was lost or never sent, duplicated,\n"
 "                       reordered or corrupt (echo always counts them)\n"
 "  --size BYTES         frame size, 64..9014 (default 64; above 1514 the\n"
 "                       device's mergeable receive buffers carry it)\n"
@@ -65,7 +65,7 @@ static void usage(FILE *f)
 "  --quiet              no progress line on stderr\n"
 "  -h, --help           this text\n"
 "Exit status: 0 ok, 1 the run failed, 2 bad options or no back-end,\n"
-"3 --verify found frames lost, duplicated, reordered or corrupt.\n", f);
+"3 --verify found frames lost, never sent, duplicated, reordered or corrupt.\n", f);
 }
 
 static int bad(const char *opt, const char *val, const char *why)
@@ -264,9 +264,10 @@ static void summary(const struct cli *c, const struct netjob *j,
 	       j->batch, (unsigned long long)e->sends,
 	       (unsigned long long)e->max_burst);
 	printf("  verify: lost %llu, duplicated %llu, reordered %llu, corrupt "
-	       "%llu\n", (unsigned long long)e->lost,
+	       "%llu, never sent %llu\n", (unsigned long long)e->lost,
 	       (unsigned long long)e->duplicated,
-	       (unsigned long long)e->reordered, (unsigned long long)e->corrupt);
+	       (unsigned long long)e->reordered, (unsigned long long)e->corrupt,
+	       (unsigned long long)e->unsent);
 	if (e->error)
 		printf("  error: %s\n", strerror(-e->error));
 }
@@ -296,6 +297,7 @@ static void json(const struct cli *c, const struct netjob *j,
 	bench_json_u64(&w, "received", e->received);
 	bench_json_u64(&w, "bytes", e->bytes);
 	bench_json_u64(&w, "lost", e->lost);
+	bench_json_u64(&w, "unsent", e->unsent);
 	bench_json_u64(&w, "duplicated", e->duplicated);
 	bench_json_u64(&w, "reordered", e->reordered);
 	bench_json_u64(&w, "corrupt", e->corrupt);
@@ -373,6 +375,7 @@ static int echo_pairs(const struct cli *c, struct netjob *base,
 		e->sent += p[i].e.sent;
 		e->received += p[i].e.received;
 		e->lost += p[i].e.lost;
+		e->unsent += p[i].e.unsent;
 		e->duplicated += p[i].e.duplicated;
 		e->reordered += p[i].e.reordered;
 		e->corrupt += p[i].e.corrupt;

@@ -456,7 +456,9 @@ int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
 		}
 	}
 	e->ns = blkjob_now_ns() - start;
-	e->lost = count - s.unique;
+	/* A device could echo frames never sent: not counted as back. */
+	e->lost = e->sent > s.unique ? e->sent - s.unique : 0;
+	e->unsent = count - e->sent;
 	if (!rc)
 		rc = drain_tx(j, &s, idle_ms);
 	free(s.seen);
@@ -465,7 +467,8 @@ int netjob_echo(struct netjob *j, uint32_t size, uint64_t count,
 		e->error = rc;
 		return -1;
 	}
-	return (e->lost || e->duplicated || e->reordered || e->corrupt) ? 1 : 0;
+	return (e->lost || e->unsent || e->duplicated || e->reordered ||
+		e->corrupt) ? 1 : 0;
 }
 
 /* ---- tx and rx only ------------------------------------------------------ */
@@ -513,13 +516,14 @@ int netjob_tx(struct netjob *j, uint32_t size, uint64_t count,
 		rc = drain_tx(j, &s, idle_ms);
 	e->ns = blkjob_now_ns() - start;
 	e->received = e->sent - (j->window - s.nfree);
-	e->lost = count - e->received;
+	e->lost = e->sent - e->received;
+	e->unsent = count - e->sent;
 	free(s.free_slots);
 	if (rc) {
 		e->error = rc;
 		return -1;
 	}
-	return e->lost ? 1 : 0;
+	return e->lost || e->unsent ? 1 : 0;
 }
 
 int netjob_rx(struct netjob *j, uint64_t count, unsigned idle_ms,
@@ -705,8 +709,8 @@ int netjob_pingpong(struct netjob *j, uint32_t size, uint64_t count,
 		e->error = rc;
 		return -1;
 	}
-	e->lost += count - i;
-	return e->lost || e->duplicated || e->corrupt ? 1 : 0;
+	e->unsent = count - i;
+	return e->lost || e->unsent || e->duplicated || e->corrupt ? 1 : 0;
 }
 
 /* ---- back-ends -------------------------------------------------------------- */

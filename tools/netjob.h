@@ -61,7 +61,10 @@ int netjob_open_pair(struct netjob *j, const struct netjob *base, unsigned pair)
 /* What an echo run found. */
 struct netjob_echo {
 	uint64_t sent, received;
-	uint64_t lost, duplicated, reordered, corrupt;
+	/* lost: sent and not back (echo), or not used by the device (tx);
+	 * unsent: never sent, because the run ended early (an error, or
+	 * nothing moved for idle_ms). */
+	uint64_t lost, duplicated, reordered, corrupt, unsent;
 	uint64_t ns;              /* wall time of the run */
 	uint64_t bytes;           /* netjob_rx: frame bytes received */
 	uint64_t sends;           /* ccdma_vnet_send() calls that took frames */
