@@ -24,6 +24,7 @@ target_link_libraries(os_call_errors PRIVATE ${CMAKE_DL_LIBS})
 # Buffer sharing between devices (docs/dmabuf.md).
 ccdma_add_test(dmabuf_pinned)
 ccdma_add_test(dmabuf_dynamic)
+ccdma_add_test(dmabuf_move_inflight LABEL concurrency)
 ccdma_add_test(dmabuf_revoke LABEL concurrency)
 ccdma_add_test(dmabuf_attach_rules)
 ccdma_add_test(dmabuf_cutoff)

@@ -12,10 +12,12 @@
  *
  * Kinds of attachment:
  *   PINNED     the ranges never change while it is attached: move refused.
- *   DYNAMIC    ccdma_dmabuf_move() calls its move callback before the old
- *              range may be reused; the importer calls ccdma_dmabuf_map()
- *              again before its next use (until then its segments and
- *              accesses fail with -ESTALE).
+ *   DYNAMIC    ccdma_dmabuf_move() calls its move callback before the data
+ *              is copied and the old range may be reused; the callback
+ *              stops the importer's DMA and returns only once no DMA of
+ *              it is in flight; the importer calls ccdma_dmabuf_map()
+ *              again, after move returned, before its next use (until then
+ *              its segments and accesses fail with -ESTALE).
  *   REVOCABLE  ccdma_dmabuf_revoke() calls its revoke callback and waits,
  *              with a bound, for ccdma_dmabuf_revoke_ack(); one that does
  *              not answer in time is cut off all the same.
@@ -64,7 +66,11 @@ enum ccdma_dmabuf_kind {
 
 /* Importer callbacks (NULL: none). */
 struct ccdma_dmabuf_importer {
-	/* DYNAMIC: the buffer moves; stop using the old addresses. */
+	/* DYNAMIC: the buffer moves.  The importer's contract: stop the
+	 * device's DMA to the buffer and wait until every DMA it started has
+	 * finished before returning (a write that finishes later is lost, and
+	 * lands in memory that is no longer the buffer's); do not call
+	 * ccdma_dmabuf_map() from here (-EBUSY): map after move returned. */
 	void (*move)(struct ccdma_dmabuf_attach *att, void *arg);
 	/* REVOCABLE: stop using the buffer, then ccdma_dmabuf_revoke_ack(). */
 	void (*revoke)(struct ccdma_dmabuf_attach *att, void *arg);
@@ -128,6 +134,9 @@ CCDMA_API int ccdma_dmabuf_detach(struct ccdma_dmabuf_attach *att);
  * DYNAMIC: compute the attachment's DMA addresses again after a move, with
  * the checks of ccdma_dmabuf_attach() and its errors; on an error the
  * attachment stays stale.  0 when already mapped.  -EACCES once revoked.
+ * -EBUSY while a ccdma_dmabuf_move() of the buffer is under way (from a
+ * move callback, or another thread before move returned): map again once
+ * it returned.  A map that overlaps the start of a move computes again.
  */
 CCDMA_API int ccdma_dmabuf_map(struct ccdma_dmabuf_attach *att);
 
@@ -151,10 +160,13 @@ CCDMA_API int ccdma_dmabuf_access(struct ccdma_dmabuf_attach *att, size_t off,
 				  size_t len, unsigned access, void **cpu);
 
 /*
- * Move range `idx` to `to` (same length): the data is copied, every
- * DYNAMIC attachment's move callback runs and the attachment turns stale,
- * then the range points at `to`; the old memory is the caller's again on
- * return.  Returns 0, -EINVAL (NULL, idx out of range, overlapping
+ * Move range `idx` to `to` (same length), in this order: every DYNAMIC
+ * attachment turns stale, its device window closes (strict IOMMU) and its
+ * move callback runs (the importer stops its DMA and waits for what is in
+ * flight); then the data is copied; then the range points at `to`.  So
+ * every DMA write that finished before the callbacks returned is in the
+ * copy, and none lands in the old place after them.  The old memory is the
+ * caller's again on return.  Returns 0, -EINVAL (NULL, idx out of range, overlapping
  * ranges), or -EBUSY while a PINNED or REVOCABLE attachment exists (the
  * message names the device); nothing changed on an error.
  */

@@ -48,6 +48,10 @@ struct ccdma_dmabuf {
 	ccdma_mutex_t lock;
 	ccdma_cond_t acked;
 	struct ccdma_dmabuf_attach *atts;
+	/* Under lock: a move is under way (map refuses), and the number of
+	 * moves begun (a map computed before one must compute again). */
+	bool moving;
+	unsigned moves;
 	/* Run by destroy (an imported buffer unmaps its regions). */
 	void (*release)(void *arg);
 	void *release_arg;
@@ -317,34 +321,49 @@ int ccdma_dmabuf_detach(struct ccdma_dmabuf_attach *t)
 	return 0;
 }
 
+/* Under b->lock: map may not start or commit now. */
+static int map_refused(struct ccdma_dmabuf_attach *t)
+{
+	if (t->state == A_REVOKED)
+		return -EACCES;
+	return t->buf->moving ? -EBUSY : 0;
+}
+
 int ccdma_dmabuf_map(struct ccdma_dmabuf_attach *t)
 {
 	ccdma_addr_t dma[CCDMA_DMABUF_MAX_RANGES];
 	enum where w[CCDMA_DMABUF_MAX_RANGES];
 	struct dev_region *r[CCDMA_DMABUF_MAX_RANGES];
+	unsigned moves;
 	int rc;
 
 	if (!t)
 		return -EINVAL;
-	ccdma_mutex_lock(&t->buf->lock);
-	rc = t->state == A_REVOKED ? -EACCES : 0;
-	ccdma_mutex_unlock(&t->buf->lock);
-	if (rc)
-		return rc;
-	rc = compute(t, dma, w, r);
-	if (rc)
-		return rc;
-	ccdma_mutex_lock(&t->buf->lock);
-	if (t->state == A_REVOKED) {
-		rc = -EACCES;
-	} else {
-		ccdma_memcpy(t->dma, dma, sizeof(dma[0]) * t->buf->nranges);
-		window_close(t);
-		window_open(t, w, r);
-		t->state = A_MAPPED;
+	for (;;) {
+		ccdma_mutex_lock(&t->buf->lock);
+		rc = map_refused(t);
+		moves = t->buf->moves;
+		ccdma_mutex_unlock(&t->buf->lock);
+		if (rc)
+			return rc;
+		rc = compute(t, dma, w, r);
+		if (rc)
+			return rc;
+		ccdma_mutex_lock(&t->buf->lock);
+		rc = map_refused(t);
+		if (!rc && moves == t->buf->moves)
+			break;
+		/* A move began meanwhile: refuse while it runs, else again. */
+		ccdma_mutex_unlock(&t->buf->lock);
+		if (rc)
+			return rc;
 	}
+	ccdma_memcpy(t->dma, dma, sizeof(dma[0]) * t->buf->nranges);
+	window_close(t);
+	window_open(t, w, r);
+	t->state = A_MAPPED;
 	ccdma_mutex_unlock(&t->buf->lock);
-	return rc;
+	return 0;
 }
 
 static int usable(struct ccdma_dmabuf_attach *t)
@@ -456,19 +475,27 @@ int ccdma_dmabuf_move(struct ccdma_dmabuf *b, unsigned idx, void *to)
 			  kind_name(t->kind));
 		return -EBUSY;
 	}
-	ccdma_memcpy(to, (void *)b->addr[idx], b->len[idx]);
+	/* First every importer stops: its window closes, its callback waits
+	 * for its DMA in flight.  Only then is the data copied, so a write
+	 * that lands before the callback returns is in the copy, and none
+	 * lands in the old place after it. */
+	ccdma_mutex_lock(&b->lock);
+	b->moving = true;
+	b->moves++;
+	ccdma_mutex_unlock(&b->lock);
 	for (t = b->atts; t; t = t->next) {
 		ccdma_mutex_lock(&b->lock);
 		if (t->state == A_MAPPED)
 			t->state = A_STALE;
-		/* No DMA lands in the old place once the callback runs. */
 		window_close(t);
 		ccdma_mutex_unlock(&b->lock);
 		if (t->imp.move)
 			t->imp.move(t, t->imp.arg);
 	}
+	ccdma_memcpy(to, (void *)b->addr[idx], b->len[idx]);
 	ccdma_mutex_lock(&b->lock);
 	b->addr[idx] = a;
+	b->moving = false;
 	ccdma_mutex_unlock(&b->lock);
 	return 0;
 }
