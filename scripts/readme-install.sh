@@ -13,7 +13,7 @@
 # PKG_CONFIG_PATH beyond what the README says (the variables are cleared).
 # Then: the library's SONAME, the installed tools start (--help), the
 # examples (examples/*.c) build with pkg-config against the prefix and run
-# (blk_client against the installed ccdma-devsim), and the man pages are
+# (blk_client and zero_copy against the installed ccdma-devsim), and the man pages are
 # installed and readable with man -M.
 # Needs the build tree `build` (scripts/test.sh builds it; the README's
 # build command then has nothing left to do).  The system part needs root
@@ -131,7 +131,7 @@ export PKG_CONFIG_PATH
 PKG_CONFIG_PATH=$(dirname "$(find "$prefix" -name ccdma.pc | head -1)")
 libdir=$(pkg-config --variable=libdir ccdma)
 mkdir -p "$scratch/examples"
-for ex in linux_driver bsd_driver blk_client; do
+for ex in linux_driver bsd_driver blk_client zero_copy; do
   # shellcheck disable=SC2046
   cc -Wall -Werror "$src/examples/$ex.c" -o "$scratch/examples/$ex" \
      $(pkg-config --cflags --libs ccdma) -Wl,-rpath,"$libdir" ||
@@ -139,9 +139,10 @@ for ex in linux_driver bsd_driver blk_client; do
 done
 "$scratch/examples/linux_driver" >/dev/null &&
   "$scratch/examples/bsd_driver" >/dev/null &&
-  "$src/examples/with-devsim.sh" "$prefix/bin/ccdma-devsim" "$scratch/examples/blk_client" ||
+  "$src/examples/with-devsim.sh" "$prefix/bin/ccdma-devsim" "$scratch/examples/blk_client" &&
+  "$src/examples/with-devsim.sh" --net "$prefix/bin/ccdma-devsim" "$scratch/examples/zero_copy" >/dev/null ||
   { echo "readme-install: an example built against the installed library failed" >&2; exit 1; }
-echo "examples build with pkg-config against the installed library and run: linux_driver bsd_driver blk_client"
+echo "examples build with pkg-config against the installed library and run: linux_driver bsd_driver blk_client zero_copy"
 for page in man3/ccdma_map_single.3 man3/ccdma_bus_dmamap_load_at.3 man7/ccdma.7 man1/ccdma-blk.1; do
   [ -f "$prefix/share/man/$page" ] || { echo "readme-install: $page is not installed" >&2; exit 1; }
 done
