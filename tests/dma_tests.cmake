@@ -30,4 +30,8 @@ ccdma_add_test(dmabuf_attach_rules)
 ccdma_add_test(dmabuf_cutoff)
 ccdma_add_test(dmabuf_fd)
 ccdma_add_test(dmabuf_fd_bad)
+# It tells qemu-user (cross builds) from a kernel: see the test.
+string(REPLACE ";" " " _ccdma_emu "${CMAKE_CROSSCOMPILING_EMULATOR}")
+set_tests_properties(dmabuf_fd_bad PROPERTIES
+  ENVIRONMENT "CCDMA_TEST_EMULATOR=${_ccdma_emu}")
 ccdma_add_test(dmabuf_segs)

@@ -235,8 +235,11 @@ int main(void)
 	expect("reserved range field", 64 + 24, one, 1, false, -EPROTO,
 	       "reserved range");
 	/* 17 descriptors where at most 16 are taken: the kernel drops the
-	 * rest (MSG_CTRUNC); the message is refused, the 16 closed. */
-	{
+	 * rest (MSG_CTRUNC); the message is refused, the 16 closed.  Not
+	 * under qemu-user (cross builds), which receives into a larger
+	 * buffer of its own, keeps the 17th open and reports no
+	 * truncation: not what a kernel does. */
+	if (!getenv("CCDMA_TEST_EMULATOR") || !*getenv("CCDMA_TEST_EMULATOR")) {
 		int many[17];
 
 		for (unsigned k = 0; k < 17; k++)
