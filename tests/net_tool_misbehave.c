@@ -48,9 +48,9 @@ int main(int argc, char **argv)
 	CHECK(tool_has(t.err, "device marked broken"));
 	CHECK(tool_has(t.out, "error: No such device"));
 	CHECK(tool_has(t.out, "duplicated 0, reordered 0, corrupt 0"));
-	CHECK(tool_lacks(t.out, "lost 0,"));
 	/* The run ended early: the frames it never sent are said as such,
-	 * not as lost (200 were asked for, at most a window of 64 went). */
+	 * not as lost (200 were asked for, at most a window of 64 went; how
+	 * many of those came back before the break depends on timing). */
 	CHECK(tool_has(t.out, ", never sent "));
 	CHECK(tool_lacks(t.out, "never sent 0\n"));
 	CHECK(tool_lacks(t.out, "lost 200,"));
