@@ -186,6 +186,8 @@ CCDMA_API bool ccdma_vhost_broken(struct ccdma_vhost *h);
  * confirmed or not: the back-end can no longer reach any byte of it (its
  * requests into it then fail), while the region stays attached to the dma
  * device until detached.  So give a revocable buffer a region of its own.
+ * ccdma_vhost_close() lets go of regions still attached (the back-end is
+ * disconnected; the regions stay the caller's).
  * Returns 0, -EINVAL (NULL, an empty region or one without an fd;
  * overlapping the pool or an attached region), -EIO (outside the
  * device's DMA mask), -ENOSPC (the back-end's table has no slot left for

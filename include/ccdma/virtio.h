@@ -34,12 +34,12 @@ extern "C" {
 #define CCDMA_VIRTIO_F_ACCESS_PLATFORM 33
 #define CCDMA_VIRTIO_F_RING_PACKED 34
 
-/* Where a split virtqueue's three parts are, as the driver allocated them
- * (coherent memory of the transport's dma device).  `num` is a power of
- * two up to 32768. */
 /* A transport's hold on a driver's publishing (see ops->gate). */
 struct ccdma_vq_gate;
 
+/* Where a split virtqueue's three parts are, as the driver allocated them
+ * (coherent memory of the transport's dma device).  `num` is a power of
+ * two up to 32768. */
 struct ccdma_vq_layout {
 	unsigned num;
 	ccdma_addr_t desc_dma, avail_dma, used_dma;

@@ -1555,7 +1555,7 @@ int ccdma_vhost_detach_region(struct ccdma_vhost *h,
 	if (k == h->nuser) {
 		ccdma_mutex_unlock(&h->lock);
 		ccdma_err("vhost %s: detach of region %p: not attached with "
-			  "ccdma_vhost_attach_region", h->path, r ? r->addr : NULL);
+			  "ccdma_vhost_attach_region", h->path, r->addr);
 		return -EINVAL;
 	}
 	if (h->user[k].in_table && (i = table_find(h, r->addr)) >= 0)
