@@ -47,6 +47,7 @@ int main(void)
 	struct ccdma_pool_stats st;
 	struct ccdma_pool *p;
 	struct lis a, b, c;
+	int c_before;
 	void *m0, *m1, *m2;
 
 	test_init();
@@ -114,8 +115,9 @@ int main(void)
 	CHECK_EQ(ccdma_pool_remove_region_listener(p, &a.l), 0);
 	CHECK_EQ(ccdma_pool_remove_region_listener(p, &a.l), -ENOENT);
 	ccdma_pool_set_region_listener(p, NULL, NULL);
+	c_before = c.adds;
 	ccdma_pool_set_region_listener(p, event, &c); /* replaced: told again */
-	CHECK_EQ((uint64_t)c.adds, 2 * st.regions);
+	CHECK((uint64_t)(c.adds - c_before) >= st.regions);
 	CHECK_EQ(ccdma_pool_free(p, m0, 1u << 20), 0);
 	CHECK_EQ(ccdma_pool_free(p, m1, 1u << 20), 0);
 	CHECK_EQ(ccdma_pool_free(p, m2, 1u << 20), 0);
@@ -126,7 +128,9 @@ int main(void)
 		CHECK_EQ(a.removes, a_removes);
 		CHECK_EQ(a.removes, 0);
 		CHECK_EQ(b.removes, b.adds);
-		CHECK_EQ((uint64_t)c.removes, st.regions);
+		/* Every region c heard of since it was set again (the grower
+		 * may have added one since the frees: not st.regions). */
+		CHECK_EQ(c.removes, c.adds - c_before);
 	}
 	return test_done("pool_listeners");
 }
