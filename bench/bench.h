@@ -28,10 +28,15 @@ int bench_pairs_main(int argc, char **argv);
  * now (n transfers each way, median ns per copy): *out_ns, a copy out of
  * shared memory the other core just wrote into private memory (what a
  * read's bounce must do); *in_ns, a copy from private memory into shared
- * memory the other core just read (a write's).  Pins the calling thread
- * for the measurement and restores its affinity.  0 or -errno.
+ * memory the other core just read (a write's).  depth (>= 1) buffer pairs
+ * are used in turn, and the device fills each depth - 1 transfers before
+ * the driver copies it out: the working set of `depth` requests in flight
+ * (depth 1: one pair, the data in the other core's cache).  Pins the
+ * calling thread for the measurement and restores its affinity.  0 or
+ * -errno.
  */
-int bench_floor_cross(size_t len, unsigned n, double *out_ns, double *in_ns);
+int bench_floor_cross(size_t len, unsigned depth, unsigned n, double *out_ns,
+		      double *in_ns);
 
 static inline uint64_t bench_now_ns(void)
 {

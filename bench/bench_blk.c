@@ -194,7 +194,7 @@ static double measure_floor(const struct bcase *bc, bool quick)
 
 	if (n > 4000)
 		n = 4000;
-	rc = bench_floor_cross(bc->bs, n, &out_ns, &in_ns);
+	rc = bench_floor_cross(bc->bs, bc->qd, n, &out_ns, &in_ns);
 	if (rc) {
 		fprintf(stderr, "ccdma-bench blk: floor of %u bytes: %s\n", bc->bs,
 			strerror(-rc));

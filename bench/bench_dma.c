@@ -904,7 +904,7 @@ static int sec_steps(const struct params *P, struct env *e, struct steps_result 
 		r->batch = batch;
 		rc = interleave(j, 6, P->steps_samples, P->warm);
 		if (!rc)
-			rc = bench_floor_cross(len, P->steps_cross, &r->cross_out_ns,
+			rc = bench_floor_cross(len, 1, P->steps_cross, &r->cross_out_ns,
 					       &r->cross_in_ns);
 		if (rc) {
 			if (!internal_errors)

@@ -65,8 +65,13 @@ static const char *const fig_text[NFIG] = {
 };
 
 struct floor_run {
-	unsigned char *shared;          /* one pool buffer */
-	unsigned char *priv;            /* the driver's private buffer */
+	/* Transfer i uses buffer pair i % depth: one pool buffer and the
+	 * driver's private one.  depth > 1 makes the working set that of
+	 * `depth` requests in flight (the lines of a pair were last touched
+	 * depth transfers ago, and may have left the caches since). */
+	unsigned char **shared;
+	unsigned char **priv;
+	unsigned depth;
 	unsigned char *dev_priv;        /* the device's own memory */
 	size_t len;
 	unsigned n;                     /* transfers per direction */
@@ -132,10 +137,12 @@ static unsigned char out_byte(unsigned i) { return (unsigned char)(i * 7 + 1); }
 static unsigned char in_byte(unsigned i) { return (unsigned char)(i * 5 + 3); }
 
 /*
- * Three phases of n transfers, one move each per transfer:
- *   the read path:  step 2i the device fills the buffer (F_DEV_WRITE: the
- *                   driver copied it out last), step 2i+1 the driver copies
- *                   it out (F_OUT);
+ * Three phases of n transfers, one move each per transfer (transfer i on
+ * buffer pair i % depth):
+ *   the read path:  step 2i the device fills buffer i + depth - 1 (F_DEV_WRITE:
+ *                   the driver copied it out last), step 2i+1 the driver
+ *                   copies buffer i out (F_OUT): filled depth - 1 transfers
+ *                   ago, as a request completes behind depth - 1 others;
  *   the write path: step 2n+2i the driver copies in (F_IN: the device read
  *                   it last), step 2n+2i+1 the device reads it (F_DEV_READ);
  *   the same with non-temporal stores: steps 4n+2i (F_IN_NT) and 4n+2i+1
@@ -148,12 +155,18 @@ static void *device_thread(void *arg)
 	uint64_t t0;
 
 	pin(r->cpu_dev);
+	/* The device runs depth - 1 transfers ahead of the driver: what the
+	 * driver copies out was filled that many transfers before. */
+	for (unsigned i = 0; i + 1 < r->depth; i++)
+		memset(r->shared[i], out_byte(i), r->len);
 	for (unsigned i = 0; i < r->n; i++) {
+		unsigned ahead = i + r->depth - 1;
+
 		if (!wait_turn(r, 2 * i))
 			return NULL;
 		t0 = bench_now_ns();
-		memset(r->shared, out_byte(i), r->len);
-		BENCH_CLOBBER(r->shared);
+		memset(r->shared[ahead % r->depth], out_byte(ahead), r->len);
+		BENCH_CLOBBER(r->shared[ahead % r->depth]);
 		r->t[F_DEV_WRITE][i] = timed_ns(t0, r->clock_ns);
 		pass_turn(r, 2 * i);
 	}
@@ -163,7 +176,7 @@ static void *device_thread(void *arg)
 		if (!wait_turn(r, step))
 			return NULL;
 		t0 = bench_now_ns();
-		memcpy(r->dev_priv, r->shared, r->len);
+		memcpy(r->dev_priv, r->shared[k % r->depth], r->len);
 		BENCH_CLOBBER(r->dev_priv);
 		r->t[k < r->n ? F_DEV_READ : F_DEV_READ_NT][i] = timed_ns(t0, r->clock_ns);
 		if (r->dev_priv[0] != in_byte(k) || r->dev_priv[r->len - 1] != in_byte(k))
@@ -180,26 +193,29 @@ static void driver_steps(struct floor_run *r)
 	for (unsigned i = 0; i < r->n; i++) {
 		if (!wait_turn(r, 2 * i + 1))
 			return;
+		unsigned char *p = r->priv[i % r->depth];
+
 		t0 = bench_now_ns();
-		memcpy(r->priv, r->shared, r->len);
-		BENCH_CLOBBER(r->priv);
+		memcpy(p, r->shared[i % r->depth], r->len);
+		BENCH_CLOBBER(p);
 		r->t[F_OUT][i] = timed_ns(t0, r->clock_ns);
-		if (r->priv[0] != out_byte(i) || r->priv[r->len - 1] != out_byte(i))
+		if (p[0] != out_byte(i) || p[r->len - 1] != out_byte(i))
 			atomic_store(&r->failed, true);
 		pass_turn(r, 2 * i + 1);
 	}
 	for (unsigned k = 0; k < 2 * r->n; k++) {
 		unsigned i = k % r->n, step = 2 * r->n + 2 * k;
+		unsigned char *p = r->priv[k % r->depth], *sh = r->shared[k % r->depth];
 
-		memset(r->priv, in_byte(k), r->len);
+		memset(p, in_byte(k), r->len);
 		if (!wait_turn(r, step))
 			return;
 		t0 = bench_now_ns();
 		if (k < r->n)
-			memcpy(r->shared, r->priv, r->len);
+			memcpy(sh, p, r->len);
 		else
-			copy_nt(r->shared, r->priv, r->len);
-		BENCH_CLOBBER(r->shared);
+			copy_nt(sh, p, r->len);
+		BENCH_CLOBBER(sh);
 		r->t[k < r->n ? F_IN : F_IN_NT][i] = timed_ns(t0, r->clock_ns);
 		pass_turn(r, step);
 	}
@@ -257,38 +273,50 @@ static void pick_cpus(int *a, int *b)
 		*a = -1;
 }
 
-static int run_size(struct ccdma_pool *pool, size_t len, unsigned n, const int cpu[2],
-		    double fig[NFIG])
+static int run_size(struct ccdma_pool *pool, size_t len, unsigned depth,
+		    unsigned n, const int cpu[2], double fig[NFIG])
 {
 	struct floor_run r = { .len = len, .n = n, .clock_ns = clock_cost_ns(),
-			       .cpu_dev = cpu[0], .cpu_drv = cpu[1] };
+			       .cpu_dev = cpu[0], .cpu_drv = cpu[1],
+			       .depth = depth ? depth : 1 };
 	pthread_t dev;
 	/* aligned_alloc wants a multiple of the alignment (64-byte frames). */
 	size_t cap = (len + 4095) & ~(size_t)4095;
+	unsigned d, got = 0;
 	int rc = -ENOMEM;
-	r.priv = aligned_alloc(4096, cap);
+
+	r.shared = calloc(r.depth, sizeof(*r.shared));
+	r.priv = calloc(r.depth, sizeof(*r.priv));
 	r.dev_priv = aligned_alloc(4096, cap);
 	for (int f = 0; f < NFIG; f++)
 		r.t[f] = calloc(n, sizeof(uint64_t));
-	if (!r.priv || !r.dev_priv)
+	if (!r.shared || !r.priv || !r.dev_priv)
 		goto out;
 	for (int f = 0; f < NFIG; f++)
 		if (!r.t[f])
 			goto out;
-	rc = ccdma_pool_alloc(pool, len, CCDMA_POOL_WAIT, (void **)&r.shared);
-	if (rc)
-		goto out;
-	memset(r.priv, 1, len);
+	for (d = 0; d < r.depth; d++) {
+		r.priv[d] = aligned_alloc(4096, cap);
+		if (!r.priv[d])
+			goto out;
+		memset(r.priv[d], 1, len);
+	}
+	for (got = 0; got < r.depth; got++) {
+		rc = ccdma_pool_alloc(pool, len, CCDMA_POOL_WAIT,
+				      (void **)&r.shared[got]);
+		if (rc)
+			goto free_shared;
+		memset(r.shared[got], 1, len);
+	}
 	memset(r.dev_priv, 1, len);
-	memset(r.shared, 1, len);
 
 	/* Hot: the driver thread alone, both buffers in its cache. */
 	pin(r.cpu_drv);
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t t0 = bench_now_ns();
 
-		memcpy(r.priv, r.shared, len);
-		BENCH_CLOBBER(r.priv);
+		memcpy(r.priv[0], r.shared[0], len);
+		BENCH_CLOBBER(r.priv[0]);
 		r.t[F_HOT][i] = timed_ns(t0, r.clock_ns);
 	}
 
@@ -309,16 +337,19 @@ static int run_size(struct ccdma_pool *pool, size_t len, unsigned n, const int c
 		fig[f] = median_u64(r.t[f], n);
 	rc = 0;
 free_shared:
-	ccdma_pool_free(pool, r.shared, len);
+	while (got)
+		ccdma_pool_free(pool, r.shared[--got], len);
 out:
 	for (int f = 0; f < NFIG; f++)
 		free(r.t[f]);
+	for (d = 0; r.priv && d < r.depth; d++)
+		free(r.priv[d]);
 	free(r.priv);
+	free(r.shared);
 	free(r.dev_priv);
 	return rc;
 }
 
-/* A pool for one floor buffer (no sharing cost: the floor is the copy). */
 static int floor_pool(struct ccdma_pool **pool)
 {
 	struct ccdma_pool_config cfg;
@@ -329,7 +360,8 @@ static int floor_pool(struct ccdma_pool **pool)
 	return ccdma_pool_create(&cfg, pool);
 }
 
-int bench_floor_cross(size_t len, unsigned n, double *out_ns, double *in_ns)
+int bench_floor_cross(size_t len, unsigned depth, unsigned n, double *out_ns,
+		      double *in_ns)
 {
 	uint64_t cost = ccdma_share_cost_get_ns();
 	struct ccdma_pool *pool;
@@ -345,7 +377,7 @@ int bench_floor_cross(size_t len, unsigned n, double *out_ns, double *in_ns)
 	ccdma_share_cost_set_ns(cost);
 	if (rc)
 		return rc;
-	rc = run_size(pool, len, n, cpu, fig);
+	rc = run_size(pool, len, depth, n, cpu, fig);
 	ccdma_pool_destroy(pool);
 	if (CPU_COUNT(&all))
 		(void)sched_setaffinity(0, sizeof(all), &all);
@@ -393,7 +425,7 @@ int bench_floor_main(int argc, char **argv)
 
 		if (n > 20000)
 			n = 20000;
-		rc = run_size(pool, len, n, cpu, fig[s]);
+		rc = run_size(pool, len, 1, n, cpu, fig[s]);
 		if (rc) {
 			fprintf(stderr, "ccdma-bench floor: %zu bytes: %s\n", len, strerror(-rc));
 			ccdma_pool_destroy(pool);

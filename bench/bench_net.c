@@ -347,7 +347,8 @@ static int run_dpdk(const struct ncase *nc, const struct blkjob_proc *be,
 static double measure_floor(const struct ncase *nc, bool quick)
 {
 	double out_ns, in_ns;
-	int rc = bench_floor_cross(nc->size, quick ? 2000 : 20000, &out_ns, &in_ns);
+	int rc = bench_floor_cross(nc->size, 1, quick ? 2000 : 20000, &out_ns,
+				   &in_ns);
 
 	if (rc) {
 		fprintf(stderr, "ccdma-bench net: floor of %u bytes: %s\n", nc->size,
