@@ -26,6 +26,7 @@ ccdma_add_backend_test(e2e_reconnect_stall)
 # ccdma-blk as a user runs it (issue 12, D1-D5), and the device program
 # lookup it shares with ccdma-bench blk.
 foreach(t blk_tool_limits blk_tool_failure blk_tool_messages blk_tool_find_devsim blk_tool_numjobs
+    blk_tool_devices
     blk_tool_sizes)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${t}.c)
     ccdma_add_backend_test(${t})

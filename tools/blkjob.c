@@ -421,9 +421,10 @@ static const char *connect_hint(int rc, unsigned timeout_ms, char *buf,
 	}
 }
 
-int blkjob_open(struct blkjob_dev *d, const char *sock, enum ccdma_mode mode,
-		const struct ccdma_vblk_config *vcfg,
-		const struct ccdma_pool_config *pool_cfg)
+static int open_dev(struct blkjob_dev *d, const char *sock, enum ccdma_mode mode,
+		    const struct ccdma_vblk_config *vcfg,
+		    const struct ccdma_pool_config *pool_cfg,
+		    struct ccdma_pool *pool)
 {
 	struct ccdma_vhost_config c;
 	char buf[160];
@@ -431,10 +432,12 @@ int blkjob_open(struct blkjob_dev *d, const char *sock, enum ccdma_mode mode,
 
 	memset(d, 0, sizeof(*d));
 	d->mode = mode;
+	d->name = sock;
 	ccdma_vhost_config_init(&c);
 	c.socket_path = sock;
 	c.mode = (int)mode;
 	c.pool_cfg = pool_cfg;
+	c.pool = pool;
 	rc = ccdma_vhost_connect(&c, &d->vhost);
 	if (rc) {
 		blkjob_say("cannot connect to %s: %s", sock,
@@ -454,6 +457,20 @@ int blkjob_open(struct blkjob_dev *d, const char *sock, enum ccdma_mode mode,
 	}
 	ccdma_vblk_get_info(d->blk, &d->info);
 	return 0;
+}
+
+int blkjob_open(struct blkjob_dev *d, const char *sock, enum ccdma_mode mode,
+		const struct ccdma_vblk_config *vcfg,
+		const struct ccdma_pool_config *pool_cfg)
+{
+	return open_dev(d, sock, mode, vcfg, pool_cfg, NULL);
+}
+
+int blkjob_open_shared(struct blkjob_dev *d, const char *sock,
+		       enum ccdma_mode mode, const struct ccdma_vblk_config *vcfg,
+		       struct ccdma_pool *pool)
+{
+	return open_dev(d, sock, mode, vcfg, NULL, pool);
 }
 
 void blkjob_close(struct blkjob_dev *d)
@@ -522,6 +539,13 @@ struct job {
 	const struct blkjob_opts *o;
 	struct blkjob_result *r;
 	struct slot *slots, *free_slots;
+	/* An I/O picked whose submit found no room (-EAGAIN, -ENOMEM): the
+	 * next issue posts it before picking another, so that no block the
+	 * phase chose (the read-back of a block written) is skipped. */
+	bool held;
+	bool held_read;
+	uint64_t held_block;
+	uint32_t held_nblk;
 	unsigned nslots, inflight;
 	uint64_t nblocks;
 	uint32_t *gen;      /* per block, 0: never written, or a write to it
@@ -846,8 +870,15 @@ static int issue_one(struct job *j, uint64_t end)
 	size_t len;
 	int rc;
 
-	if (!blkjob_stop_requested && !time_up(j, end))
+	if (!blkjob_stop_requested && !time_up(j, end) && j->held) {
+		block = j->held_block;
+		nblk = j->held_nblk;
+		is_read = j->held_read;
+		pick = PICK_IO;
+	} else if (!blkjob_stop_requested && !time_up(j, end)) {
 		pick = next_io(j, &block, &nblk, &is_read);
+	}
+	j->held = false;
 	if (pick == PICK_WAIT)
 		return 1;
 	if (pick == PICK_DONE)
@@ -870,6 +901,12 @@ static int issue_one(struct job *j, uint64_t end)
 			     o->seed);
 	s->start_ns = blkjob_now_ns();
 	rc = ccdma_vblk_submit(j->d->blk, o->queue, &s->req);
+	if (rc == -EAGAIN || rc == -ENOMEM) {
+		j->held = true;
+		j->held_block = block;
+		j->held_nblk = nblk;
+		j->held_read = is_read;
+	}
 	if (rc)
 		return rc;
 	if (o->verify)
@@ -902,6 +939,7 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 	j->issued = 0;
 	j->issue_limit = limit;
 	j->seq_next = 0;
+	j->held = false;
 	if (seconds > 0)
 		end = t0 + (uint64_t)(seconds * 1e9);
 	while (issuing || j->inflight) {
@@ -1173,16 +1211,26 @@ static int setup_job(struct job *j)
 	return 0;
 }
 
+/* Latency percentiles from a histogram and its sums. */
+static void lat_from(struct blkjob_lat *l, const uint64_t *hist, uint64_t n,
+		     uint64_t sum, uint64_t max)
+{
+	if (!n)
+		return;
+	l->mean_us = (double)sum / (double)n / 1000.0;
+	l->p50_us = hist_percentile(hist, n, 0.50);
+	l->p90_us = hist_percentile(hist, n, 0.90);
+	l->p99_us = hist_percentile(hist, n, 0.99);
+	l->p999_us = hist_percentile(hist, n, 0.999);
+	l->max_us = (double)max / 1000.0;
+}
+
 /* Latency percentiles and rates of the timed phase. */
 static void sum_up(struct job *j, struct blkjob_result *r)
 {
 	if (j->lat_n) {
-		r->lat.mean_us = (double)j->lat_sum_ns / (double)j->lat_n / 1000.0;
-		r->lat.p50_us = hist_percentile(j->lat_hist, j->lat_n, 0.50);
-		r->lat.p90_us = hist_percentile(j->lat_hist, j->lat_n, 0.90);
-		r->lat.p99_us = hist_percentile(j->lat_hist, j->lat_n, 0.99);
-		r->lat.p999_us = hist_percentile(j->lat_hist, j->lat_n, 0.999);
-		r->lat.max_us = (double)j->lat_max_ns / 1000.0;
+		lat_from(&r->lat, j->lat_hist, j->lat_n, j->lat_sum_ns,
+			 j->lat_max_ns);
 		if (j->o->lat_hist)
 			for (unsigned i = 0; i < HIST_N; i++)
 				j->o->lat_hist[i] += j->lat_hist[i];
@@ -1374,110 +1422,223 @@ static void add_up(struct blkjob_result *total, const struct blkjob_result *per,
 	}
 }
 
-int blkjob_run_many(struct blkjob_dev *d, const struct blkjob_opts *o,
-		    unsigned njobs, struct blkjob_result *per,
+/* The driver's counters of two devices added. */
+static void drv_add(struct ccdma_vblk_stats *t, const struct ccdma_vblk_stats *s)
+{
+	t->submitted += s->submitted;
+	t->completed += s->completed;
+	t->split_parts += s->split_parts;
+	t->errors += s->errors;
+	t->notifications += s->notifications;
+	t->interrupts += s->interrupts;
+	t->used_len_clamped += s->used_len_clamped;
+	t->short_reads += s->short_reads;
+	t->reconnects += s->reconnects;
+	t->slot_parts += s->slot_parts;
+	t->slots += s->slots;
+	t->slot_bytes += s->slot_bytes;
+}
+
+/* Check that every device can take njobs jobs on queues o->queue.. and a
+ * block each: 0, or -EINVAL after a message; *part the bytes each job of
+ * device k gets (part[k]). */
+static int check_many(struct blkjob_dev *const *devs, unsigned ndevs,
+		      const struct blkjob_opts *o, unsigned njobs, uint64_t *part)
+{
+	char a[32], b[32];
+
+	for (unsigned k = 0; k < ndevs; k++) {
+		const struct blkjob_dev *d = devs[k];
+		uint64_t cap = d->info.capacity * CCDMA_VBLK_SECTOR, range;
+
+		if (!njobs || o->queue + njobs > d->info.num_queues) {
+			blkjob_say("%u job(s) on queues %u..%u: the device%s%s has "
+			    "%u queue(s) (ccdma-devsim --queues N, "
+			    "qemu-storage-daemon num-queues=N)", njobs, o->queue,
+			    o->queue + njobs - 1, ndevs > 1 ? " at " : "",
+			    ndevs > 1 && d->name ? d->name : "",
+			    d->info.device_queues);
+			return -EINVAL;
+		}
+		range = o->size ? o->size : cap > o->offset ? cap - o->offset : 0;
+		part[k] = range / njobs / io_max(o) * io_max(o);
+		if (!part[k]) {
+			blkjob_say("--size %s cannot give each of %u jobs a block "
+			    "of %s", blkjob_size_str(range, a, sizeof(a)), njobs,
+			    blkjob_size_str(io_max(o), b, sizeof(b)));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int blkjob_run_devs(struct blkjob_dev *const *devs, unsigned ndevs,
+		    const struct blkjob_opts *o, unsigned njobs,
+		    struct blkjob_result *per, struct blkjob_result *dev_total,
 		    struct blkjob_result *total)
 {
-	uint64_t cap = d->info.capacity * CCDMA_VBLK_SECTOR, range, part;
-	uint64_t cpu0 = 0, cpu_ns = 0;
+	unsigned n = ndevs * njobs;
+	uint64_t cpu0 = 0, cpu_ns = 0, *part = NULL;
+	struct ccdma_pool_stats *p0 = NULL;
 	uint64_t *hist = NULL, lat_n = 0, lat_sum = 0, lat_max = 0;
 	struct blkjob_opts *opts = NULL;
 	struct job_thread *t = NULL;
-	bool inflight = false;
 	int rc = 0, first = 0;
-	char a[32], b[32];
 
 	memset(total, 0, sizeof(*total));
-	if (!njobs || o->queue + njobs > d->info.num_queues) {
-		blkjob_say("%u job(s) on queues %u..%u: the device has %u queue(s) "
-		    "(ccdma-devsim --queues N, qemu-storage-daemon num-queues=N)",
-		    njobs, o->queue, o->queue + njobs - 1, d->info.device_queues);
+	if (dev_total)
+		memset(dev_total, 0, ndevs * sizeof(*dev_total));
+	if (!ndevs)
 		return -EINVAL;
+	part = calloc(ndevs, sizeof(*part));
+	p0 = calloc(ndevs, sizeof(*p0));
+	if (!part || !p0) {
+		free(part);
+		free(p0);
+		return -ENOMEM;
 	}
-	range = o->size ? o->size : cap > o->offset ? cap - o->offset : 0;
-	part = range / njobs / io_max(o) * io_max(o);
-	if (!part) {
-		blkjob_say("--size %s cannot give each of %u jobs a block of %s",
-		    blkjob_size_str(range, a, sizeof(a)), njobs,
-		    blkjob_size_str(io_max(o), b, sizeof(b)));
-		return -EINVAL;
+	rc = check_many(devs, ndevs, o, njobs, part);
+	if (rc) {
+		free(part);
+		free(p0);
+		return rc;
 	}
-	opts = calloc(njobs, sizeof(*opts));
-	t = calloc(njobs, sizeof(*t));
-	hist = calloc(HIST_N, sizeof(*hist));
+	opts = calloc(n, sizeof(*opts));
+	t = calloc(n, sizeof(*t));
+	/* One histogram per device and one for the total. */
+	hist = calloc((size_t)(ndevs + 1) * HIST_N, sizeof(*hist));
 	if (!opts || !t || !hist) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	for (unsigned i = 0; i < njobs && !rc; i++) {
-		opts[i] = *o;
-		opts[i].queue = o->queue + i;
-		opts[i].offset = o->offset + i * part;
-		opts[i].size = part;
-		opts[i].seed = o->seed + i;
-		opts[i].progress = false;
-		opts[i].log = NULL;
-		opts[i].lat_hist = NULL;
-		rc = job_begin(d, &opts[i], &per[i], &t[i].j);
+	for (unsigned x = 0; x < n && !rc; x++) {
+		unsigned k = x / njobs, i = x % njobs;
+
+		opts[x] = *o;
+		opts[x].queue = o->queue + i;
+		opts[x].offset = o->offset + i * part[k];
+		opts[x].size = part[k];
+		opts[x].seed = o->seed + x;
+		opts[x].progress = false;
+		opts[x].log = NULL;
+		opts[x].lat_hist = NULL;
+		rc = job_begin(devs[k], &opts[x], &per[x], &t[x].j);
 	}
+	for (unsigned k = 0; k < ndevs; k++)
+		ccdma_pool_get_stats(ccdma_dev_pool(devs[k]->dma), &p0[k]);
 	cpu0 = blkjob_self_cpu_ns();
-	for (unsigned i = 0; i < njobs && !rc; i++) {
-		int err = pthread_create(&t[i].tid, NULL, job_thread_main, &t[i]);
+	for (unsigned x = 0; x < n && !rc; x++) {
+		int err = pthread_create(&t[x].tid, NULL, job_thread_main, &t[x]);
 
 		if (err) {
-			blkjob_say("cannot start job %u's thread: %s", i, strerror(err));
+			blkjob_say("cannot start job %u's thread: %s", x, strerror(err));
 			rc = -err;
 			blkjob_stop_requested = 1; /* the others stop issuing */
 		} else {
-			t[i].started = true;
+			t[x].started = true;
 		}
 	}
-	for (unsigned i = 0; i < njobs; i++)
-		if (t[i].started)
-			pthread_join(t[i].tid, NULL);
+	for (unsigned x = 0; x < n; x++)
+		if (t[x].started)
+			pthread_join(t[x].tid, NULL);
 	cpu_ns = blkjob_self_cpu_ns() - cpu0;
-	for (unsigned i = 0; i < njobs; i++) {
-		struct job *j = t[i].j;
+	for (unsigned k = 0; k < ndevs; k++) {
+		uint64_t dn = 0, dsum = 0, dmax = 0, *dh = hist + (k + 1) * HIST_N;
+		bool inflight = false;
 
-		if (!j)
-			continue;
-		inflight |= j->inflight != 0;
-		for (unsigned k = 0; k < HIST_N; k++)
-			hist[k] += j->lat_hist[k];
-		lat_n += j->lat_n;
-		lat_sum += j->lat_sum_ns;
-		if (j->lat_max_ns > lat_max)
-			lat_max = j->lat_max_ns;
+		for (unsigned i = 0; i < njobs; i++) {
+			struct job *j = t[k * njobs + i].j;
+
+			if (!j)
+				continue;
+			inflight |= j->inflight != 0;
+			for (unsigned b = 0; b < HIST_N; b++) {
+				dh[b] += j->lat_hist[b];
+				hist[b] += j->lat_hist[b];
+			}
+			dn += j->lat_n;
+			dsum += j->lat_sum_ns;
+			if (j->lat_max_ns > dmax)
+				dmax = j->lat_max_ns;
+		}
+		if (dev_total)
+			lat_from(&dev_total[k].lat, dh, dn, dsum, dmax);
+		lat_n += dn;
+		lat_sum += dsum;
+		if (dmax > lat_max)
+			lat_max = dmax;
+		if (inflight)
+			job_teardown(devs[k]);
 	}
-	if (inflight)
-		job_teardown(d);
 out:
-	for (unsigned i = 0; t && i < njobs; i++) {
+	for (unsigned x = 0; t && x < n; x++) {
 		int jrc;
 
-		if (!t[i].j)
+		if (!t[x].j)
 			continue;
-		jrc = job_end(t[i].j, rc ? rc : t[i].rc);
+		jrc = job_end(t[x].j, rc ? rc : t[x].rc);
 		if (jrc && !first)
 			first = jrc;
 	}
-	if (t)
-		add_up(total, per, njobs);
-	total->cpu_ns = cpu_ns;
-	if (lat_n) {
-		total->lat.mean_us = (double)lat_sum / (double)lat_n / 1000.0;
-		total->lat.p50_us = hist_percentile(hist, lat_n, 0.50);
-		total->lat.p90_us = hist_percentile(hist, lat_n, 0.90);
-		total->lat.p99_us = hist_percentile(hist, lat_n, 0.99);
-		total->lat.p999_us = hist_percentile(hist, lat_n, 0.999);
-		total->lat.max_us = (double)lat_max / 1000.0;
+	for (unsigned k = 0; t && dev_total && k < ndevs; k++) {
+		struct blkjob_lat l = dev_total[k].lat;
+		struct blkjob_result *dt = &dev_total[k];
+
+		add_up(dt, per + k * njobs, njobs);
+		dt->lat = l;
+		dt->verify_complete = o->verify && dt->complete && !dt->failed;
+		ccdma_pool_get_stats(ccdma_dev_pool(devs[k]->dma), &dt->pool);
+		if (devs[k]->blk)
+			ccdma_vblk_get_stats(devs[k]->blk, &dt->drv);
 	}
+	if (t)
+		add_up(total, per, n);
+	/* Each job's bounced bytes are its pool's counters over its timed
+	 * phase, which count every job on that pool: the totals are each
+	 * pool's over the whole run instead, every pool counted once. */
+	total->bounced_to_device = total->bounced_from_device = 0;
+	for (unsigned k = 0; k < ndevs; k++) {
+		struct ccdma_pool *pk = ccdma_dev_pool(devs[k]->dma);
+		struct ccdma_pool_stats st;
+		bool seen = false;
+
+		ccdma_pool_get_stats(pk, &st);
+		st.bounced_to_device_bytes -= p0[k].bounced_to_device_bytes;
+		st.bounced_from_device_bytes -= p0[k].bounced_from_device_bytes;
+		if (dev_total) {
+			dev_total[k].bounced_to_device = st.bounced_to_device_bytes;
+			dev_total[k].bounced_from_device = st.bounced_from_device_bytes;
+		}
+		for (unsigned i = 0; i < k; i++)
+			seen |= ccdma_dev_pool(devs[i]->dma) == pk;
+		if (seen)
+			continue;
+		total->bounced_to_device += st.bounced_to_device_bytes;
+		total->bounced_from_device += st.bounced_from_device_bytes;
+	}
+	total->cpu_ns = cpu_ns;
+	lat_from(&total->lat, hist, lat_n, lat_sum, lat_max);
 	total->verify_complete = o->verify && total->complete && !total->failed;
-	ccdma_pool_get_stats(ccdma_dev_pool(d->dma), &total->pool);
-	if (d->blk)
-		ccdma_vblk_get_stats(d->blk, &total->drv);
+	ccdma_pool_get_stats(ccdma_dev_pool(devs[0]->dma), &total->pool);
+	for (unsigned k = 0; k < ndevs; k++) {
+		struct ccdma_vblk_stats st;
+
+		if (!devs[k]->blk)
+			continue;
+		ccdma_vblk_get_stats(devs[k]->blk, &st);
+		drv_add(&total->drv, &st);
+	}
 	free(hist);
 	free(opts);
 	free(t);
+	free(part);
+	free(p0);
 	return first ? first : rc;
+}
+
+int blkjob_run_many(struct blkjob_dev *d, const struct blkjob_opts *o,
+		    unsigned njobs, struct blkjob_result *per,
+		    struct blkjob_result *total)
+{
+	return blkjob_run_devs(&d, 1, o, njobs, per, NULL, total);
 }

@@ -118,6 +118,7 @@ struct blkjob_dev {
 	struct ccdma_vblk_info info;
 	struct ccdma_vhost_info vinfo;
 	enum ccdma_mode mode;
+	const char *name;        /* the socket path given to blkjob_open */
 };
 
 /* Connect to `sock` in `mode` and set up the driver; `pool_cfg` is the
@@ -130,6 +131,13 @@ struct blkjob_dev {
 int blkjob_open(struct blkjob_dev *d, const char *sock, enum ccdma_mode mode,
 		const struct ccdma_vblk_config *vcfg,
 		const struct ccdma_pool_config *pool_cfg);
+/* The same on an existing pool shared with other devices
+ * (ccdma_vhost_config.pool): the pool must outlive the connection, and
+ * its max_bytes must need no more regions than the back-end's memory
+ * table takes (else -ENOSPC, after the message). */
+int blkjob_open_shared(struct blkjob_dev *d, const char *sock,
+		       enum ccdma_mode mode, const struct ccdma_vblk_config *vcfg,
+		       struct ccdma_pool *pool);
 void blkjob_close(struct blkjob_dev *d);
 
 struct blkjob_opts {
@@ -241,8 +249,10 @@ int blkjob_run(struct blkjob_dev *d, const struct blkjob_opts *o,
  * queue (o->queue + i), each on its own part of the range (o->offset,
  * o->size): the range split into njobs equal parts of whole --bs-max
  * blocks, so that verification stays exact.  Job i's seed is o->seed + i.
- * per[i] gets each job's result; *total the sum (I/Os, bytes, verified
- * bytes, differing blocks, failed requests), the longest elapsed time,
+ * per[i] gets each job's result (its bounced bytes: the pool's, every
+ * job's); *total the sum (I/Os, bytes, verified
+ * bytes, differing blocks, failed requests), the bytes bounced over the
+ * whole run (every phase), the longest elapsed time,
  * rates over it, latency percentiles over every I/O of every job, the
  * process's CPU time over the whole run (all phases), the first error, and
  * the pool and driver statistics after the run.  o->log, o->lat_hist and
@@ -254,6 +264,28 @@ int blkjob_run(struct blkjob_dev *d, const struct blkjob_opts *o,
  */
 int blkjob_run_many(struct blkjob_dev *d, const struct blkjob_opts *o,
 		    unsigned njobs, struct blkjob_result *per,
+		    struct blkjob_result *total);
+
+/*
+ * blkjob_run_many on `ndevs` devices at once (several devices, on one pool
+ * or each on its own): njobs jobs on each, all started together, one
+ * thread each.  Device k's job i is per[k * njobs + i], on queue
+ * o->queue + i and part i of that device's range, seed o->seed +
+ * k * njobs + i.  dev_total (NULL, or ndevs entries) gets each device's
+ * sum as blkjob_run_many's total (its latency over its jobs; cpu_ns 0;
+ * pool: that device's pool; drv: its driver; bounced bytes: its pool's
+ * over the whole run, so with a shared pool every device's).  *total: the
+ * sum over every job, the process's CPU time over the whole run, latency
+ * over every I/O, the bytes bounced each way over the whole run (every
+ * phase; each pool counted once), devs[0]'s pool statistics (the shared
+ * pool's when they share one) and the drivers' counters added up.  Returns what blkjob_run_many would for
+ * the first failing job (device order, then job order), or 0; -EINVAL
+ * before any I/O when a device cannot take the jobs (the message names
+ * its socket) or ndevs is 0.
+ */
+int blkjob_run_devs(struct blkjob_dev *const *devs, unsigned ndevs,
+		    const struct blkjob_opts *o, unsigned njobs,
+		    struct blkjob_result *per, struct blkjob_result *dev_total,
 		    struct blkjob_result *total);
 
 #endif /* CCDMA_TOOLS_BLKJOB_H */

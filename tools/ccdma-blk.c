@@ -28,8 +28,15 @@
 #include <string.h>
 #include <time.h>
 
+/* --socket given more than once: at most this many devices. */
+#define MAX_DEVS 64
+
 struct cli {
-	const char *socket;
+	const char *socket;        /* the first --socket */
+	const char *sockets[MAX_DEVS];
+	unsigned nsockets;
+	bool pool_per_device;      /* --pool-per-device */
+	bool devsim_set, disk_size_set;
 	const char *devsim;
 	uint64_t disk_size;      /* spawned device's disk */
 	enum ccdma_mode mode;
@@ -55,7 +62,14 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: ccdma-blk [options]\n"
 		"  --socket PATH        vhost-user-blk socket of a running device process;\n"
-		"                       without it ccdma-devsim is started on a RAM disk\n"
+		"                       without it ccdma-devsim is started on a RAM disk.\n"
+		"                       Given more than once (up to 64): every device is\n"
+		"                       driven at once, each with the whole job\n"
+		"                       (--numjobs jobs on each), all bouncing through\n"
+		"                       one shared pool; the summary and the JSON show\n"
+		"                       each device and the total\n"
+		"  --pool-per-device    with several --socket: each device its own pool\n"
+		"                       (the --pool-* options apply to each)\n"
 		"  --devsim PATH        the ccdma-devsim program to start (default: the\n"
 		"                       one beside ccdma-blk, or $CCDMA_DEVSIM)\n"
 		"  --disk-size SIZE     the started device's disk (default 256m)\n"
@@ -80,7 +94,9 @@ static void usage(FILE *f)
 		"  --poll-us N          poll for completions this long before sleeping\n"
 		"                       (default 0: sleep at once)\n"
 		"  --pool-max SIZE      cap on the bounce pool's shared memory (default:\n"
-		"                       the front-end's, see docs/vhost.md)\n"
+		"                       the front-end's, see docs/vhost.md; a pool shared\n"
+		"                       by several --socket: 30 regions, which fits\n"
+		"                       ccdma-devsim's 32 memory slots)\n"
 		"  --pool-region SIZE   the pool's growth unit (default 4m)\n"
 		"  --pool-idle-ms N     a wholly free region is given back after N ms\n"
 		"                       (default 1000)\n"
@@ -182,10 +198,53 @@ static int parse_bs(const char *arg, struct blkjob_opts *o)
 	return 0;
 }
 
+/* Options that serve one device only, with several --socket: 0, or -1
+ * after the message. */
+static int check_devices(const struct cli *c)
+{
+	const char *opt = NULL, *why = "";
+
+	if (c->pool_per_device && c->nsockets < 2) {
+		fprintf(stderr, "ccdma-blk: --pool-per-device needs more than one "
+			"--socket (try --help)\n");
+		return -1;
+	}
+	if (c->nsockets < 2)
+		return 0;
+	if (c->reconnect_ms) {
+		opt = "--reconnect";
+		why = "reconnecting is supported for one device only";
+	} else if (c->devsim_set || c->disk_size_set) {
+		opt = c->devsim_set ? "--devsim" : "--disk-size";
+		why = "ccdma-blk starts ccdma-devsim only without --socket; start "
+		      "each device process yourself";
+	} else if (c->linger_ms) {
+		opt = "--linger";
+		why = "lingering is supported for one device only";
+	} else if (c->plot) {
+		opt = "--plot";
+		why = "sampling is supported for one device only";
+	} else {
+		for (unsigned i = 0; i < c->nsockets && !opt; i++)
+			for (unsigned k = 0; k < i && !opt; k++)
+				if (!strcmp(c->sockets[i], c->sockets[k])) {
+					opt = "--socket";
+					why = "the same socket twice: give each "
+					      "device once";
+				}
+	}
+	if (!opt)
+		return 0;
+	fprintf(stderr, "ccdma-blk: %s with %u devices (--socket given %u "
+		"times): %s (try --help)\n", opt, c->nsockets, c->nsockets, why);
+	return -1;
+}
+
 static int parse_args(int argc, char **argv, struct cli *c)
 {
 	static const struct option lo[] = {
 		{ "socket", required_argument, 0, 's' },
+		{ "pool-per-device", no_argument, 0, 'p' },
 		{ "devsim", required_argument, 0, 'D' },
 		{ "disk-size", required_argument, 0, 'd' },
 		{ "rw", required_argument, 0, 'w' },
@@ -231,13 +290,20 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (ch) {
-		case 's': c->socket = optarg; break;
-		case 'D': c->devsim = optarg; break;
+		case 's':
+			if (c->nsockets == MAX_DEVS)
+				return bad("--socket", optarg, "at most 64 devices");
+			c->sockets[c->nsockets++] = optarg;
+			c->socket = c->sockets[0];
+			break;
+		case 'p': c->pool_per_device = true; break;
+		case 'D': c->devsim = optarg; c->devsim_set = true; break;
 		case 'd':
 			if (blkjob_parse_size(optarg, &v) || v < 1048576 || v % 512)
 				return bad("--disk-size", optarg,
 					   "a size of at least 1m, a multiple of 512");
 			c->disk_size = v;
+			c->disk_size_set = true;
 			break;
 		case 'w':
 			if (blkjob_parse_rw(optarg, &c->job.rw))
@@ -417,6 +483,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			"--numjobs (try --help)\n");
 		return 2;
 	}
+	if (check_devices(c))
+		return 2;
 	c->queues = c->job.queue + c->numjobs;
 	/* The job's own "device silent" limit: --stall-timeout; with
 	 * --reconnect beyond the driver's stall timeout and reconnect (the
@@ -702,6 +770,401 @@ static void log_line(void *arg, enum ccdma_log_level level, const char *msg)
 	fprintf(stderr, "ccdma-blk: %s\n", msg);
 }
 
+/* ---- several devices (--socket more than once) ------------------------- */
+
+/* One device of several: its connection and what it did. */
+struct devrun {
+	struct blkjob_dev d;
+	bool open;
+	struct ccdma_vhost_info v0, v1; /* before and after the job */
+	unsigned table_regions;         /* its memory table, after the job */
+};
+
+struct devs {
+	unsigned n;
+	struct devrun *dv;
+	struct ccdma_pool *pool;        /* the shared one, or NULL */
+	/* The shared pool before and after; p0 without one: the devices'
+	 * pools' region_grows and region_shrinks added up. */
+	struct ccdma_pool_stats p0, p1;
+	bool settled;                   /* every table told of every change */
+	struct blkjob_result *per, *dt, total;
+};
+
+/* After the job: each connection's counters and table, and the pool's.
+ * A shared pool counts a region change just before it tells the
+ * connections, so wait (at most 5 s, on their counters, not a guessed
+ * time) until every connection was told of every change the pool counted
+ * and holds as many regions as the pool. */
+static void settle(struct devs *s)
+{
+	const struct timespec tick = { 0, 1000000 };
+	struct ccdma_vhost_region one;
+
+	for (unsigned tries = 0;; tries++) {
+		bool ok = true;
+
+		if (s->pool)
+			ccdma_pool_get_stats(s->pool, &s->p1);
+		for (unsigned k = 0; k < s->n; k++) {
+			struct devrun *v = &s->dv[k];
+
+			ccdma_vhost_get_info(v->d.vhost, &v->v1);
+			v->table_regions = ccdma_vhost_regions(v->d.vhost, &one, 1);
+			if (s->pool)
+				ok = ok && v->table_regions == s->p1.regions &&
+				     v->v1.regions_added - v->v0.regions_added ==
+				     s->p1.region_grows - s->p0.region_grows &&
+				     v->v1.regions_removed - v->v0.regions_removed ==
+				     s->p1.region_shrinks - s->p0.region_shrinks;
+		}
+		s->settled = ok;
+		if (ok || tries >= 5000)
+			return;
+		nanosleep(&tick, NULL);
+	}
+}
+
+/* Device k's pool after the job (the shared one as settle() saw it). */
+static const struct ccdma_pool_stats *devpool(const struct devs *s, unsigned k)
+{
+	return s->pool ? &s->p1 : &s->dt[k].pool;
+}
+
+/* The pool figures of the run: the shared pool's, or the devices' pools
+ * added up (high-water: the sum of each pool's, an upper bound). */
+static void pool_total(const struct devs *s, struct ccdma_pool_stats *p)
+{
+	if (s->pool) {
+		*p = s->p1;
+		return;
+	}
+	memset(p, 0, sizeof(*p));
+	for (unsigned k = 0; k < s->n; k++) {
+		const struct ccdma_pool_stats *q = &s->dt[k].pool;
+
+		p->shared_bytes += q->shared_bytes;
+		p->shared_high_water += q->shared_high_water;
+		p->regions += q->regions;
+		p->region_grows += q->region_grows;
+		p->region_shrinks += q->region_shrinks;
+		p->in_use_bytes += q->in_use_bytes;
+		if (q->wait_max_ns > p->wait_max_ns)
+			p->wait_max_ns = q->wait_max_ns;
+	}
+}
+
+static void print_devs(const struct cli *c, const struct devs *s)
+{
+	const struct blkjob_opts *o = &c->job;
+	const struct blkjob_result *r = &s->total;
+	struct ccdma_pool_stats p;
+	char bs[32], bsmax[32];
+	double t = r->elapsed_s;
+
+	pool_total(s, &p);
+	printf("ccdma-blk: %s, bs %s%s%s, iodepth %u per job, %u job(s) per "
+	       "device, %s mode, %u devices, %s\n", blkjob_rw_name(o->rw),
+	       blkjob_size_str(o->bs, bs, sizeof(bs)),
+	       o->bs_max > o->bs ? " to " : "",
+	       o->bs_max > o->bs ? blkjob_size_str(o->bs_max, bsmax,
+						   sizeof(bsmax)) : "",
+	       o->iodepth, c->numjobs, ccdma_mode_name(c->mode), s->n,
+	       s->pool ? "one shared pool" : "a pool each");
+	for (unsigned k = 0; k < s->n; k++) {
+		const struct devrun *v = &s->dv[k];
+		const struct blkjob_result *d = &s->dt[k];
+
+		printf("  device %u (%s): %llu sectors, %u queue(s) in use; "
+		       "%llu reads, %llu writes, %.0f IOPS, %.1f MiB/s, "
+		       "latency mean %.1f us, p99 %.1f us\n", k, c->sockets[k],
+		       (unsigned long long)v->d.info.capacity,
+		       v->d.info.num_queues, (unsigned long long)d->reads,
+		       (unsigned long long)d->writes, d->iops, d->mib_s,
+		       d->lat.mean_us, d->lat.p99_us);
+		printf("    memory table %u region(s); during the job told of "
+		       "%llu added, %llu removed; pool %.1f MiB, high-water "
+		       "%.1f MiB\n", v->table_regions,
+		       (unsigned long long)(v->v1.regions_added - v->v0.regions_added),
+		       (unsigned long long)(v->v1.regions_removed -
+					    v->v0.regions_removed),
+		       (double)devpool(s, k)->shared_bytes / 1048576.0,
+		       (double)devpool(s, k)->shared_high_water / 1048576.0);
+		if (o->verify)
+			printf("    verify: %.1f MiB compared, %llu block(s) differ%s\n",
+			       (double)d->verified_bytes / 1048576.0,
+			       (unsigned long long)d->verify_errors,
+			       d->verify_complete && !d->verify_errors ?
+			       ": every byte matched" :
+			       d->verify_complete ? "" : "; incomplete");
+	}
+	printf("  time:   %.3f s%s\n", t, r->complete ? "" : " (cut short)");
+	printf("  total:  %llu reads, %llu writes, %.0f IOPS, %.1f MiB/s\n",
+	       (unsigned long long)r->reads, (unsigned long long)r->writes,
+	       r->iops, r->mib_s);
+	if (r->reads + r->writes)
+		printf("  cpu:    %.0f ns per I/O (this process, every thread, "
+		       "the whole run)\n",
+		       (double)r->cpu_ns / (double)(r->reads + r->writes));
+	printf("  latency (us): mean %.1f, p50 %.1f, p90 %.1f, p99 %.1f, "
+	       "p99.9 %.1f, max %.1f\n", r->lat.mean_us, r->lat.p50_us,
+	       r->lat.p90_us, r->lat.p99_us, r->lat.p999_us, r->lat.max_us);
+	printf("  bounced: %.1f MiB to the devices, %.1f MiB from them\n",
+	       (double)r->bounced_to_device / 1048576.0,
+	       (double)r->bounced_from_device / 1048576.0);
+	if (s->pool)
+		printf("  pool (shared by %u devices): %.1f MiB, high-water %.1f "
+		       "MiB, %llu region(s), %llu added and %llu given back during "
+		       "the job, longest allocation wait %.3f ms\n", s->n,
+		       (double)p.shared_bytes / 1048576.0,
+		       (double)p.shared_high_water / 1048576.0,
+		       (unsigned long long)p.regions,
+		       (unsigned long long)(p.region_grows - s->p0.region_grows),
+		       (unsigned long long)(p.region_shrinks - s->p0.region_shrinks),
+		       (double)p.wait_max_ns / 1e6);
+	else
+		printf("  pools (%u, one per device): %.1f MiB in all, high-water "
+		       "at most %.1f MiB, %llu region(s), longest allocation "
+		       "wait %.3f ms\n", s->n, (double)p.shared_bytes / 1048576.0,
+		       (double)p.shared_high_water / 1048576.0,
+		       (unsigned long long)p.regions, (double)p.wait_max_ns / 1e6);
+	if (s->pool && !s->settled)
+		printf("  tables: not every device was told of every region "
+		       "change of the pool within 5 s\n");
+	print_verify(o, r);
+	if (r->failed)
+		printf("  errors: %llu request(s) failed, first: %s\n",
+		       (unsigned long long)r->failed, strerror(-r->error));
+	if (r->drv.used_len_clamped)
+		printf("  devices: %llu used length(s) above what was posted "
+		       "(clamped)\n", (unsigned long long)r->drv.used_len_clamped);
+}
+
+static void json_devs(const struct cli *c, const struct devs *s, int rc)
+{
+	const struct blkjob_result *r = &s->total;
+	struct ccdma_pool_stats p;
+	struct bench_json j;
+
+	pool_total(s, &p);
+	bench_json_begin(&j, stdout);
+	bench_json_obj(&j, NULL);
+	bench_json_str(&j, "rw", blkjob_rw_name(c->job.rw));
+	bench_json_u64(&j, "bs", c->job.bs);
+	bench_json_u64(&j, "bs_max", c->job.bs_max > c->job.bs ? c->job.bs_max :
+								   c->job.bs);
+	bench_json_u64(&j, "iodepth", c->job.iodepth);
+	bench_json_str(&j, "mode", ccdma_mode_name(c->mode));
+	bench_json_u64(&j, "numjobs", c->numjobs);
+	bench_json_u64(&j, "device_count", s->n);
+	bench_json_bool(&j, "pool_shared", s->pool != NULL);
+	/* Shared pool: every device's table matched the pool after the job. */
+	bench_json_bool(&j, "tables_settled", s->settled);
+	bench_json_obj(&j, "devices");
+	for (unsigned k = 0; k < s->n; k++) {
+		const struct devrun *v = &s->dv[k];
+		const struct blkjob_result *d = &s->dt[k];
+		char key[16];
+
+		snprintf(key, sizeof(key), "%u", k);
+		bench_json_obj(&j, key);
+		bench_json_str(&j, "socket", c->sockets[k]);
+		bench_json_u64(&j, "capacity_sectors", v->d.info.capacity);
+		bench_json_u64(&j, "queues_in_use", v->d.info.num_queues);
+		bench_json_u64(&j, "reads", d->reads);
+		bench_json_u64(&j, "writes", d->writes);
+		bench_json_num(&j, "iops", d->iops);
+		bench_json_num(&j, "mib_s", d->mib_s);
+		bench_json_num(&j, "latency_mean_us", d->lat.mean_us);
+		bench_json_num(&j, "latency_p99_us", d->lat.p99_us);
+		bench_json_u64(&j, "verified_bytes", d->verified_bytes);
+		bench_json_u64(&j, "verify_errors", d->verify_errors);
+		bench_json_bool(&j, "verify_complete", d->verify_complete);
+		bench_json_bool(&j, "complete", d->complete);
+		bench_json_u64(&j, "failed_requests", d->failed);
+		bench_json_u64(&j, "table_regions", v->table_regions);
+		bench_json_u64(&j, "regions_added", v->v1.regions_added -
+						      v->v0.regions_added);
+		bench_json_u64(&j, "regions_removed", v->v1.regions_removed -
+							v->v0.regions_removed);
+		bench_json_u64(&j, "pool_bytes", devpool(s, k)->shared_bytes);
+		bench_json_u64(&j, "pool_high_water_bytes",
+			       devpool(s, k)->shared_high_water);
+		bench_json_u64(&j, "pool_regions", devpool(s, k)->regions);
+		bench_json_end(&j);
+	}
+	bench_json_end(&j);
+	bench_json_num(&j, "cpu_ns_per_io", r->reads + r->writes ?
+		       (double)r->cpu_ns / (double)(r->reads + r->writes) : 0);
+	bench_json_num(&j, "elapsed_s", r->elapsed_s);
+	bench_json_bool(&j, "complete", r->complete);
+	bench_json_u64(&j, "reads", r->reads);
+	bench_json_u64(&j, "writes", r->writes);
+	bench_json_u64(&j, "bytes_read", r->bytes_read);
+	bench_json_u64(&j, "bytes_written", r->bytes_written);
+	bench_json_num(&j, "iops", r->iops);
+	bench_json_num(&j, "mib_s", r->mib_s);
+	bench_json_obj(&j, "latency_us");
+	bench_json_num(&j, "mean", r->lat.mean_us);
+	bench_json_num(&j, "p50", r->lat.p50_us);
+	bench_json_num(&j, "p90", r->lat.p90_us);
+	bench_json_num(&j, "p99", r->lat.p99_us);
+	bench_json_num(&j, "p99_9", r->lat.p999_us);
+	bench_json_num(&j, "max", r->lat.max_us);
+	bench_json_end(&j);
+	bench_json_u64(&j, "bounced_to_device_bytes", r->bounced_to_device);
+	bench_json_u64(&j, "bounced_from_device_bytes", r->bounced_from_device);
+	/* The shared pool, or the devices' pools added up. */
+	bench_json_u64(&j, "pool_count", s->pool ? 1 : s->n);
+	bench_json_u64(&j, "pool_bytes", p.shared_bytes);
+	bench_json_u64(&j, "pool_high_water_bytes", p.shared_high_water);
+	bench_json_u64(&j, "pool_regions", p.regions);
+	bench_json_u64(&j, "pool_region_grows", p.region_grows - s->p0.region_grows);
+	bench_json_u64(&j, "pool_region_shrinks",
+		       p.region_shrinks - s->p0.region_shrinks);
+	bench_json_u64(&j, "pool_in_use_bytes", p.in_use_bytes);
+	bench_json_u64(&j, "pool_alloc_wait_max_ns", p.wait_max_ns);
+	bench_json_bool(&j, "verify", c->job.verify);
+	bench_json_bool(&j, "verify_complete", r->verify_complete);
+	bench_json_u64(&j, "verified_bytes", r->verified_bytes);
+	bench_json_u64(&j, "verify_errors", r->verify_errors);
+	bench_json_u64(&j, "failed_requests", r->failed);
+	bench_json_str(&j, "first_error", r->error ? strerror(-r->error) : "");
+	bench_json_u64(&j, "used_len_clamped", r->drv.used_len_clamped);
+	bench_json_u64(&j, "slot_size", c->slot_size);
+	bench_json_u64(&j, "slot_parts", r->drv.slot_parts);
+	bench_json_str(&j, "result", rc == 0 ? "ok" : rc == -EILSEQ ?
+		       "verify-failed" : "error");
+	bench_json_end(&j);
+	fputc('\n', stdout);
+}
+
+/* The shared pool of several devices: the --pool-* options, or 4 MiB
+ * regions, 8 MiB made at once and at most 30 regions (ccdma-devsim's 32
+ * memory slots less the front-end's two spare).  0, or 1 after a
+ * message. */
+static int shared_pool(const struct cli *c, struct ccdma_pool **out)
+{
+	struct ccdma_pool_config pc;
+	int rc;
+
+	if (c->pool_set) {
+		pc = c->pool;
+	} else {
+		ccdma_pool_config_init(&pc);
+		pc.region_size = 4u << 20;
+		pc.initial_bytes = 8u << 20;
+		pc.max_bytes = 30 * pc.region_size;
+	}
+	pc.name = "ccdma-blk";
+	rc = ccdma_pool_create(&pc, out);
+	if (rc)
+		fprintf(stderr, "ccdma-blk: cannot create the shared pool: %s\n",
+			strerror(-rc));
+	return rc ? 1 : 0;
+}
+
+/* What the job's return code means: the exit status (after a message). */
+static int job_status(const struct blkjob_result *r, int rc)
+{
+	if (rc == -EILSEQ) {
+		fprintf(stderr, "ccdma-blk: verification failed: %llu block(s) differ, "
+				"first at byte %llu\n",
+			(unsigned long long)r->verify_errors,
+			(unsigned long long)r->first_bad_offset);
+		return 3;
+	}
+	if (!r->ran && (rc == -EINVAL || rc == -EROFS || rc == -ENOMEM))
+		return 2;
+	if (rc == -EIO) {
+		fprintf(stderr, "ccdma-blk: the run failed: %llu request(s) failed, "
+				"the first with: %s\n",
+			(unsigned long long)r->failed, strerror(-r->error));
+		return 1;
+	}
+	if (rc == -ENODEV) {
+		fprintf(stderr, "ccdma-blk: the run failed: the device broke or "
+				"went away\n");
+		return 1;
+	}
+	if (rc) {
+		fprintf(stderr, "ccdma-blk: the run failed: %s\n", strerror(-rc));
+		return 1;
+	}
+	return 0;
+}
+
+/* Every --socket at once: connect each (on the shared pool unless
+ * --pool-per-device), run the jobs, print what each did; the exit status. */
+static int run_devices(const struct cli *c, const struct ccdma_vblk_config *vcfg)
+{
+	struct devs s;
+	struct blkjob_dev **dp = NULL;
+	int rc = 0, status = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.n = c->nsockets;
+	s.dv = calloc(s.n, sizeof(*s.dv));
+	dp = calloc(s.n, sizeof(*dp));
+	s.per = calloc((size_t)s.n * c->numjobs, sizeof(*s.per));
+	s.dt = calloc(s.n, sizeof(*s.dt));
+	if (!s.dv || !dp || !s.per || !s.dt) {
+		fprintf(stderr, "ccdma-blk: out of memory\n");
+		status = 1;
+		goto out;
+	}
+	if (!c->pool_per_device && shared_pool(c, &s.pool)) {
+		status = 1;
+		goto out;
+	}
+	for (unsigned k = 0; k < s.n; k++) {
+		struct devrun *v = &s.dv[k];
+
+		rc = s.pool ? blkjob_open_shared(&v->d, c->sockets[k], c->mode,
+						 vcfg, s.pool) :
+			      blkjob_open(&v->d, c->sockets[k], c->mode, vcfg,
+					  c->pool_set ? &c->pool : NULL);
+		if (rc) {
+			status = rc == -ENOSPC ? 2 : 1;
+			goto out;
+		}
+		v->open = true;
+		dp[k] = &v->d;
+	}
+	if (s.pool)
+		ccdma_pool_get_stats(s.pool, &s.p0);
+	for (unsigned k = 0; k < s.n; k++) {
+		struct ccdma_pool_stats q;
+
+		ccdma_vhost_get_info(s.dv[k].d.vhost, &s.dv[k].v0);
+		if (s.pool)
+			continue;
+		ccdma_pool_get_stats(ccdma_dev_pool(s.dv[k].d.dma), &q);
+		s.p0.region_grows += q.region_grows;
+		s.p0.region_shrinks += q.region_shrinks;
+	}
+	rc = blkjob_run_devs(dp, s.n, &c->job, c->numjobs, s.per, s.dt, &s.total);
+	settle(&s);
+	if (s.total.ran) {
+		if (c->json)
+			json_devs(c, &s, rc);
+		else
+			print_devs(c, &s);
+	}
+	status = job_status(&s.total, rc);
+out:
+	/* Every connection goes before the pool it shares. */
+	for (unsigned k = 0; s.dv && k < s.n; k++)
+		if (s.dv[k].open)
+			blkjob_close(&s.dv[k].d);
+	ccdma_pool_destroy(s.pool);
+	free(s.dv);
+	free(dp);
+	free(s.per);
+	free(s.dt);
+	return status;
+}
+
 /* Connect, run the job, print what it did; the exit status. */
 static int run(const struct cli *c, const char *sock)
 {
@@ -721,6 +1184,8 @@ static int run(const struct cli *c, const char *sock)
 	vcfg.reconnect_hostile = c->reconnect_hostile;
 	vcfg.sync_timeout_ms = c->stall_ms;
 	vcfg.slot_size = c->slot_size;
+	if (c->nsockets > 1)
+		return run_devices(c, &vcfg);
 
 	if (blkjob_open(&d, sock, c->mode, &vcfg, c->pool_set ? &c->pool : NULL))
 		return 1;
@@ -775,27 +1240,7 @@ static int run(const struct cli *c, const char *sock)
 		else
 			print_summary(c, &d, &r, per, &l);
 	}
-	if (rc == -EILSEQ) {
-		fprintf(stderr, "ccdma-blk: verification failed: %llu block(s) differ, "
-				"first at byte %llu\n",
-			(unsigned long long)r.verify_errors,
-			(unsigned long long)r.first_bad_offset);
-		status = 3;
-	} else if (!r.ran && (rc == -EINVAL || rc == -EROFS || rc == -ENOMEM)) {
-		status = 2;
-	} else if (rc == -EIO) {
-		fprintf(stderr, "ccdma-blk: the run failed: %llu request(s) failed, "
-				"the first with: %s\n",
-			(unsigned long long)r.failed, strerror(-r.error));
-		status = 1;
-	} else if (rc == -ENODEV) {
-		fprintf(stderr, "ccdma-blk: the run failed: the device broke or "
-				"went away\n");
-		status = 1;
-	} else if (rc) {
-		fprintf(stderr, "ccdma-blk: the run failed: %s\n", strerror(-rc));
-		status = 1;
-	}
+	status = job_status(&r, rc);
 	blkjob_close(&d);
 	free(per);
 	return status;
