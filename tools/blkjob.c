@@ -917,6 +917,29 @@ static int issue_one(struct job *j, uint64_t end)
 	return 0;
 }
 
+/*
+ * A submit found no bounce memory with none of this job's requests in
+ * flight: the memory is held by others on the pool (other jobs, other
+ * devices sharing it) or not made yet (the grower is behind).  Wait for it
+ * with the pool's bounded wait (one block; given back at once) and say
+ * whether to retry: true while the pool gives memory within its wait and
+ * the job has been retrying for at most idle_limit ns.
+ */
+static bool pool_wait(struct job *j, uint64_t *since, uint64_t idle_limit)
+{
+	struct ccdma_pool *pool = ccdma_dev_pool(j->d->dma);
+	uint64_t now = blkjob_now_ns();
+	void *p;
+
+	if (!*since)
+		*since = now;
+	if (now - *since > idle_limit ||
+	    ccdma_pool_alloc(pool, j->o->bs, CCDMA_POOL_WAIT, &p))
+		return false;
+	ccdma_pool_free(pool, p, 0);
+	return true;
+}
+
 /* Run one phase until it issues nothing more (or its time is up) and all
  * its requests completed.  Returns 0, or the error that cut it short:
  * -ENODEV (the device broke), -ETIMEDOUT (it stopped answering), a submit
@@ -930,6 +953,7 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 	uint64_t last_print = t0, last_ios = 0, last_bytes = 0;
 	uint64_t idle_limit = (j->o->idle_limit_ms ? j->o->idle_limit_ms
 						   : 10000u) * 1000000ull;
+	uint64_t nomem_since = 0;
 	bool issuing = true;
 	int ret = 0;
 
@@ -947,12 +971,17 @@ static int run_phase(struct job *j, enum phase ph, double seconds,
 
 		while (issuing && !j->fatal && j->free_slots) {
 			rc = issue_one(j, end);
+			if (!rc)
+				nomem_since = 0;
 			if (rc == 1)
 				break; /* wait for a completion */
 			if (rc == 2) {
 				issuing = false;
 				break;
 			}
+			if (rc == -ENOMEM && !j->inflight &&
+			    pool_wait(j, &nomem_since, idle_limit))
+				continue; /* the pool had room again */
 			if (rc == -EAGAIN || rc == -ENOMEM) {
 				if (!j->inflight) {
 					blkjob_say("no request can be posted with none in "
