@@ -660,6 +660,56 @@ static void print_summary(const struct cli *c, const struct blkjob_dev *d,
 		       (double)r->drv.slot_bytes / 1048576.0);
 }
 
+/* The run's verification and errors in the JSON. */
+static void json_checks(struct bench_json *jp, const struct cli *c,
+			const struct blkjob_result *r)
+{
+	bench_json_bool(jp, "verify", c->job.verify);
+	bench_json_bool(jp, "verify_complete", r->verify_complete);
+	bench_json_u64(jp, "verified_bytes", r->verified_bytes);
+	bench_json_u64(jp, "verify_errors", r->verify_errors);
+	bench_json_u64(jp, "failed_requests", r->failed);
+	bench_json_str(jp, "first_error", r->error ? strerror(-r->error) : "");
+	bench_json_u64(jp, "used_len_clamped", r->drv.used_len_clamped);
+}
+
+/* The job's options in the JSON. */
+static void json_job(struct bench_json *jp, const struct cli *c)
+{
+	bench_json_str(jp, "rw", blkjob_rw_name(c->job.rw));
+	bench_json_u64(jp, "bs", c->job.bs);
+	bench_json_u64(jp, "bs_max", c->job.bs_max > c->job.bs ? c->job.bs_max :
+								   c->job.bs);
+	bench_json_u64(jp, "iodepth", c->job.iodepth);
+	bench_json_str(jp, "mode", ccdma_mode_name(c->mode));
+}
+
+/* The run's figures in the JSON: CPU, time, I/Os, rates, latency, bytes
+ * bounced (the same keys for one device and for several). */
+static void json_run(struct bench_json *jp, const struct blkjob_result *r)
+{
+	bench_json_num(jp, "cpu_ns_per_io", r->reads + r->writes ?
+		       (double)r->cpu_ns / (double)(r->reads + r->writes) : 0);
+	bench_json_num(jp, "elapsed_s", r->elapsed_s);
+	bench_json_bool(jp, "complete", r->complete);
+	bench_json_u64(jp, "reads", r->reads);
+	bench_json_u64(jp, "writes", r->writes);
+	bench_json_u64(jp, "bytes_read", r->bytes_read);
+	bench_json_u64(jp, "bytes_written", r->bytes_written);
+	bench_json_num(jp, "iops", r->iops);
+	bench_json_num(jp, "mib_s", r->mib_s);
+	bench_json_obj(jp, "latency_us");
+	bench_json_num(jp, "mean", r->lat.mean_us);
+	bench_json_num(jp, "p50", r->lat.p50_us);
+	bench_json_num(jp, "p90", r->lat.p90_us);
+	bench_json_num(jp, "p99", r->lat.p99_us);
+	bench_json_num(jp, "p99_9", r->lat.p999_us);
+	bench_json_num(jp, "max", r->lat.max_us);
+	bench_json_end(jp);
+	bench_json_u64(jp, "bounced_to_device_bytes", r->bounced_to_device);
+	bench_json_u64(jp, "bounced_from_device_bytes", r->bounced_from_device);
+}
+
 static void print_json(const struct cli *c, const struct blkjob_dev *d,
 		       const struct blkjob_result *r,
 		       const struct blkjob_result *per, const struct linger *l,
@@ -669,12 +719,7 @@ static void print_json(const struct cli *c, const struct blkjob_dev *d,
 
 	bench_json_begin(&j, stdout);
 	bench_json_obj(&j, NULL);
-	bench_json_str(&j, "rw", blkjob_rw_name(c->job.rw));
-	bench_json_u64(&j, "bs", c->job.bs);
-	bench_json_u64(&j, "bs_max", c->job.bs_max > c->job.bs ? c->job.bs_max :
-								   c->job.bs);
-	bench_json_u64(&j, "iodepth", c->job.iodepth);
-	bench_json_str(&j, "mode", ccdma_mode_name(d->mode));
+	json_job(&j, c);
 	bench_json_str(&j, "device", c->socket ? c->socket : "ccdma-devsim");
 	bench_json_u64(&j, "capacity_sectors", d->info.capacity);
 	bench_json_u64(&j, "device_queues", d->info.device_queues);
@@ -700,26 +745,7 @@ static void print_json(const struct cli *c, const struct blkjob_dev *d,
 		bench_json_end(&j);
 	}
 	/* One job: its timed phase; several: the whole run. */
-	bench_json_num(&j, "cpu_ns_per_io", r->reads + r->writes ?
-		       (double)r->cpu_ns / (double)(r->reads + r->writes) : 0);
-	bench_json_num(&j, "elapsed_s", r->elapsed_s);
-	bench_json_bool(&j, "complete", r->complete);
-	bench_json_u64(&j, "reads", r->reads);
-	bench_json_u64(&j, "writes", r->writes);
-	bench_json_u64(&j, "bytes_read", r->bytes_read);
-	bench_json_u64(&j, "bytes_written", r->bytes_written);
-	bench_json_num(&j, "iops", r->iops);
-	bench_json_num(&j, "mib_s", r->mib_s);
-	bench_json_obj(&j, "latency_us");
-	bench_json_num(&j, "mean", r->lat.mean_us);
-	bench_json_num(&j, "p50", r->lat.p50_us);
-	bench_json_num(&j, "p90", r->lat.p90_us);
-	bench_json_num(&j, "p99", r->lat.p99_us);
-	bench_json_num(&j, "p99_9", r->lat.p999_us);
-	bench_json_num(&j, "max", r->lat.max_us);
-	bench_json_end(&j);
-	bench_json_u64(&j, "bounced_to_device_bytes", r->bounced_to_device);
-	bench_json_u64(&j, "bounced_from_device_bytes", r->bounced_from_device);
+	json_run(&j, r);
 	bench_json_u64(&j, "pool_bytes", r->pool.shared_bytes);
 	bench_json_u64(&j, "pool_high_water_bytes", r->pool.shared_high_water);
 	bench_json_u64(&j, "pool_regions", r->pool.regions);
@@ -737,13 +763,7 @@ static void print_json(const struct cli *c, const struct blkjob_dev *d,
 		bench_json_u64(&j, "pool_region_shrinks", l->pool.region_shrinks);
 		bench_json_end(&j);
 	}
-	bench_json_bool(&j, "verify", c->job.verify);
-	bench_json_bool(&j, "verify_complete", r->verify_complete);
-	bench_json_u64(&j, "verified_bytes", r->verified_bytes);
-	bench_json_u64(&j, "verify_errors", r->verify_errors);
-	bench_json_u64(&j, "failed_requests", r->failed);
-	bench_json_str(&j, "first_error", r->error ? strerror(-r->error) : "");
-	bench_json_u64(&j, "used_len_clamped", r->drv.used_len_clamped);
+	json_checks(&j, c, r);
 	bench_json_u64(&j, "reconnects", r->drv.reconnects);
 	bench_json_u64(&j, "slot_size", c->slot_size);
 	bench_json_u64(&j, "slot_parts", r->drv.slot_parts);
@@ -949,12 +969,7 @@ static void json_devs(const struct cli *c, const struct devs *s, int rc)
 	pool_total(s, &p);
 	bench_json_begin(&j, stdout);
 	bench_json_obj(&j, NULL);
-	bench_json_str(&j, "rw", blkjob_rw_name(c->job.rw));
-	bench_json_u64(&j, "bs", c->job.bs);
-	bench_json_u64(&j, "bs_max", c->job.bs_max > c->job.bs ? c->job.bs_max :
-								   c->job.bs);
-	bench_json_u64(&j, "iodepth", c->job.iodepth);
-	bench_json_str(&j, "mode", ccdma_mode_name(c->mode));
+	json_job(&j, c);
 	bench_json_u64(&j, "numjobs", c->numjobs);
 	bench_json_u64(&j, "device_count", s->n);
 	bench_json_bool(&j, "pool_shared", s->pool != NULL);
@@ -994,26 +1009,7 @@ static void json_devs(const struct cli *c, const struct devs *s, int rc)
 		bench_json_end(&j);
 	}
 	bench_json_end(&j);
-	bench_json_num(&j, "cpu_ns_per_io", r->reads + r->writes ?
-		       (double)r->cpu_ns / (double)(r->reads + r->writes) : 0);
-	bench_json_num(&j, "elapsed_s", r->elapsed_s);
-	bench_json_bool(&j, "complete", r->complete);
-	bench_json_u64(&j, "reads", r->reads);
-	bench_json_u64(&j, "writes", r->writes);
-	bench_json_u64(&j, "bytes_read", r->bytes_read);
-	bench_json_u64(&j, "bytes_written", r->bytes_written);
-	bench_json_num(&j, "iops", r->iops);
-	bench_json_num(&j, "mib_s", r->mib_s);
-	bench_json_obj(&j, "latency_us");
-	bench_json_num(&j, "mean", r->lat.mean_us);
-	bench_json_num(&j, "p50", r->lat.p50_us);
-	bench_json_num(&j, "p90", r->lat.p90_us);
-	bench_json_num(&j, "p99", r->lat.p99_us);
-	bench_json_num(&j, "p99_9", r->lat.p999_us);
-	bench_json_num(&j, "max", r->lat.max_us);
-	bench_json_end(&j);
-	bench_json_u64(&j, "bounced_to_device_bytes", r->bounced_to_device);
-	bench_json_u64(&j, "bounced_from_device_bytes", r->bounced_from_device);
+	json_run(&j, r);
 	/* The shared pool, or the devices' pools added up. */
 	bench_json_u64(&j, "pool_count", s->pool ? 1 : s->n);
 	bench_json_u64(&j, "pool_bytes", p.shared_bytes);
@@ -1024,13 +1020,7 @@ static void json_devs(const struct cli *c, const struct devs *s, int rc)
 		       p.region_shrinks - s->p0.region_shrinks);
 	bench_json_u64(&j, "pool_in_use_bytes", p.in_use_bytes);
 	bench_json_u64(&j, "pool_alloc_wait_max_ns", p.wait_max_ns);
-	bench_json_bool(&j, "verify", c->job.verify);
-	bench_json_bool(&j, "verify_complete", r->verify_complete);
-	bench_json_u64(&j, "verified_bytes", r->verified_bytes);
-	bench_json_u64(&j, "verify_errors", r->verify_errors);
-	bench_json_u64(&j, "failed_requests", r->failed);
-	bench_json_str(&j, "first_error", r->error ? strerror(-r->error) : "");
-	bench_json_u64(&j, "used_len_clamped", r->drv.used_len_clamped);
+	json_checks(&j, c, r);
 	bench_json_u64(&j, "slot_size", c->slot_size);
 	bench_json_u64(&j, "slot_parts", r->drv.slot_parts);
 	bench_json_str(&j, "result", rc == 0 ? "ok" : rc == -EILSEQ ?
