@@ -811,34 +811,50 @@ struct devs {
 	struct blkjob_result *per, *dt, total;
 };
 
-/* After the job: each connection's counters and table, and the pool's.
- * A shared pool counts a region change just before it tells the
- * connections, so wait (at most 5 s, on their counters, not a guessed
- * time) until every connection was told of every change the pool counted
- * and holds as many regions as the pool. */
-static void settle(struct devs *s)
+/*
+ * Each connection's counters and table, and the shared pool's, at one
+ * moment: before the job (after false: v0, p0) or after it (v1, p1).  The
+ * pool counts a region change just before it tells the connections, one
+ * after another, so a reading is taken again (every 1 ms, at most 5 s:
+ * events of the pool, not a guessed time) until the pool did not change
+ * while the connections were read and every connection's table holds the
+ * pool's regions; after the job also until each was told of every change
+ * the pool counted since before.  Sets s->settled (after) to whether that
+ * happened.
+ */
+static void settle(struct devs *s, bool after)
 {
 	const struct timespec tick = { 0, 1000000 };
+	struct ccdma_pool_stats *p = after ? &s->p1 : &s->p0, again;
 	struct ccdma_vhost_region one;
 
 	for (unsigned tries = 0;; tries++) {
 		bool ok = true;
 
 		if (s->pool)
-			ccdma_pool_get_stats(s->pool, &s->p1);
+			ccdma_pool_get_stats(s->pool, p);
 		for (unsigned k = 0; k < s->n; k++) {
 			struct devrun *v = &s->dv[k];
+			struct ccdma_vhost_info *vi = after ? &v->v1 : &v->v0;
 
-			ccdma_vhost_get_info(v->d.vhost, &v->v1);
+			ccdma_vhost_get_info(v->d.vhost, vi);
 			v->table_regions = ccdma_vhost_regions(v->d.vhost, &one, 1);
-			if (s->pool)
-				ok = ok && v->table_regions == s->p1.regions &&
-				     v->v1.regions_added - v->v0.regions_added ==
+			if (!s->pool)
+				continue;
+			ok = ok && v->table_regions == p->regions;
+			if (after)
+				ok = ok && v->v1.regions_added - v->v0.regions_added ==
 				     s->p1.region_grows - s->p0.region_grows &&
 				     v->v1.regions_removed - v->v0.regions_removed ==
 				     s->p1.region_shrinks - s->p0.region_shrinks;
 		}
-		s->settled = ok;
+		if (s->pool) {
+			ccdma_pool_get_stats(s->pool, &again);
+			ok = ok && again.region_grows == p->region_grows &&
+			     again.region_shrinks == p->region_shrinks;
+		}
+		if (after)
+			s->settled = ok;
 		if (ok || tries >= 5000)
 			return;
 		nanosleep(&tick, NULL);
@@ -1121,20 +1137,16 @@ static int run_devices(const struct cli *c, const struct ccdma_vblk_config *vcfg
 		v->open = true;
 		dp[k] = &v->d;
 	}
-	if (s.pool)
-		ccdma_pool_get_stats(s.pool, &s.p0);
-	for (unsigned k = 0; k < s.n; k++) {
+	settle(&s, false);
+	for (unsigned k = 0; !s.pool && k < s.n; k++) {
 		struct ccdma_pool_stats q;
 
-		ccdma_vhost_get_info(s.dv[k].d.vhost, &s.dv[k].v0);
-		if (s.pool)
-			continue;
 		ccdma_pool_get_stats(ccdma_dev_pool(s.dv[k].d.dma), &q);
 		s.p0.region_grows += q.region_grows;
 		s.p0.region_shrinks += q.region_shrinks;
 	}
 	rc = blkjob_run_devs(dp, s.n, &c->job, c->numjobs, s.per, s.dt, &s.total);
-	settle(&s);
+	settle(&s, true);
 	if (s.total.ran) {
 		if (c->json)
 			json_devs(c, &s, rc);
