@@ -48,6 +48,18 @@
  * <= 10 ms), scale_pool_peak_vs_in_flight (target <= 1.3; the pool's
  * initial size counts in its peak).
  *
+ * Devices (issue 14, section 4): 1, 4 and 16 ccdma-devsim processes (all
+ * started once, 32 MiB RAM disks), driven at once through one pool made
+ * afresh for each count and round (blkjob_run_devs: one job on each, 4 KiB
+ * random reads at depth 16, confidential): aggregate IOPS, CPU per I/O
+ * of the driver process, the pool's peak against the bytes in flight
+ * (16 x 4 KiB per device) and the longest allocation wait.  The pool has
+ * 1 MiB regions, starts with one and may hold 30 (ccdma-devsim's 32
+ * memory slots less two spare), so its peak is its growth.  Top-level:
+ * scale_cpu_16dev_vs_1dev (target <= 1.2), scale_dev_alloc_wait_max_ns
+ * (<= 10 ms), scale_dev_pool_peak_vs_in_flight (<= 1.3; the persistent
+ * slots, --slot-size per ring entry, count in the peak).
+ *
  * Sanity checks, counted as internal errors: a confidential run that
  * bounced nothing, a direct run that bounced anything, a failed request,
  * a run that completed no I/O.
@@ -124,6 +136,19 @@ struct scale_result {
 	uint64_t wait_max_ns[SCALE_N];     /* longest over rounds */
 };
 
+#define DEVS_N 3
+#define DEVS_MAX 16
+static const unsigned scale_devs[DEVS_N] = { 1, 4, DEVS_MAX };
+
+struct devs_result {
+	bool ran;
+	double iops[DEVS_N][MAX_ROUNDS];
+	double cpu_io[DEVS_N][MAX_ROUNDS];
+	uint64_t pool_peak[DEVS_N];        /* largest over rounds */
+	uint64_t wait_max_ns[DEVS_N];      /* longest over rounds */
+	uint64_t slot_bytes[DEVS_N];       /* pinned by slots, largest */
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -136,10 +161,13 @@ static void usage(FILE *f)
 		"virtio-blk over vhost-user: CPU time per I/O, confidential (bounced)\n"
 		"against direct, beside the cross-core copy floor measured in the same\n"
 		"run, on qemu-storage-daemon (null-co) and ccdma-devsim (RAM disk).\n"
-		"Then 1, 2 and 4 jobs on their own queues of one device (scaling).\n"
+		"Then 1, 2 and 4 jobs on their own queues of one device (scaling),\n"
+		"and 1, 4 and 16 ccdma-devsim devices on one pool (scaling_devices).\n"
 		"Targets: tax_vs_floor_4k and _128k <= 1.2, touched_ratio_min >= 0.95,\n"
 		"scale_cpu_4q_vs_1q <= 1.2, scale_alloc_wait_max_ns <= 10 ms,\n"
-		"scale_pool_peak_vs_in_flight <= 1.3.\n");
+		"scale_pool_peak_vs_in_flight <= 1.3, scale_cpu_16dev_vs_1dev <= 1.2,\n"
+		"scale_dev_alloc_wait_max_ns <= 10 ms,\n"
+		"scale_dev_pool_peak_vs_in_flight <= 1.3.\n");
 }
 
 static unsigned poll_us = 200;
@@ -263,6 +291,30 @@ static int run_backend(struct backend_result *br, const char *sock, pid_t dev_pi
 	return 0;
 }
 
+/* A scaling run's figures into its round's IOPS and CPU per I/O and the
+ * largest peak and wait; -1 (an internal error, after a message saying
+ * "NAME scaling, N WHAT") when it failed or completed no I/O. */
+static int scale_take(const struct blkjob_result *tot, int rc, const char *name,
+		      const char *what, unsigned n, double *iops, double *cpu_io,
+		      uint64_t *peak, uint64_t *wait)
+{
+	double ios = rc ? 0 : (double)(tot->reads + tot->writes);
+
+	if (rc || !(ios > 0)) {
+		fprintf(stderr, "ccdma-bench blk: %s scaling, %u %s: %s\n", name, n,
+			what, rc ? strerror(-rc) : "no I/O completed");
+		internal_errors++;
+		return -1;
+	}
+	*iops = tot->iops;
+	*cpu_io = (double)tot->cpu_ns / ios;
+	if (tot->pool.shared_high_water > *peak)
+		*peak = tot->pool.shared_high_water;
+	if (tot->pool.wait_max_ns > *wait)
+		*wait = tot->pool.wait_max_ns;
+	return 0;
+}
+
 /* The scaling case on one back-end: each round, 1, 2 and 4 jobs, each on
  * a fresh connection (so the pool's peak and longest wait are the run's). */
 static int run_scale(struct scale_result *sr, const char *sock, unsigned rounds,
@@ -275,7 +327,6 @@ static int run_scale(struct scale_result *sr, const char *sock, unsigned rounds,
 			struct ccdma_vblk_config vcfg;
 			struct blkjob_opts o;
 			struct blkjob_dev d;
-			double ios;
 			int rc;
 
 			ccdma_vblk_config_init(&vcfg);
@@ -291,20 +342,10 @@ static int run_scale(struct scale_result *sr, const char *sock, unsigned rounds,
 			o.runtime_s = seconds;
 			rc = blkjob_run_many(&d, &o, scale_jobs[k], per, &tot);
 			blkjob_close(&d);
-			ios = (double)(tot.reads + tot.writes);
-			if (rc || !(ios > 0)) {
-				fprintf(stderr, "ccdma-bench blk: %s scaling, %u jobs: %s\n",
-					name, scale_jobs[k],
-					rc ? strerror(-rc) : "no I/O completed");
-				internal_errors++;
+			if (scale_take(&tot, rc, name, "jobs", scale_jobs[k],
+				       &sr->iops[k][r], &sr->cpu_io[k][r],
+				       &sr->pool_peak[k], &sr->wait_max_ns[k]))
 				return -1;
-			}
-			sr->iops[k][r] = tot.iops;
-			sr->cpu_io[k][r] = (double)tot.cpu_ns / ios;
-			if (tot.pool.shared_high_water > sr->pool_peak[k])
-				sr->pool_peak[k] = tot.pool.shared_high_water;
-			if (tot.pool.wait_max_ns > sr->wait_max_ns[k])
-				sr->wait_max_ns[k] = tot.pool.wait_max_ns;
 			if (!json)
 				fprintf(stderr, "  %s scaling %u job(s) round %u: %.0f IOPS, "
 						"CPU/IO %.0f ns\n", name, scale_jobs[k],
@@ -337,6 +378,145 @@ static void emit_scale(struct bench_json *j, const struct scale_result *sr,
 		bench_json_end(j);
 	}
 	bench_json_end(j);
+}
+
+/* The bytes the devices case has in flight with scale_devs[k] devices. */
+static double devs_in_flight(unsigned k)
+{
+	return (double)scale_devs[k] * SCALE_QD * 4096;
+}
+
+/* One count of the devices case: n devices of `socks` on a fresh pool,
+ * one job each.  0, or -1 after a message (an internal error). */
+static int run_devs_once(struct devs_result *dr, unsigned k, unsigned r,
+			 const char *const *socks, double seconds, bool json)
+{
+	unsigned n = scale_devs[k], opened = 0;
+	struct blkjob_dev d[DEVS_MAX], *dp[DEVS_MAX];
+	struct blkjob_result per[DEVS_MAX], tot;
+	struct ccdma_vblk_config vcfg;
+	struct ccdma_pool_config pc;
+	struct ccdma_pool *pool;
+	struct blkjob_opts o;
+	int rc;
+
+	ccdma_pool_config_init(&pc);
+	pc.name = "bench-devs";
+	pc.region_size = 1u << 20;
+	pc.initial_bytes = 0;
+	pc.max_bytes = 30u << 20;
+	rc = ccdma_pool_create(&pc, &pool);
+	if (rc) {
+		fprintf(stderr, "ccdma-bench blk: devices case: no pool: %s\n",
+			strerror(-rc));
+		internal_errors++;
+		return -1;
+	}
+	ccdma_vblk_config_init(&vcfg);
+	vcfg.num_queues = 1;
+	vcfg.poll_ns = poll_us * 1000u;
+	vcfg.slot_size = slot_size;
+	for (; opened < n; opened++) {
+		if (blkjob_open_shared(&d[opened], socks[opened],
+				       CCDMA_MODE_CONFIDENTIAL, &vcfg, pool))
+			break;
+		dp[opened] = &d[opened];
+	}
+	rc = opened < n ? -ENODEV : 0;
+	if (!rc) {
+		blkjob_opts_init(&o);
+		o.rw = BLKJOB_RANDREAD;
+		o.bs = 4096;
+		o.iodepth = SCALE_QD;
+		o.runtime_s = seconds;
+		rc = blkjob_run_devs(dp, n, &o, 1, per, NULL, &tot);
+	}
+	while (opened)
+		blkjob_close(&d[--opened]);
+	ccdma_pool_destroy(pool);
+	if (scale_take(&tot, rc, "devsim", "devices", n, &dr->iops[k][r],
+		       &dr->cpu_io[k][r], &dr->pool_peak[k], &dr->wait_max_ns[k]))
+		return -1;
+	if (tot.drv.slot_bytes > dr->slot_bytes[k])
+		dr->slot_bytes[k] = tot.drv.slot_bytes;
+	if (!json)
+		fprintf(stderr, "  devices case %u device(s) round %u: %.0f IOPS, "
+				"CPU/IO %.0f ns, pool peak %.1f MiB\n", n, r + 1,
+			dr->iops[k][r], dr->cpu_io[k][r],
+			(double)tot.pool.shared_high_water / 1048576.0);
+	return 0;
+}
+
+/* The devices case: DEVS_MAX ccdma-devsim processes started once, then
+ * each round 1, 4 and 16 of them on a fresh pool. */
+static void run_devs_case(struct devs_result *dr, const char *devsim,
+			  unsigned rounds, double seconds, bool json)
+{
+	static struct blkjob_proc procs[DEVS_MAX];
+	const char *socks[DEVS_MAX];
+	unsigned started = 0;
+
+	if (!json)
+		fprintf(stderr, "ccdma-bench blk: devices (%u ccdma-devsim on one "
+				"pool)\n", DEVS_MAX);
+	for (; started < DEVS_MAX; started++) {
+		if (blkjob_devsim_start(&procs[started], devsim, 32ull << 20, NULL))
+			break;
+		socks[started] = procs[started].sock;
+	}
+	if (started < DEVS_MAX) {
+		fprintf(stderr, "ccdma-bench blk: devices case: started %u of %u "
+				"ccdma-devsim\n", started, DEVS_MAX);
+		internal_errors++;
+	}
+	for (unsigned r = 0; started == DEVS_MAX && r < rounds; r++)
+		for (unsigned k = 0; k < DEVS_N; k++)
+			if (run_devs_once(dr, k, r, socks, seconds, json))
+				goto out;
+	dr->ran = started == DEVS_MAX;
+out:
+	while (started)
+		blkjob_devsim_stop(&procs[--started]);
+}
+
+static void emit_devs(struct bench_json *j, const struct devs_result *dr,
+		      unsigned rounds)
+{
+	bench_json_obj(j, "scaling_devices");
+	for (unsigned k = 0; dr->ran && k < DEVS_N; k++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "devices_%u", scale_devs[k]);
+		bench_json_obj(j, key);
+		bench_json_num(j, "iops", bench_median(dr->iops[k], rounds));
+		bench_json_num(j, "cpu_per_io_ns", bench_median(dr->cpu_io[k], rounds));
+		bench_json_u64(j, "pool_peak_bytes", dr->pool_peak[k]);
+		bench_json_num(j, "bytes_in_flight", devs_in_flight(k));
+		bench_json_u64(j, "slot_bytes", dr->slot_bytes[k]);
+		bench_json_u64(j, "alloc_wait_max_ns", dr->wait_max_ns[k]);
+		bench_json_end(j);
+	}
+	bench_json_end(j);
+}
+
+/* The devices case's target figures (0 when it did not run). */
+static void devs_worst(const struct devs_result *dr, unsigned rounds,
+		       double *cpu_ratio, double *wait_max, double *peak_ratio)
+{
+	double c1, cn;
+
+	*cpu_ratio = *wait_max = *peak_ratio = 0;
+	if (!dr->ran)
+		return;
+	c1 = bench_median(dr->cpu_io[0], rounds);
+	cn = bench_median(dr->cpu_io[DEVS_N - 1], rounds);
+	*cpu_ratio = c1 > 0 ? cn / c1 : 0;
+	for (unsigned k = 0; k < DEVS_N; k++) {
+		if ((double)dr->wait_max_ns[k] > *wait_max)
+			*wait_max = (double)dr->wait_max_ns[k];
+		if ((double)dr->pool_peak[k] / devs_in_flight(k) > *peak_ratio)
+			*peak_ratio = (double)dr->pool_peak[k] / devs_in_flight(k);
+	}
 }
 
 /* The worst of the scaling targets' figures over the back-ends that ran. */
@@ -580,6 +760,8 @@ int bench_blk_main(int argc, char **argv)
 	static struct backend_result br[2] = { { .name = "qsd_null" },
 					       { .name = "devsim" } };
 	static struct scale_result sr[2];
+	static struct devs_result dr;
+	double dev_cpu, dev_wait, dev_peak;
 	static const char *const four_queues[] = { "--queues", "4", NULL };
 	double scale_cpu, scale_wait, scale_peak;
 	const char *qsd = NULL, *devsim = NULL, *only = NULL, *plot = NULL;
@@ -683,6 +865,10 @@ int bench_blk_main(int argc, char **argv)
 		blkjob_devsim_stop(&proc);
 	}
 
+	if (!only || !strcmp(only, "devsim"))
+		run_devs_case(&dr, devsim, rounds, seconds, json);
+	devs_worst(&dr, rounds, &dev_cpu, &dev_wait, &dev_peak);
+
 	if (plot)
 		plot_blk(plot, br, rounds);
 	t4 = worst_tax(br, 2, 4096, rounds);
@@ -710,12 +896,19 @@ int bench_blk_main(int argc, char **argv)
 		bench_json_num(&j, "scale_cpu_4q_vs_1q", scale_cpu);
 		bench_json_num(&j, "scale_alloc_wait_max_ns", scale_wait);
 		bench_json_num(&j, "scale_pool_peak_vs_in_flight", scale_peak);
+		emit_devs(&j, &dr, rounds);
+		bench_json_num(&j, "scale_cpu_16dev_vs_1dev", dev_cpu);
+		bench_json_num(&j, "scale_dev_alloc_wait_max_ns", dev_wait);
+		bench_json_num(&j, "scale_dev_pool_peak_vs_in_flight", dev_peak);
 		bench_json_obj(&j, "targets");
 		bench_json_num(&j, "tax_vs_floor_max", 1.2);
 		bench_json_num(&j, "touched_ratio_min", 0.95);
 		bench_json_num(&j, "scale_cpu_4q_vs_1q", 1.2);
 		bench_json_num(&j, "scale_alloc_wait_max_ns", 10e6);
 		bench_json_num(&j, "scale_pool_peak_vs_in_flight", 1.3);
+		bench_json_num(&j, "scale_cpu_16dev_vs_1dev", 1.2);
+		bench_json_num(&j, "scale_dev_alloc_wait_max_ns", 10e6);
+		bench_json_num(&j, "scale_dev_pool_peak_vs_in_flight", 1.3);
 		bench_json_end(&j);
 		bench_json_u64(&j, "internal_errors", (uint64_t)internal_errors);
 		bench_json_end(&j);
@@ -741,6 +934,21 @@ int bench_blk_main(int argc, char **argv)
 		printf("scale_cpu_4q_vs_1q %.2f (target <= 1.2), longest allocation "
 		       "wait %.3f ms (target <= 10), pool peak / in flight %.1f "
 		       "(target <= 1.3)\n", scale_cpu, scale_wait / 1e6, scale_peak);
+		for (unsigned k = 0; dr.ran && k < DEVS_N; k++)
+			printf("devices scaling, %u device(s) on one pool: %.0f IOPS, "
+			       "CPU/IO %.0f ns, pool peak %.1f MiB (slots %.1f MiB) "
+			       "for %.2f MiB in flight, longest wait %.3f ms\n",
+			       scale_devs[k], bench_median(dr.iops[k], rounds),
+			       bench_median(dr.cpu_io[k], rounds),
+			       (double)dr.pool_peak[k] / 1048576.0,
+			       (double)dr.slot_bytes[k] / 1048576.0,
+			       devs_in_flight(k) / 1048576.0,
+			       (double)dr.wait_max_ns[k] / 1e6);
+		if (dr.ran)
+			printf("scale_cpu_16dev_vs_1dev %.2f (target <= 1.2), longest "
+			       "allocation wait %.3f ms (target <= 10), pool peak / "
+			       "in flight %.1f (target <= 1.3)\n", dev_cpu,
+			       dev_wait / 1e6, dev_peak);
 		if (internal_errors)
 			printf("internal errors: %d\n", internal_errors);
 	}
