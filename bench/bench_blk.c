@@ -128,26 +128,21 @@ static int internal_errors;
 #define SCALE_N 3
 static const unsigned scale_jobs[SCALE_N] = { 1, 2, 4 };
 
+/* A scaling case: jobs on queues of one device, or devices on one pool;
+ * counts[k] of them in the k-th step. */
 struct scale_result {
 	bool ran;
+	const unsigned *counts;
 	double iops[SCALE_N][MAX_ROUNDS];
 	double cpu_io[SCALE_N][MAX_ROUNDS];
 	uint64_t pool_peak[SCALE_N];       /* largest over rounds */
 	uint64_t wait_max_ns[SCALE_N];     /* longest over rounds */
+	uint64_t slot_bytes[SCALE_N];      /* pinned by slots, largest */
 };
 
-#define DEVS_N 3
 #define DEVS_MAX 16
-static const unsigned scale_devs[DEVS_N] = { 1, 4, DEVS_MAX };
+static const unsigned scale_devs[SCALE_N] = { 1, 4, DEVS_MAX };
 
-struct devs_result {
-	bool ran;
-	double iops[DEVS_N][MAX_ROUNDS];
-	double cpu_io[DEVS_N][MAX_ROUNDS];
-	uint64_t pool_peak[DEVS_N];        /* largest over rounds */
-	uint64_t wait_max_ns[DEVS_N];      /* longest over rounds */
-	uint64_t slot_bytes[DEVS_N];       /* pinned by slots, largest */
-};
 
 static void usage(FILE *f)
 {
@@ -356,39 +351,39 @@ static int run_scale(struct scale_result *sr, const char *sock, unsigned rounds,
 	return 0;
 }
 
-static double scale_in_flight(unsigned k)
+/* Bytes in flight at step k: SCALE_QD 4 KiB requests per job. */
+static double in_flight(const struct scale_result *sr, unsigned k)
 {
-	return (double)scale_jobs[k] * SCALE_QD * 4096;
+	return (double)sr->counts[k] * SCALE_QD * 4096;
 }
 
+/* A scaling case's figures as object `name`, one member "<what>_<n>"
+ * per step (with slot_bytes when `slots`). */
 static void emit_scale(struct bench_json *j, const struct scale_result *sr,
-		       const char *name, unsigned rounds)
+		       const char *name, const char *what, bool slots,
+		       unsigned rounds)
 {
 	bench_json_obj(j, name);
-	for (unsigned k = 0; k < SCALE_N; k++) {
-		char key[16];
+	for (unsigned k = 0; sr->ran && k < SCALE_N; k++) {
+		char key[24];
 
-		snprintf(key, sizeof(key), "jobs_%u", scale_jobs[k]);
+		snprintf(key, sizeof(key), "%s_%u", what, sr->counts[k]);
 		bench_json_obj(j, key);
 		bench_json_num(j, "iops", bench_median(sr->iops[k], rounds));
 		bench_json_num(j, "cpu_per_io_ns", bench_median(sr->cpu_io[k], rounds));
 		bench_json_u64(j, "pool_peak_bytes", sr->pool_peak[k]);
-		bench_json_num(j, "bytes_in_flight", scale_in_flight(k));
+		bench_json_num(j, "bytes_in_flight", in_flight(sr, k));
+		if (slots)
+			bench_json_u64(j, "slot_bytes", sr->slot_bytes[k]);
 		bench_json_u64(j, "alloc_wait_max_ns", sr->wait_max_ns[k]);
 		bench_json_end(j);
 	}
 	bench_json_end(j);
 }
 
-/* The bytes the devices case has in flight with scale_devs[k] devices. */
-static double devs_in_flight(unsigned k)
-{
-	return (double)scale_devs[k] * SCALE_QD * 4096;
-}
-
 /* One count of the devices case: n devices of `socks` on a fresh pool,
  * one job each.  0, or -1 after a message (an internal error). */
-static int run_devs_once(struct devs_result *dr, unsigned k, unsigned r,
+static int run_devs_once(struct scale_result *dr, unsigned k, unsigned r,
 			 const char *const *socks, double seconds, bool json)
 {
 	unsigned n = scale_devs[k], opened = 0;
@@ -449,7 +444,7 @@ static int run_devs_once(struct devs_result *dr, unsigned k, unsigned r,
 
 /* The devices case: DEVS_MAX ccdma-devsim processes started once, then
  * each round 1, 4 and 16 of them on a fresh pool. */
-static void run_devs_case(struct devs_result *dr, const char *devsim,
+static void run_devs_case(struct scale_result *dr, const char *devsim,
 			  unsigned rounds, double seconds, bool json)
 {
 	static struct blkjob_proc procs[DEVS_MAX];
@@ -470,53 +465,13 @@ static void run_devs_case(struct devs_result *dr, const char *devsim,
 		internal_errors++;
 	}
 	for (unsigned r = 0; started == DEVS_MAX && r < rounds; r++)
-		for (unsigned k = 0; k < DEVS_N; k++)
+		for (unsigned k = 0; k < SCALE_N; k++)
 			if (run_devs_once(dr, k, r, socks, seconds, json))
 				goto out;
 	dr->ran = started == DEVS_MAX;
 out:
 	while (started)
 		blkjob_devsim_stop(&procs[--started]);
-}
-
-static void emit_devs(struct bench_json *j, const struct devs_result *dr,
-		      unsigned rounds)
-{
-	bench_json_obj(j, "scaling_devices");
-	for (unsigned k = 0; dr->ran && k < DEVS_N; k++) {
-		char key[16];
-
-		snprintf(key, sizeof(key), "devices_%u", scale_devs[k]);
-		bench_json_obj(j, key);
-		bench_json_num(j, "iops", bench_median(dr->iops[k], rounds));
-		bench_json_num(j, "cpu_per_io_ns", bench_median(dr->cpu_io[k], rounds));
-		bench_json_u64(j, "pool_peak_bytes", dr->pool_peak[k]);
-		bench_json_num(j, "bytes_in_flight", devs_in_flight(k));
-		bench_json_u64(j, "slot_bytes", dr->slot_bytes[k]);
-		bench_json_u64(j, "alloc_wait_max_ns", dr->wait_max_ns[k]);
-		bench_json_end(j);
-	}
-	bench_json_end(j);
-}
-
-/* The devices case's target figures (0 when it did not run). */
-static void devs_worst(const struct devs_result *dr, unsigned rounds,
-		       double *cpu_ratio, double *wait_max, double *peak_ratio)
-{
-	double c1, cn;
-
-	*cpu_ratio = *wait_max = *peak_ratio = 0;
-	if (!dr->ran)
-		return;
-	c1 = bench_median(dr->cpu_io[0], rounds);
-	cn = bench_median(dr->cpu_io[DEVS_N - 1], rounds);
-	*cpu_ratio = c1 > 0 ? cn / c1 : 0;
-	for (unsigned k = 0; k < DEVS_N; k++) {
-		if ((double)dr->wait_max_ns[k] > *wait_max)
-			*wait_max = (double)dr->wait_max_ns[k];
-		if ((double)dr->pool_peak[k] / devs_in_flight(k) > *peak_ratio)
-			*peak_ratio = (double)dr->pool_peak[k] / devs_in_flight(k);
-	}
 }
 
 /* The worst of the scaling targets' figures over the back-ends that ran. */
@@ -536,9 +491,10 @@ static void scale_worst(const struct scale_result *sr, unsigned nb, unsigned rou
 		for (unsigned k = 0; k < SCALE_N; k++) {
 			if ((double)sr[b].wait_max_ns[k] > *wait_max)
 				*wait_max = (double)sr[b].wait_max_ns[k];
-			if ((double)sr[b].pool_peak[k] / scale_in_flight(k) > *peak_ratio)
+			if ((double)sr[b].pool_peak[k] / in_flight(&sr[b], k) >
+			    *peak_ratio)
 				*peak_ratio = (double)sr[b].pool_peak[k] /
-					      scale_in_flight(k);
+					      in_flight(&sr[b], k);
 		}
 	}
 }
@@ -759,8 +715,9 @@ int bench_blk_main(int argc, char **argv)
 {
 	static struct backend_result br[2] = { { .name = "qsd_null" },
 					       { .name = "devsim" } };
-	static struct scale_result sr[2];
-	static struct devs_result dr;
+	static struct scale_result sr[2] = { { .counts = scale_jobs },
+					     { .counts = scale_jobs } };
+	static struct scale_result dr = { .counts = scale_devs };
 	double dev_cpu, dev_wait, dev_peak;
 	static const char *const four_queues[] = { "--queues", "4", NULL };
 	double scale_cpu, scale_wait, scale_peak;
@@ -867,7 +824,7 @@ int bench_blk_main(int argc, char **argv)
 
 	if (!only || !strcmp(only, "devsim"))
 		run_devs_case(&dr, devsim, rounds, seconds, json);
-	devs_worst(&dr, rounds, &dev_cpu, &dev_wait, &dev_peak);
+	scale_worst(&dr, 1, rounds, &dev_cpu, &dev_wait, &dev_peak);
 
 	if (plot)
 		plot_blk(plot, br, rounds);
@@ -891,12 +848,13 @@ int bench_blk_main(int argc, char **argv)
 		bench_json_obj(&j, "scaling");
 		for (unsigned b = 0; b < 2; b++)
 			if (sr[b].ran)
-				emit_scale(&j, &sr[b], br[b].name, rounds);
+				emit_scale(&j, &sr[b], br[b].name, "jobs", false,
+					   rounds);
 		bench_json_end(&j);
 		bench_json_num(&j, "scale_cpu_4q_vs_1q", scale_cpu);
 		bench_json_num(&j, "scale_alloc_wait_max_ns", scale_wait);
 		bench_json_num(&j, "scale_pool_peak_vs_in_flight", scale_peak);
-		emit_devs(&j, &dr, rounds);
+		emit_scale(&j, &dr, "scaling_devices", "devices", true, rounds);
 		bench_json_num(&j, "scale_cpu_16dev_vs_1dev", dev_cpu);
 		bench_json_num(&j, "scale_dev_alloc_wait_max_ns", dev_wait);
 		bench_json_num(&j, "scale_dev_pool_peak_vs_in_flight", dev_peak);
@@ -929,12 +887,12 @@ int bench_blk_main(int argc, char **argv)
 				       scale_jobs[k], bench_median(sr[b].iops[k], rounds),
 				       bench_median(sr[b].cpu_io[k], rounds),
 				       (double)sr[b].pool_peak[k] / 1048576.0,
-				       scale_in_flight(k) / 1048576.0,
+				       in_flight(&sr[b], k) / 1048576.0,
 				       (double)sr[b].wait_max_ns[k] / 1e6);
 		printf("scale_cpu_4q_vs_1q %.2f (target <= 1.2), longest allocation "
 		       "wait %.3f ms (target <= 10), pool peak / in flight %.1f "
 		       "(target <= 1.3)\n", scale_cpu, scale_wait / 1e6, scale_peak);
-		for (unsigned k = 0; dr.ran && k < DEVS_N; k++)
+		for (unsigned k = 0; dr.ran && k < SCALE_N; k++)
 			printf("devices scaling, %u device(s) on one pool: %.0f IOPS, "
 			       "CPU/IO %.0f ns, pool peak %.1f MiB (slots %.1f MiB) "
 			       "for %.2f MiB in flight, longest wait %.3f ms\n",
@@ -942,7 +900,7 @@ int bench_blk_main(int argc, char **argv)
 			       bench_median(dr.cpu_io[k], rounds),
 			       (double)dr.pool_peak[k] / 1048576.0,
 			       (double)dr.slot_bytes[k] / 1048576.0,
-			       devs_in_flight(k) / 1048576.0,
+			       in_flight(&dr, k) / 1048576.0,
 			       (double)dr.wait_max_ns[k] / 1e6);
 		if (dr.ran)
 			printf("scale_cpu_16dev_vs_1dev %.2f (target <= 1.2), longest "
