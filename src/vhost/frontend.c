@@ -125,7 +125,6 @@ struct ccdma_vhost {
 	unsigned nuser;
 	/* Closed around a SET_MEM_TABLE under I/O (table_quiesce). */
 	struct ccdma_vq_gate gate;
-	bool gate_ok;
 	bool gate_taken;             /* atomic: a driver holds the gate */
 	uint64_t drains;             /* table changes that waited for I/O */
 
@@ -449,7 +448,7 @@ static int table_quiesce(struct ccdma_vhost *h)
 	 * network driver's receive buffers stay posted (its pool is whole
 	 * at connect; a shared pool's change goes as a plain new table, which
 	 * DPDK's back-end takes with its queues locked). */
-	if (!h->gate_ok || !__atomic_load_n(&h->gate_taken, __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&h->gate_taken, __ATOMIC_ACQUIRE))
 		return 0;
 	ccdma_vq_gate_close(&h->gate);
 	for (i = 0; i < h->max_queues; i++) {
@@ -480,7 +479,7 @@ static int table_quiesce(struct ccdma_vhost *h)
 
 static void table_resume(struct ccdma_vhost *h)
 {
-	if (h->gate_ok && __atomic_load_n(&h->gate_taken, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&h->gate_taken, __ATOMIC_ACQUIRE))
 		ccdma_vq_gate_open(&h->gate);
 }
 
@@ -1131,7 +1130,7 @@ static struct ccdma_vq_gate *t_gate(void *ctx)
 {
 	struct ccdma_vhost *h = ctx;
 
-	if (!h->gate_ok || h->mem_slots)
+	if (h->mem_slots)
 		return NULL;
 	__atomic_store_n(&h->gate_taken, true, __ATOMIC_RELEASE);
 	return &h->gate;
@@ -1305,8 +1304,7 @@ static void vhost_free(struct ccdma_vhost *h)
 	if (h->dev)
 		ccdma_dev_destroy(h->dev);
 	ccdma_os_free(h->q);
-	if (h->gate_ok)
-		ccdma_vq_gate_destroy(&h->gate);
+	ccdma_vq_gate_destroy(&h->gate);
 	ccdma_mutex_destroy(&h->lock);
 	ccdma_os_free(h);
 }
@@ -1363,7 +1361,6 @@ int ccdma_vhost_connect(const struct ccdma_vhost_config *cfg,
 		ccdma_os_free(h);
 		return -ENOMEM;
 	}
-	h->gate_ok = true;
 	h->sock = -1;
 	h->flags = cfg->flags;
 	h->queues_per_unit = cfg->queues_per_unit ? cfg->queues_per_unit : 1;
