@@ -39,6 +39,7 @@ struct worker {
 	unsigned big;            /* atomic: the main thread's wish */
 	unsigned big_now;        /* atomic: what the thread does */
 	uint64_t big_batches;    /* atomic */
+	uint64_t small_batches;  /* atomic */
 	uint64_t ios, bad, errs;
 	int first_err;
 };
@@ -133,8 +134,8 @@ static void *worker_main(void *arg)
 			if (e2e_diff(buf[i], back[i], req[i].len) >= 0)
 				w->bad++;
 		w->ios += 2 * DEPTH;
-		if (big)
-			__atomic_add_fetch(&w->big_batches, 1, __ATOMIC_RELEASE);
+		__atomic_add_fetch(big ? &w->big_batches : &w->small_batches, 1,
+				   __ATOMIC_RELEASE);
 	}
 	for (i = 0; i < DEPTH; i++) {
 		free(buf[i]);
@@ -199,6 +200,22 @@ static void run(const char *sock, unsigned vflags, const char *what,
 	ccdma_vhost_get_info(e.h, &v0);
 	w = (struct worker){ .e = &e, .pool = p };
 	REQUIRE(pthread_create(&th, NULL, worker_main, &w) == 0);
+	/* The queue's persistent slots (taken the first time more small
+	 * parts are in flight than it has, kept for its life) come from the
+	 * floor's regions: a slot taken later could land in a region the
+	 * test grows, which then never goes idle.  Small batches until the
+	 * queue holds a slot per request of a batch (or 200 batches: the
+	 * device may never let DEPTH pile up). */
+	for (;;) {
+		struct ccdma_vblk_stats vs;
+		uint64_t sb = __atomic_load_n(&w.small_batches, __ATOMIC_ACQUIRE);
+
+		ccdma_vblk_get_stats(e.b, &vs);
+		if ((sb && vs.slots >= DEPTH) || sb >= 200 ||
+		    __atomic_load_n(&w.errs, __ATOMIC_RELAXED))
+			break;
+		usleep(1000);
+	}
 	for (c = 0; c < CYCLES; c++) {
 		struct ccdma_vhost_info a;
 		unsigned n = 0;
