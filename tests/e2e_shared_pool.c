@@ -20,9 +20,18 @@ static void check_table(struct e2e *e, struct ccdma_pool *p)
 	uint64_t base, size, bytes = 0;
 	unsigned n, i;
 
-	CHECK_EQ(ccdma_pool_get_stats(p, &st), 0);
+	uint64_t t0 = blkjob_now_ns();
+
+	/* The pool counts a region just before it tells the listeners:
+	 * wait (60 s at most) for the table to catch up with the count. */
+	do {
+		CHECK_EQ(ccdma_pool_get_stats(p, &st), 0);
+		n = ccdma_vhost_regions(e->h, t, 16);
+		if ((uint64_t)n == st.regions)
+			break;
+		usleep(1000);
+	} while (blkjob_now_ns() - t0 < 60000000000ull);
 	CHECK_EQ(ccdma_pool_get_range(p, &base, &size), 0);
-	n = ccdma_vhost_regions(e->h, t, 16);
 	CHECK_EQ((uint64_t)n, st.regions);
 	for (i = 0; i < n && i < 16; i++) {
 		CHECK(t[i].user_addr >= base &&
