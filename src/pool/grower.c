@@ -283,6 +283,16 @@ static void grow(struct ccdma_pool *p)
 		}
 		if (ccdma_region_add(p, size))
 			return;
+		if (size >= want) {
+			/* That request is met.  Its waiter, woken below, may
+			 * take the region before the next look, which must not
+			 * then grow again for it; a waiter that still fails
+			 * asks again (ccdma_pool_kick). */
+			ccdma_mutex_lock(&p->lock);
+			if (p->want_bytes == want)
+				p->want_bytes = 0;
+			ccdma_mutex_unlock(&p->lock);
+		}
 		ccdma_pool_notify_avail(p);
 	}
 }
