@@ -276,6 +276,7 @@ void ccdma_vq_gate_close(struct ccdma_vq_gate *g)
 {
 	ccdma_mutex_lock(&g->lock);
 	__atomic_store_n(&g->closed, 1, __ATOMIC_SEQ_CST);
+	ccdma_vring_mb(); /* against gate_enter: busy, then closed */
 	while (__atomic_load_n(&g->busy, __ATOMIC_SEQ_CST))
 		ccdma_cond_wait(&g->cond, &g->lock);
 	ccdma_mutex_unlock(&g->lock);
@@ -312,10 +313,11 @@ static bool vq_publish(struct ccdma_vq *vq)
 	/* Store the new index, then read whether the device wants a kick;
 	 * the device does the opposite (writes avail_event or clears
 	 * NO_NOTIFY, then reads our index).  Sequentially consistent on both
-	 * words so neither side misses the other (a store-load barrier,
-	 * without a fence that ThreadSanitizer cannot model). */
+	 * words, and ccdma_vring_mb() between them (see there), so neither
+	 * side misses the other. */
 	__atomic_store_n(&vq->avail->idx.raw, ccdma_cpu_to_le16(new_idx).raw,
 			 __ATOMIC_SEQ_CST);
+	ccdma_vring_mb();
 	vq->avail_pub = new_idx;
 	vq->kick_old = new_idx;
 	if (vq->event_idx) {
@@ -392,6 +394,7 @@ bool ccdma_vq_arm(struct ccdma_vq *vq)
 		vq->avail_flags &= (uint16_t)~CCDMA_VRING_AVAIL_F_NO_INTERRUPT;
 		ccdma_vring_st16(&vq->avail->flags, vq->avail_flags, __ATOMIC_SEQ_CST);
 	}
+	ccdma_vring_mb();
 	vq->armed = true;
 	return ccdma_vring_ld16(&vq->used->idx, __ATOMIC_SEQ_CST) != vq->last_used;
 }

@@ -371,9 +371,10 @@ void ds_vq_publish(struct ds_dev *d, struct ds_vq *vq)
 	new_idx = (uint16_t)(new_idx + vq->idx_skew);
 	/* Entries before the index: the driver reads them after seeing it.
 	 * The index is published before the driver's wish is read (a
-	 * store-load pair): sequentially consistent store and loads, not a
-	 * fence, which ThreadSanitizer cannot follow. */
+	 * store-load pair): sequentially consistent store and loads, and
+	 * ccdma_vring_mb() between them (see there). */
 	ccdma_vring_st16(&vq->used->idx, new_idx, __ATOMIC_SEQ_CST);
+	ccdma_vring_mb();
 	if (has_feature(d, CCDMA_VIRTIO_F_EVENT_IDX)) {
 		uint16_t ue = ccdma_vring_ld16(
 			ccdma_vring_used_event(vq->avail, vq->num), __ATOMIC_SEQ_CST);
@@ -563,6 +564,7 @@ bool ds_vq_poll(struct ds_dev *d, struct ds_vq *vq)
 		if (event_idx)
 			ccdma_vring_st16(ccdma_vring_avail_event(vq->used, vq->num),
 					 vq->last_avail, __ATOMIC_SEQ_CST);
+		ccdma_vring_mb();
 		if (ccdma_vring_ld16(&vq->avail->idx, __ATOMIC_SEQ_CST) ==
 		    vq->last_avail)
 			break;
