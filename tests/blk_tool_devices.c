@@ -16,7 +16,8 @@
  *   - --pool-per-device: two pools, each device's table its own pool's;
  *   - the human summary names each device and the shared pool;
  *   - refused with exit 2 and a message, before any I/O: --reconnect,
- *     --devsim, --linger, the same socket twice, --pool-per-device with
+ *     --devsim, --disk-size, --linger, --plot, 65 sockets, the same
+ *     socket twice, --pool-per-device with
  *     one --socket, a shared pool larger than a back-end's memory table,
  *     and more jobs than a device has queues.
  */
@@ -178,6 +179,26 @@ int main(int argc, char **argv)
 		"--devsim with 2 devices");
 	refused(3, (const char *[]){ "--linger", "100", NULL },
 		"--linger with 3 devices");
+	refused(2, (const char *[]){ "--disk-size", "64m", NULL },
+		"--disk-size with 2 devices");
+	refused(2, (const char *[]){ "--log-every", "100", "--plot", "/tmp", NULL },
+		"sampling is supported for one device only");
+	{
+		/* 65 devices: one more than the tool drives. */
+		static char paths[65][24];
+		const char *args[2 * 65 + 1];
+
+		for (unsigned k = 0; k < 65; k++) {
+			snprintf(paths[k], sizeof(paths[k]), "/nonexistent-%u", k);
+			args[2 * k] = "--socket";
+			args[2 * k + 1] = paths[k];
+		}
+		args[2 * 65] = NULL;
+		CHECK_EQ(tool_blk(&t, args), 2);
+		CHECK_EQ(strlen(tool_text(t.out)), 0);
+		CHECK(tool_has(t.err, "/nonexistent-64"));
+		CHECK(tool_has(t.err, "at most 64 devices"));
+	}
 	refused(1, (const char *[]){ "--pool-per-device", NULL },
 		"--pool-per-device needs more than one --socket");
 	refused(2, (const char *[]){ "--socket", b[0].sock, NULL },

@@ -114,11 +114,11 @@ static inline int tool_wait(pid_t pid)
 /* Run ccdma-blk with the arguments (NULL-terminated); its exit status. */
 static inline int tool_blk(struct tool *t, const char *const *args)
 {
-	char *argv[64];
+	char *argv[256];
 	int n = 0;
 
 	argv[n++] = t->blk;
-	while (*args && n < 63)
+	while (*args && n < 255)
 		argv[n++] = (char *)*args++;
 	argv[n] = NULL;
 	return tool_wait(tool_spawn(t, argv, NULL, NULL));

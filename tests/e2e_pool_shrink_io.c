@@ -65,7 +65,7 @@ static bool batch(struct worker *w, struct ccdma_vblk_req *req, unsigned n)
 				break;
 			if (rc) {
 				w->first_err = rc;
-				w->errs++;
+				__atomic_add_fetch(&w->errs, 1, __ATOMIC_RELAXED);
 				return false;
 			}
 			posted++;
@@ -74,14 +74,14 @@ static bool batch(struct worker *w, struct ccdma_vblk_req *req, unsigned n)
 
 		if (rc < 0) {
 			w->first_err = rc;
-			w->errs++;
+			__atomic_add_fetch(&w->errs, 1, __ATOMIC_RELAXED);
 			return false;
 		}
 	}
 	for (i = 0; i < n; i++)
 		if (req[i].status) {
 			w->first_err = req[i].status;
-			w->errs++;
+			__atomic_add_fetch(&w->errs, 1, __ATOMIC_RELAXED);
 			return false;
 		}
 	return true;
@@ -100,7 +100,7 @@ static void *worker_main(void *arg)
 		buf[i] = malloc(MAX_IO);
 		back[i] = malloc(MAX_IO);
 		if (!buf[i] || !back[i])
-			w->errs++;
+			__atomic_add_fetch(&w->errs, 1, __ATOMIC_RELAXED);
 	}
 	while (!w->errs && !__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
 		bool big = __atomic_load_n(&w->big, __ATOMIC_ACQUIRE);
@@ -145,9 +145,10 @@ static void *worker_main(void *arg)
 }
 
 /* Wait (60 s at most) until the pool's counter `*ctr` passes `from` and
- * the connection was told of as many changes. */
+ * the connection was told of as many changes; false at once when the I/O
+ * thread failed (its error is checked after the cycles). */
 static bool wait_change(struct e2e *e, struct ccdma_pool *p, bool removed,
-			uint64_t from, uint64_t told_from)
+			uint64_t from, uint64_t told_from, const uint64_t *errs)
 {
 	uint64_t t0 = blkjob_now_ns();
 
@@ -163,6 +164,8 @@ static bool wait_change(struct e2e *e, struct ccdma_pool *p, bool removed,
 		told = removed ? vi.regions_removed : vi.regions_added;
 		if (pool > from && told - told_from == pool - from)
 			return true;
+		if (__atomic_load_n(errs, __ATOMIC_RELAXED))
+			return false;
 		if (blkjob_now_ns() - t0 > 60000000000ull) {
 			fprintf(stderr, "pool %s %llu region(s), connection told of "
 				"%llu\n", removed ? "gave back" : "added",
@@ -237,7 +240,8 @@ static void run(const char *sock, unsigned vflags, const char *what,
 				break;
 		}
 		CHECK(n > 0);
-		CHECK(wait_change(&e, p, false, st.region_grows, a.regions_added));
+		CHECK(wait_change(&e, p, false, st.region_grows, a.regions_added,
+				  &w.errs));
 		/* Two batches of large requests on the grown pool, then slot
 		 * sized ones only: the regions can go idle under I/O. */
 		while (__atomic_load_n(&w.big_batches, __ATOMIC_ACQUIRE) < b0 + 2 &&
@@ -251,7 +255,8 @@ static void run(const char *sock, unsigned vflags, const char *what,
 		ccdma_vhost_get_info(e.h, &a);
 		for (i = 0; i < n; i++)
 			CHECK_EQ(ccdma_pool_free(p, m[i], REGION), 0);
-		CHECK(wait_change(&e, p, true, st.region_shrinks, a.regions_removed));
+		CHECK(wait_change(&e, p, true, st.region_shrinks,
+				  a.regions_removed, &w.errs));
 	}
 	__atomic_store_n(&w.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);

@@ -586,6 +586,19 @@ static void print_verify(const struct blkjob_opts *o, const struct blkjob_result
 		       "written was read back\n");
 }
 
+/* Failed requests and clamped used lengths, when there were any; `who`
+ * names the device(s) in the line. */
+static void print_problems(const struct blkjob_result *r, const char *who)
+{
+	if (r->failed)
+		printf("  errors: %llu request(s) failed, first: %s\n",
+		       (unsigned long long)r->failed, strerror(-r->error));
+	if (r->drv.used_len_clamped)
+		printf("  %s: %llu used length(s) above what was posted "
+		       "(clamped)\n", who,
+		       (unsigned long long)r->drv.used_len_clamped);
+}
+
 static void print_summary(const struct cli *c, const struct blkjob_dev *d,
 			  const struct blkjob_result *r,
 			  const struct blkjob_result *per, const struct linger *l)
@@ -643,12 +656,7 @@ static void print_summary(const struct cli *c, const struct blkjob_dev *d,
 	       (unsigned long long)r->pool.regions);
 	print_verify(o, r);
 	print_linger(l);
-	if (r->failed)
-		printf("  errors: %llu request(s) failed, first: %s\n",
-		       (unsigned long long)r->failed, strerror(-r->error));
-	if (r->drv.used_len_clamped)
-		printf("  device: %llu used length(s) above what was posted "
-		       "(clamped)\n", (unsigned long long)r->drv.used_len_clamped);
+	print_problems(r, "device");
 	if (c->reconnect_ms || r->drv.reconnects)
 		printf("  reconnects: %llu\n",
 		       (unsigned long long)r->drv.reconnects);
@@ -968,12 +976,7 @@ static void print_devs(const struct cli *c, const struct devs *s)
 		printf("  tables: not every device was told of every region "
 		       "change of the pool within 5 s\n");
 	print_verify(o, r);
-	if (r->failed)
-		printf("  errors: %llu request(s) failed, first: %s\n",
-		       (unsigned long long)r->failed, strerror(-r->error));
-	if (r->drv.used_len_clamped)
-		printf("  devices: %llu used length(s) above what was posted "
-		       "(clamped)\n", (unsigned long long)r->drv.used_len_clamped);
+	print_problems(r, "devices");
 }
 
 static void json_devs(const struct cli *c, const struct devs *s, int rc)
