@@ -4,30 +4,9 @@
  * the pool_listeners test under qemu-s390x saw a fourth region come while
  * three were asked for).  Every allocation here takes a whole region, so
  * the regions must number the allocations exactly. */
-#include <unistd.h>
-
 #include "test.h"
 
 #define N 24
-
-/* Until the grower has begun and finished a pass after this call: the
- * pass that served the last allocation has then ended. */
-static void grower_settle(struct ccdma_pool *p)
-{
-	struct ccdma_pool_stats st;
-	uint64_t p0;
-	int tries;
-
-	REQUIRE(ccdma_pool_get_stats(p, &st) == 0);
-	p0 = st.grower_passes;
-	for (tries = 0; tries < 30000; tries++) {
-		REQUIRE(ccdma_pool_get_stats(p, &st) == 0);
-		if (st.grower_passes >= p0 + 2)
-			return;
-		usleep(1000);
-	}
-	CHECK(!"the grower made no pass in 30 s");
-}
 
 int main(void)
 {
@@ -47,7 +26,7 @@ int main(void)
 		REQUIRE(ccdma_pool_alloc(p, cfg.region_size, CCDMA_POOL_WAIT,
 					 &m[i]) == 0);
 		memset(m[i], i, cfg.region_size);
-		grower_settle(p);
+		test_grower_settle(p);
 		CHECK_EQ(ccdma_pool_get_stats(p, &st), 0);
 		/* The floor's region served the first. */
 		CHECK_EQ(st.regions, (uint64_t)i + 1);

@@ -48,7 +48,8 @@ int main(void)
 	struct ccdma_pool *p;
 	struct lis a, b, c;
 	int c_before;
-	void *m0, *m1, *m2;
+	void *m0, *m1, *m2[2];
+	unsigned n2;
 
 	test_init();
 	lis_init(&a);
@@ -80,6 +81,10 @@ int main(void)
 	 * makes the grower add a region. */
 	REQUIRE(ccdma_pool_alloc(p, 1u << 20, CCDMA_POOL_WAIT, &m0) == 0);
 	REQUIRE(ccdma_pool_alloc(p, 1u << 20, CCDMA_POOL_WAIT, &m1) == 0);
+	/* A waiter's failure reported just before its region came can still
+	 * make the grower add one more, after the wait: counted once it
+	 * went quiet. */
+	test_grower_settle(p);
 	CHECK_EQ(ccdma_pool_get_stats(p, &st), 0);
 	REQUIRE(st.regions >= 2);
 	CHECK_EQ((uint64_t)a.adds, st.regions);
@@ -96,11 +101,15 @@ int main(void)
 	ccdma_pool_set_region_listener(p, event, &c);
 	CHECK_EQ((uint64_t)c.adds, st.regions);
 
-	/* A region added now is told to all three, a first, b, then c. */
+	/* A region added now is told to all three, a first, b, then c (the
+	 * region the grower may have added ahead serves the first). */
 	{
 		int an = a.nev, bn = b.nev, cn = c.nev;
 
-		REQUIRE(ccdma_pool_alloc(p, 1u << 20, CCDMA_POOL_WAIT, &m2) == 0);
+		for (n2 = 0; n2 < 2 && a.nev == an; n2++)
+			REQUIRE(ccdma_pool_alloc(p, 1u << 20, CCDMA_POOL_WAIT,
+						 &m2[n2]) == 0);
+		test_grower_settle(p);
 		CHECK_EQ(ccdma_pool_get_stats(p, &st), 0);
 		CHECK_EQ((uint64_t)a.adds, st.regions);
 		CHECK_EQ((uint64_t)b.adds, st.regions);
@@ -120,7 +129,8 @@ int main(void)
 	CHECK((uint64_t)(c.adds - c_before) >= st.regions);
 	CHECK_EQ(ccdma_pool_free(p, m0, 1u << 20), 0);
 	CHECK_EQ(ccdma_pool_free(p, m1, 1u << 20), 0);
-	CHECK_EQ(ccdma_pool_free(p, m2, 1u << 20), 0);
+	for (unsigned k = 0; k < n2; k++)
+		CHECK_EQ(ccdma_pool_free(p, m2[k], 1u << 20), 0);
 	{
 		int a_removes = a.removes;
 

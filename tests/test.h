@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ccdma/dma.h>
 #include <ccdma/platform.h>
@@ -154,6 +155,26 @@ static inline unsigned test_count_lines(const char *path, const char *prefix,
 			n++;
 	fclose(f);
 	return n;
+}
+
+/* Until the pool's grower has begun and finished a pass after this call
+ * (30 s at most): whatever it was doing for earlier allocations is done,
+ * a region it adds for a late hint included. */
+static inline void test_grower_settle(struct ccdma_pool *p)
+{
+	const struct timespec ms = { 0, 1000000 };
+	struct ccdma_pool_stats st;
+	uint64_t p0;
+
+	REQUIRE(ccdma_pool_get_stats(p, &st) == 0);
+	p0 = st.grower_passes;
+	for (int tries = 0; tries < 30000; tries++) {
+		REQUIRE(ccdma_pool_get_stats(p, &st) == 0);
+		if (st.grower_passes >= p0 + 2)
+			return;
+		nanosleep(&ms, NULL);
+	}
+	CHECK(!"the grower made no pass in 30 s");
 }
 
 static inline uint64_t xorshift(uint64_t *s)

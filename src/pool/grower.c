@@ -286,8 +286,20 @@ static void grow(struct ccdma_pool *p)
 		if (size >= want) {
 			/* That request is met.  Its waiter, woken below, may
 			 * take the region before the next look, which must not
-			 * then grow again for it; a waiter that still fails
-			 * asks again (ccdma_pool_kick). */
+			 * then grow again for it: neither for the request taken
+			 * over nor for a hint its waiter left while the region
+			 * was being made (it failed once more before the wake).
+			 * A waiter that still fails after the wake asks again
+			 * (ccdma_pool_kick). */
+			size_t hint = __atomic_load_n(&p->want_hint,
+						      __ATOMIC_RELAXED);
+
+			while (hint && hint <= size &&
+			       !__atomic_compare_exchange_n(&p->want_hint, &hint,
+							    0, false,
+							    __ATOMIC_SEQ_CST,
+							    __ATOMIC_RELAXED))
+				;
 			ccdma_mutex_lock(&p->lock);
 			if (p->want_bytes == want)
 				p->want_bytes = 0;
